@@ -146,7 +146,7 @@ class SchemaModel:
     def next_revision(self, index: int, total: int) -> Revision:
         """Author the revision at position ``index`` of ``total``."""
         early = index < max(3, total // 20)
-        p_create = 0.35 if early else 0.085
+        p_create = 0.35 if early else 0.1
         if len(self.tables) < 3 or self.rng.random() < p_create:
             return self.create_table()
         kinds: list[tuple[float, Callable[[], Revision | None]]] = [
@@ -158,8 +158,8 @@ class SchemaModel:
             (0.10, self.rename_column),
             (0.13, self.add_comment),
             (0.05, self.add_trigger),
-            (0.04, self.create_enum),
-            (0.07, self.add_enum_value),
+            (0.015, self.create_enum),
+            (0.04, self.add_enum_value),
         ]
         roll = self.rng.random() * sum(weight for weight, _ in kinds)
         for weight, author in kinds:
