@@ -76,26 +76,39 @@ def reset_database(name: str, owner: str | None = None) -> None:
     create_database(name, owner)
 
 
+def with_user(uri: str, user: str) -> str:
+    """Return ``uri`` connecting as ``user`` (no password: the benchmark server trusts)."""
+    parts = urlsplit(uri)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+@contextlib.contextmanager
+def throwaway_role(stem: str = "bench_owner") -> Iterator[str]:
+    """Create a uniquely named login role, yield its name, and drop it at the end.
+
+    Drop the databases it owns first (leave the ``throwaway_database`` block inside this one).
+    """
+    role = unique_name(stem)
+    _admin_execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    try:
+        yield role
+    finally:
+        _admin_execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
 @contextlib.contextmanager
 def throwaway_database(stem: str = "bench", owner: str | None = None) -> Iterator[str]:
-    """Create a uniquely named database, yield its URI, and drop it at the end, even on error.
+    """Create a uniquely named database, yield its superuser URI, and drop it, even on error.
 
-    With ``owner`` a login role of that name (made unique too) is created, owns the
-    database, and is dropped afterwards; the yielded URI still connects as the superuser.
+    ``owner`` is an existing role (see :func:`throwaway_role`) that will own the database.
     """
     name = unique_name(stem)
-    role = unique_name(owner) if owner else None
-    if role:
-        _admin_execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    create_database(name, owner)
     try:
-        create_database(name, role)
         yield with_database(admin_uri(), name)
     finally:
         drop_database(name)
-        if role:
-            _admin_execute(
-                sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role))
-            )
 
 
 def database_name(uri: str) -> str:
@@ -145,8 +158,12 @@ def run(
     cwd: Path | None = None,
     ok_codes: Sequence[int] = (0,),
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` (extra ``env`` over the current one); raise CommandFailed on failure."""
-    full_env = {**os.environ, **(env or {})}
+    """Run ``command`` (extra ``env`` over the current one); raise CommandFailed on failure.
+
+    ``ALEMBIC_DB_URI`` is never inherited from the caller: a command gets it only from ``env``.
+    """
+    inherited = {k: v for k, v in os.environ.items() if k != "ALEMBIC_DB_URI"}
+    full_env = {**inherited, **(env or {})}
     proc = subprocess.run(
         list(command),
         env=full_env,
@@ -222,39 +239,110 @@ class Row:
     """One line of a result table: ours against a peer tool and the floor, and a target.
 
     ``target`` is the highest acceptable ``ours / peer`` ratio; None means informative only.
+    ``ours`` None means not measured (a dry run): the row shows ``n/a``.
     """
 
     measurement: str
-    ours: float
+    ours: float | None
     peer: float
     floor: float | None = None
     target: float | None = None
     ours_label: str = "wazo-manage-db"
 
     @property
-    def ratio(self) -> float:
-        """Our time divided by the peer's."""
-        return self.ours / self.peer
+    def ratio(self) -> float | None:
+        """Our time divided by the peer's (None when ours was not measured)."""
+        return None if self.ours is None else self.ours / self.peer
 
     @property
     def passed(self) -> bool | None:
-        """True/False against the target, None when there is no target."""
-        return None if self.target is None else self.ratio <= self.target
+        """True/False against the target, None without a target or a measurement."""
+        ratio = self.ratio
+        return None if self.target is None or ratio is None else ratio <= self.target
 
 
 def markdown_table(rows: Sequence[Row], peer: str = "peer") -> str:
-    """Render result rows as a markdown table."""
+    """Render result rows as a markdown table; the ratio column is ours / peer (and / floor)."""
     lines = [
         f"| measurement | wazo-manage-db | {peer} | floor | ratio | target | result |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
-        floor = format_seconds(row.floor) if row.floor is not None else "-"
-        target = f"≤ {row.target:g}×" if row.target is not None else "-"
+        ours = "n/a" if row.ours is None else format_seconds(row.ours)
+        floor = "-" if row.floor is None else format_seconds(row.floor)
+        ratio = "-" if row.ratio is None else f"{row.ratio:.2f}×"
+        if row.ours is not None and row.floor:
+            ratio += f" ({row.ours / row.floor:.1f}× floor)"
+        target = "-" if row.target is None else f"≤ {row.target:g}×"
         result = {None: "-", True: "pass", False: "**FAIL**"}[row.passed]
-        floor_ratio = f" ({row.ours / row.floor:.1f}× floor)" if row.floor else ""
         lines.append(
-            f"| {row.measurement} | {format_seconds(row.ours)} | {format_seconds(row.peer)} "
-            f"| {floor} | {row.ratio:.2f}×{floor_ratio} | {target} | {result} |"
+            f"| {row.measurement} | {ours} | {format_seconds(row.peer)} | {floor} "
+            f"| {ratio} | {target} | {result} |"
         )
     return "\n".join(lines)
+
+
+def write_manage_db_config(
+    path: Path,
+    db_uri: str,
+    components: Mapping[str, Mapping[str, object]],
+    admin: str | None = None,
+    log_file: Path | None = None,
+) -> Path:
+    """Write a wazo-manage-db YAML config for benchmark ``components``; return its path.
+
+    The built-in platform component is disabled, conf.d is pointed at an empty directory so
+    that the host's /etc never leaks in, and the log goes next to the file.
+    """
+    import yaml
+
+    conf_d = path.parent / "conf.d.empty"
+    conf_d.mkdir(parents=True, exist_ok=True)
+    settings: dict[str, object] = {
+        "log_file": str(log_file or path.with_suffix(".log")),
+        "extra_config_files": str(conf_d),
+        "db_uri": db_uri,
+        "components": {"asterisk": {"enabled": False}, **components},
+    }
+    if admin:
+        settings["admin_uri"] = admin
+    if os.geteuid() == 0:
+        # Started as root, the tool drops to this user; the benchmark runs as root.
+        settings["user"] = "root"
+    path.write_text(yaml.safe_dump(settings, sort_keys=False))
+    return path
+
+
+def profile_import_time(command: Sequence[str], top: int = 15, **kwargs: object) -> str:
+    """Run a ``python ...`` command once under ``-X importtime``; return the slowest imports.
+
+    Lines are ``cumulative µs  module``, biggest first; ``kwargs`` go to :func:`run`.
+    """
+    proc = run([command[0], "-X", "importtime", *command[1:]], **kwargs)  # type: ignore[arg-type]
+    entries = []
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _self, cumulative, module = line.removeprefix("import time:").split("|", 2)
+            if cumulative.strip().isdigit():
+                entries.append((int(cumulative), module.rstrip()))
+    entries.sort(reverse=True)
+    total = sum(c for c, m in entries if not m.startswith(" "))
+    lines = [f"top-level imports total {total / 1000:.0f} ms"]
+    lines += [f"{c / 1000:8.1f} ms {m}" for c, m in entries[:top]]
+    return "\n".join(lines)
+
+
+def profile_cprofile(command: Sequence[str], top: int = 25, **kwargs: object) -> str:
+    """Run a ``python -m module ...`` command once under cProfile; return the top functions.
+
+    Sorted by cumulative time; ``kwargs`` go to :func:`run`.
+    """
+    proc = run(
+        [command[0], "-m", "cProfile", "-s", "cumulative", *command[1:]],
+        **kwargs,  # type: ignore[arg-type]
+    )
+    lines = proc.stdout.splitlines()
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("ncalls"):
+            return "\n".join(lines[max(0, i - 2) : i + 1 + top])
+    return proc.stdout[-4000:]
