@@ -26,6 +26,8 @@ def upgrade():
     with op.get_context().autocommit_block():
         # Session-level: SET LOCAL has no effect outside a transaction block.
         op.execute("SET lock_timeout = '5s'")
+        # A failed concurrent build leaves an invalid index behind: drop it so a retry works.
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
         op.create_index(INDEX, "userfeatures", ["voicemailid"], postgresql_concurrently=True)
         op.execute("RESET lock_timeout")
 

@@ -38,6 +38,7 @@ TYPE_COMMENT = "What an extension number leads to."
 
 
 def upgrade():
+    op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("ALTER TYPE extenumbers_type ADD VALUE 'parking'")
 
 

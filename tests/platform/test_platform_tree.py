@@ -34,7 +34,7 @@ def _revisions_base_to_head() -> list[str]:
 REVISIONS = _revisions_base_to_head()
 
 
-def _fetch_all(database, query: str, params: tuple = ()) -> list[tuple]:
+def _fetch_all(database, query: str, params: tuple | dict = ()) -> list[tuple]:
     connection = database.connect_as_superuser()
     try:
         with connection.cursor() as cursor:
