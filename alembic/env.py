@@ -1,0 +1,7 @@
+"""Alembic environment of the platform tree: all the work is in manage_db.alembic_env."""
+
+from alembic import context
+
+from manage_db.alembic_env import run_migrations
+
+run_migrations(context)

@@ -1,0 +1,3 @@
+from manage_db.cli import main
+
+main()

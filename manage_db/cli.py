@@ -1,0 +1,67 @@
+"""The command line: global options, error handling, and the commands."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from manage_db import __version__
+from manage_db.commands.init import init
+from manage_db.commands.migrate import downgrade, stamp, upgrade
+from manage_db.commands.revision import revision
+from manage_db.commands.status import check, current, heads, history, status
+from manage_db.errors import ManageDbError
+
+
+class _Group(click.Group):
+    """Turns a ManageDbError anywhere in a command into one line and its exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ManageDbError as error:
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            click.echo(f"wazo-manage-db: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wazo-manage-db")
+@click.option("-c", "--config-file", metavar="FILE",
+              help="Main configuration file (default /etc/wazo-manage-db/config.yml).")
+@click.option("-d", "--debug", is_flag=True, default=None, help="Log everything, show tracebacks.")
+@click.option("-l", "--log-level", metavar="LEVEL", help="debug, info, warning, error, critical.")
+@click.option("--log-file", metavar="FILE", help="Log file (default /var/log/wazo-manage-db.log).")
+@click.option("-u", "--user", metavar="USER", help="Unprivileged user to run as when started as root.")
+@click.option("--db-uri", metavar="URI", help="Owner connection of the platform database.")
+@click.pass_context
+def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
+    """wazo-manage-db: create, upgrade, check, lint and verify the platform's databases."""
+    from manage_db.app import App
+    from manage_db.config import load_settings
+    from manage_db.log import setup_logging
+
+    drop = isinstance(ctx.obj, dict) and ctx.obj.get("drop_privileges", False)
+    settings = load_settings(
+        config_file,
+        {"debug": debug, "log_level": log_level, "log_file": log_file, "user": user,
+         "db_uri": db_uri},
+    )
+    settings["_drop_privileges"] = drop
+    settings["_user_given"] = user is not None
+    warning = setup_logging(settings["log_file"], settings["log_level"], bool(settings["debug"]))
+    if warning and ctx.invoked_subcommand not in ("revision", "heads", "history", "lint"):
+        click.echo(f"wazo-manage-db: warning: {warning}", err=True)
+    ctx.obj = App(settings)
+
+
+for _command in (init, upgrade, downgrade, stamp, status, check, current, heads, history, revision):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console script: like ``cli`` but drops root privileges before any work."""
+    sys.exit(cli.main(obj={"drop_privileges": True}, prog_name="wazo-manage-db"))

@@ -1,0 +1,1 @@
+"""Click commands, one module per command (or family); each only parses, calls, renders."""

@@ -1,0 +1,26 @@
+"""wazo-manage-db init"""
+
+from __future__ import annotations
+
+import click
+
+from manage_db.commands.options import admin_uri_option, component_option, json_option
+
+
+@click.command("init")
+@component_option
+@admin_uri_option
+@json_option
+@click.pass_obj
+def init(app, components, admin_uri, as_json):
+    """Create missing owner roles, databases, schemas and extensions (idempotent)."""
+    from manage_db.notifier import render_summary
+    from manage_db.services.runner import init_components
+
+    if admin_uri:
+        app.settings["admin_uri"] = admin_uri
+    selected = app.components(components)
+    app.become_unprivileged(peer_admin=app.uses_peer_admin)
+    results, code = init_components(app, selected)
+    click.echo(render_summary(results, as_json))
+    raise SystemExit(code)

@@ -1,0 +1,1 @@
+"""Data access: where things live (catalog queries, version tables, files), no decisions."""

@@ -1,0 +1,189 @@
+"""Read a tree's revision graph from its files without importing them.
+
+``alembic current`` imports every revision module to learn the graph (about half a second at
+1,000 revisions); status only needs each file's ``revision`` and ``down_revision``, which are
+literal assignments at module level. Lines are read as text and the right-hand side evaluated with
+``ast.literal_eval``; a file whose assignments span several lines is parsed whole with ``ast``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from manage_db.errors import TreeError
+
+_KEYS = ("revision", "down_revision")
+
+
+@dataclass(frozen=True)
+class RevisionFile:
+    """One revision as its file declares it."""
+
+    revision: str
+    down_revisions: tuple[str, ...]
+    path: Path
+    message: str = ""
+
+
+@dataclass
+class RevisionGraph:
+    """The revisions of one tree and how they link."""
+
+    script_location: Path
+    revisions: dict[str, RevisionFile] = field(default_factory=dict)
+
+    def heads(self) -> tuple[str, ...]:
+        """Revisions no other revision builds on, sorted."""
+        parents = {p for r in self.revisions.values() for p in r.down_revisions}
+        return tuple(sorted(r for r in self.revisions if r not in parents))
+
+    def resolve(self, name: str) -> str:
+        """The full id of a revision given by id or unique prefix; TreeError when unknown."""
+        if name in self.revisions:
+            return name
+        matches = [r for r in self.revisions if r.startswith(name)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise TreeError(f"revision '{name}' is ambiguous in {self.script_location}: "
+                            f"{', '.join(sorted(matches))}")
+        raise TreeError(f"unknown revision '{name}' in {self.script_location}")
+
+    def ancestors(self, revision: str) -> set[str]:
+        """The revision and every revision it builds on."""
+        seen: set[str] = set()
+        todo = [revision]
+        while todo:
+            rev = todo.pop()
+            if rev in seen or rev not in self.revisions:
+                continue
+            seen.add(rev)
+            todo.extend(self.revisions[rev].down_revisions)
+        return seen
+
+    def pending(self, current: tuple[str, ...], targets: tuple[str, ...]) -> list[str]:
+        """Revisions between ``current`` and ``targets``, in the order they apply."""
+        applied: set[str] = set()
+        for rev in current:
+            applied |= self.ancestors(rev)
+        wanted: set[str] = set()
+        for rev in targets:
+            wanted |= self.ancestors(rev)
+        todo = wanted - applied
+        order: list[str] = []
+        done = set(applied)
+        # Kahn's order over the pending part; sorted for a stable result.
+        while todo:
+            ready = sorted(r for r in todo if all(p in done for p in self.revisions[r].down_revisions))
+            if not ready:
+                raise TreeError(f"revision cycle in {self.script_location}")
+            for rev in ready:
+                order.append(rev)
+                done.add(rev)
+                todo.discard(rev)
+        return order
+
+    def history(self) -> list[RevisionFile]:
+        """Every revision, base first."""
+        return [self.revisions[r] for r in self.pending((), self.heads())]
+
+
+def versions_dir(script_location: Path) -> Path:
+    return Path(script_location) / "versions"
+
+
+def load_graph(script_location: Path) -> RevisionGraph:
+    """Read every revision file of a tree. TreeError when a file declares no revision."""
+    script_location = Path(script_location)
+    directory = versions_dir(script_location)
+    if not directory.is_dir():
+        raise TreeError(f"{script_location}: not an alembic tree (no versions/ directory)")
+    graph = RevisionGraph(script_location)
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith(("_", ".")):
+            continue
+        rev = read_revision_file(path)
+        other = graph.revisions.get(rev.revision)
+        if other is not None:
+            raise TreeError(f"{path}: revision {rev.revision} is also declared in {other.path.name}")
+        graph.revisions[rev.revision] = rev
+    for rev in graph.revisions.values():
+        for parent in rev.down_revisions:
+            if parent not in graph.revisions:
+                raise TreeError(f"{rev.path}: down_revision '{parent}' names no revision")
+    return graph
+
+
+def read_revision_file(path: Path) -> RevisionFile:
+    """The revision id, parents and message a revision file declares."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise TreeError(f"{path}: cannot read: {error}") from error
+    values = _scan_lines(text)
+    if values is None:
+        values = _scan_ast(text, path)
+    if "revision" not in values or "down_revision" not in values:
+        missing = "revision" if "revision" not in values else "down_revision"
+        raise TreeError(f"{path}: no module-level '{missing}' assignment")
+    revision, down = values["revision"], values["down_revision"]
+    if not isinstance(revision, str):
+        raise TreeError(f"{path}: revision must be a string")
+    if down is None:
+        downs: tuple[str, ...] = ()
+    elif isinstance(down, str):
+        downs = (down,)
+    elif isinstance(down, (tuple, list)) and all(isinstance(d, str) for d in down):
+        downs = tuple(down)
+    else:
+        raise TreeError(f"{path}: down_revision must be a string, a tuple of strings or None")
+    return RevisionFile(revision, downs, path, _message(text))
+
+
+def _scan_lines(text: str) -> dict[str, object] | None:
+    """Fast path: ``name = literal`` (optionally annotated) on one line; None when unsure."""
+    values: dict[str, object] = {}
+    for line in text.splitlines():
+        if not line.startswith(_KEYS):
+            continue
+        name, sep, rhs = line.partition("=")
+        key = name.split(":", 1)[0].strip()
+        if key not in _KEYS or not sep or rhs.startswith("="):
+            continue
+        try:
+            values[key] = ast.literal_eval(rhs.split("#", 1)[0].strip())
+        except (ValueError, SyntaxError):
+            return None
+    return values if len(values) == len(_KEYS) else None
+
+
+def _scan_ast(text: str, path: Path) -> dict[str, object]:
+    try:
+        tree = ast.parse(text, str(path))
+    except SyntaxError as error:
+        raise TreeError(f"{path}:{error.lineno}: syntax error: {error.msg}") from error
+    values: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in _KEYS:
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError as error:
+                raise TreeError(f"{path}:{node.lineno}: {target.id} is not a literal") from error
+    return values
+
+
+def _message(text: str) -> str:
+    """First line of the module docstring, as alembic's template writes the message there."""
+    stripped = text.lstrip()
+    for quote in ('"""', "'''"):
+        if stripped.startswith(quote):
+            return stripped[3:].split("\n", 1)[0].strip().rstrip(quote).strip()
+    return ""

@@ -1,0 +1,24 @@
+"""The alembic version table of a component: which revisions are applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg2 import sql
+
+
+def qualified(table: str, schema: str | None) -> sql.Composed:
+    """The table name, quoted, with its schema when there is one."""
+    if schema:
+        return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    return sql.SQL("{}").format(sql.Identifier(table))
+
+
+def read_current(conn: Any, table: str, schema: str | None = None) -> tuple[str, ...]:
+    """Applied heads, sorted; () when the version table does not exist yet."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", (qualified(table, schema).as_string(conn),))
+        if cur.fetchone()[0] is None:
+            return ()
+        cur.execute(sql.SQL("SELECT version_num FROM {}").format(qualified(table, schema)))
+        return tuple(sorted(row[0] for row in cur.fetchall()))

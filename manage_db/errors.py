@@ -1,0 +1,52 @@
+"""Errors a user can cause, each with the exit code the command line returns for it.
+
+The CLI catches ``ManageDbError`` once, prints ``str(error)`` as one line and exits with
+``error.exit_code``; anything else is a bug and shows a traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # lint errors, audit findings, verify defects
+EXIT_USAGE = 2  # bad option, bad configuration file
+EXIT_BEHIND = 3  # status: a component is not at head
+EXIT_CONNECTION = 4  # server unreachable, authentication failed
+EXIT_MIGRATION = 5  # a migration failed; the database is at the last good revision
+EXIT_TREE = 6  # unknown revision, several heads, a revision file that does not load
+EXIT_LOCK = 7  # another process held the migration lock past the timeout
+
+
+class ManageDbError(Exception):
+    """Base of every error the user can cause."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class ConfigError(ManageDbError):
+    """Broken YAML, an unknown key, a wrong type, an unknown component."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConnectionFailed(ManageDbError):
+    """The server cannot be reached or refused the credentials."""
+
+    exit_code = EXIT_CONNECTION
+
+
+class MigrationFailed(ManageDbError):
+    """A migration raised; its transaction was rolled back."""
+
+    exit_code = EXIT_MIGRATION
+
+
+class TreeError(ManageDbError):
+    """The migration tree is inconsistent or a revision cannot be found or loaded."""
+
+    exit_code = EXIT_TREE
+
+
+class LockTimeout(ManageDbError):
+    """Another process kept the component's migration lock past the timeout."""
+
+    exit_code = EXIT_LOCK

@@ -1,0 +1,58 @@
+"""Plain records shared by services, daos and notifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Component:
+    """One alembic tree, the database (or schema) it lives in and the role that owns it."""
+
+    name: str
+    script_location: Path
+    database: str
+    owner: str
+    version_table: str = "alembic_version"
+    # Full owner URI when the component lives on another server; None: the configured server.
+    uri: str | None = None
+    # Superuser URI for init when the component lives on another server.
+    admin_uri: str | None = None
+    password: str | None = None
+    password_file: Path | None = None
+    schema: str | None = None
+    extensions: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    # Where the component was declared: "builtin", "config" or "plugin:<entry point>".
+    source: str = "config"
+    # Does the tree's env.py come from us (reads manage_db settings) or is it a stock daemon env.py?
+    stock_env: bool = False
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """Where one component stands."""
+
+    component: str
+    database: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    error: str | None = None
+    exit_code: int = 0
+
+    @property
+    def at_head(self) -> bool:
+        return self.error is None and set(self.current) == set(self.heads)
+
+
+@dataclass
+class RunResult:
+    """What one command did to one component, for the summary table."""
+
+    component: str
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    result: str = "ok"  # ok, failed, skipped
+    message: str = ""
+    applied: list[str] = field(default_factory=list)

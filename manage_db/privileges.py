@@ -1,0 +1,37 @@
+"""Started as root, the tool becomes an unprivileged user before touching anything."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+
+from manage_db.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def drop_privileges(user: str, *, required: bool) -> str | None:
+    """Switch the process to ``user`` when running as root; return the user now in effect.
+
+    ``required`` False (the built-in default user): a missing user leaves the process as it is,
+    with a warning — the Debian package creates it; a user named explicitly must exist.
+    """
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        if required:
+            raise ConfigError(f"cannot drop privileges: user '{user}' does not exist") from None
+        logger.warning("running as root: user '%s' does not exist (set one with -u)", user)
+        return None
+    if entry.pw_uid == 0:
+        return user
+    os.initgroups(user, entry.pw_gid)
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    os.environ["HOME"] = entry.pw_dir
+    os.environ["USER"] = os.environ["LOGNAME"] = user
+    logger.debug("dropped privileges to %s", user)
+    return user

@@ -1,0 +1,1 @@
+"""Services: what the tool does, knowing no SQL, file name or URL."""

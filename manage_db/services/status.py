@@ -1,0 +1,48 @@
+"""Status: where each component stands against its tree's heads.
+
+Fast on purpose: the graph comes from the revision files as text (no alembic import), and each
+database is asked one question per component over a connection shared by the components that
+live in the same database as the same role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from manage_db.dao.connection import connect
+from manage_db.dao.revision_files import load_graph
+from manage_db.dao.version_table import read_current
+import psycopg2
+
+from manage_db.errors import EXIT_FINDINGS, ManageDbError
+from manage_db.models import Component, StatusRow
+
+
+def component_status(
+    components: Sequence[Component], owner_uri: Callable[[Component], str], server_wait: float = 0.0
+) -> list[StatusRow]:
+    """One row per component; a component that cannot be read gets a row with its error."""
+    rows: list[StatusRow] = []
+    connections: dict[str, object] = {}
+    try:
+        for component in components:
+            try:
+                heads = load_graph(component.script_location).heads()
+                uri = owner_uri(component)
+                if uri not in connections:
+                    connections[uri] = connect(uri, wait=server_wait)
+                current = read_current(connections[uri], component.version_table, component.schema)
+            except ManageDbError as error:
+                rows.append(StatusRow(component.name, component.database, (), (), str(error),
+                                      error.exit_code))
+                continue
+            except psycopg2.Error as error:
+                message = str(error).strip().splitlines()[0]
+                rows.append(StatusRow(component.name, component.database, (), (),
+                                      f"{component.name}: {message}", EXIT_FINDINGS))
+                continue
+            rows.append(StatusRow(component.name, component.database, current, heads))
+    finally:
+        for conn in connections.values():
+            conn.close()  # type: ignore[attr-defined]
+    return rows
