@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from manage_db.commands.options import admin_uri_option, component_option, json_option
+from manage_db.commands.options import admin_uri_option, component_option, finish, json_option
 
 
 @click.command("init")
@@ -14,7 +14,6 @@ from manage_db.commands.options import admin_uri_option, component_option, json_
 @click.pass_obj
 def init(app, components, admin_uri, as_json):
     """Create missing owner roles, databases, schemas and extensions (idempotent)."""
-    from manage_db.notifier import render_summary
     from manage_db.services.runner import init_components
 
     if admin_uri:
@@ -22,5 +21,4 @@ def init(app, components, admin_uri, as_json):
     selected = app.components(components)
     app.become_unprivileged(peer_admin=app.uses_peer_admin)
     results, code = init_components(app, selected)
-    click.echo(render_summary(results, as_json))
-    raise SystemExit(code)
+    finish(results, code, as_json)

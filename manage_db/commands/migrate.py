@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from manage_db.commands.options import component_option, json_option, single_component
+from manage_db.commands.options import component_option, finish, json_option, single_component
 
 
 @click.command("upgrade")
@@ -16,7 +16,6 @@ from manage_db.commands.options import component_option, json_option, single_com
 @click.pass_obj
 def upgrade(app, revision, components, sql, start, as_json):
     """Apply pending migrations up to REVISION (default: heads) as each owner role."""
-    from manage_db.notifier import render_summary
     from manage_db.services.runner import upgrade_components
 
     selected = app.components(components)
@@ -31,8 +30,7 @@ def upgrade(app, revision, components, sql, start, as_json):
             offline_sql(component, app.owner_uri(component), revision, start)
         return
     results, code = upgrade_components(app, selected, revision)
-    click.echo(render_summary(results, as_json))
-    raise SystemExit(code)
+    finish(results, code, as_json)
 
 
 def _single_step(name: str, help_text: str):
@@ -42,7 +40,6 @@ def _single_step(name: str, help_text: str):
     @json_option
     @click.pass_obj
     def command(app, revision, components, as_json):
-        from manage_db.notifier import render_summary
         from manage_db.services import migration
         from manage_db.services.runner import run_in_order
 
@@ -53,8 +50,7 @@ def _single_step(name: str, help_text: str):
             [component],
             lambda c: step(c, app.owner_uri(c), revision, lock_wait=float(app.settings["lock_wait"])),
         )
-        click.echo(render_summary(results, as_json))
-        raise SystemExit(code)
+        finish(results, code, as_json)
 
     return command
 

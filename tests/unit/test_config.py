@@ -1,0 +1,105 @@
+"""Configuration layers and their errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from manage_db.config import load_settings
+from manage_db.errors import ConfigError
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_apply_when_no_file_sets_a_key(tmp_path):
+    config = write(tmp_path / "config.yml", "log_level: warning\n")
+    settings = load_settings(str(config), environ={})
+    assert settings["log_level"] == "warning"
+    assert settings["lock_wait"] == 300.0
+    assert settings["components"]["asterisk"]["version_table"] == "alembic_version"
+
+
+def test_conf_d_first_file_in_alphabetical_order_wins_over_config_yml(tmp_path):
+    config = write(tmp_path / "config.yml", "log_level: error\nlock_wait: 5\n")
+    write(tmp_path / "conf.d" / "20-later.yml", "log_level: debug\nserver_wait: 7\n")
+    write(tmp_path / "conf.d" / "10-first.yml", "log_level: warning\n")
+    settings = load_settings(str(config), environ={})
+    assert settings["log_level"] == "warning"
+    assert settings["server_wait"] == 7
+    assert settings["lock_wait"] == 5
+
+
+def test_conf_d_ignores_dot_files_and_other_extensions(tmp_path):
+    config = write(tmp_path / "config.yml", "")
+    write(tmp_path / "conf.d" / ".hidden.yml", "log_level: debug\n")
+    write(tmp_path / "conf.d" / "notes.yaml", "log_level: debug\n")
+    write(tmp_path / "conf.d" / "broken.yml.dpkg-old", "{{{")
+    assert load_settings(str(config), environ={})["log_level"] == "info"
+
+
+def test_component_settings_merge_key_by_key_across_layers(tmp_path):
+    config = write(tmp_path / "config.yml", "components:\n  asterisk:\n    version_table: vt\n")
+    write(tmp_path / "conf.d" / "a.yml", "components:\n  asterisk:\n    extensions: [hstore]\n")
+    asterisk = load_settings(str(config), environ={})["components"]["asterisk"]
+    assert asterisk["version_table"] == "vt"
+    assert asterisk["extensions"] == ["hstore"]
+    assert asterisk["script_location"].endswith("alembic")
+
+
+def test_command_line_beats_environment_beats_files(tmp_path):
+    config = write(tmp_path / "config.yml", "db_uri: postgresql://file@h/db\n")
+    env = {"ALEMBIC_DB_URI": "postgresql://env@h/db"}
+    assert load_settings(str(config), environ=env)["db_uri"] == "postgresql://env@h/db"
+    cli = {"db_uri": "postgresql://cli@h/db"}
+    assert load_settings(str(config), cli, environ=env)["db_uri"] == "postgresql://cli@h/db"
+
+
+def test_old_pg_db_uri_name_is_the_admin_uri(tmp_path):
+    config = write(tmp_path / "config.yml", "pg_db_uri: postgresql://postgres@h/postgres\n")
+    assert load_settings(str(config), environ={})["admin_uri"] == "postgresql://postgres@h/postgres"
+
+
+def test_unknown_key_names_file_and_key(tmp_path):
+    config = write(tmp_path / "config.yml", "components:\n  asterisk:\n    scrpt_location: x\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(str(config), environ={})
+    assert str(error.value) == f"{config}: unknown key 'components.asterisk.scrpt_location'"
+    assert error.value.exit_code == 2
+
+
+def test_unknown_key_in_conf_d_names_that_file(tmp_path):
+    config = write(tmp_path / "config.yml", "")
+    extra = write(tmp_path / "conf.d" / "50-local.yml", "lock_wiat: 3\n")
+    with pytest.raises(ConfigError, match=f"^{extra}: unknown key 'lock_wiat'$"):
+        load_settings(str(config), environ={})
+
+
+def test_wrong_type_names_key_and_types(tmp_path):
+    config = write(tmp_path / "config.yml", "lock_wait: soon\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(str(config), environ={})
+    assert str(error.value) == f"{config}: 'lock_wait' must be int or float, not str"
+
+
+def test_broken_yaml_names_file_and_line(tmp_path):
+    config = write(tmp_path / "config.yml", "log_level: info\ncomponents: [\n  a: b\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(str(config), environ={})
+    message = str(error.value)
+    assert message.startswith(f"{config}: invalid YAML (line ")
+    assert "\n" not in message
+
+
+def test_bad_log_level_is_refused(tmp_path):
+    config = write(tmp_path / "config.yml", "log_level: loud\n")
+    with pytest.raises(ConfigError, match="log_level: 'loud' is not one of debug, info"):
+        load_settings(str(config), environ={})
+
+
+def test_explicit_config_file_must_exist(tmp_path):
+    missing = tmp_path / "nope.yml"
+    with pytest.raises(ConfigError, match=f"^{missing}: no such configuration file$"):
+        load_settings(str(missing), environ={})
