@@ -1,0 +1,498 @@
+"""Round-trip verification of a migration tree on a throwaway database.
+
+``verify_tree`` creates a database on the server (dropped at the end, even on Ctrl-C), loads
+the script directory once, connects once as the owning role, and walks the history from base:
+for each revision it upgrades, snapshots, downgrades, compares with the snapshot taken before
+the upgrade, upgrades again and compares with the snapshot taken after the first upgrade.
+Every revision whose upgrade or downgrade raises, or whose downgrade leaves a difference, is
+reported with the differences; the walk goes on as long as the database is at a known state.
+
+The tree's env.py is not run: alembic is driven directly through one EnvironmentContext with
+the component's version table, so a step costs the migration and a snapshot, not a reload.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from manage_db.dao.snapshot import Snapshot, SnapshotReader, take_snapshot
+from manage_db.errors import ConnectionFailed, TreeError
+from manage_db.services.schema_diff import Difference, diff_snapshots
+
+logger = logging.getLogger(__name__)
+
+# Properties that name roles: they differ between the throwaway database and a reference
+# built elsewhere, so the reference comparison leaves them out.
+ROLE_PROPERTIES = ("owner", "acl")
+
+UPGRADE = "upgrade"
+DOWNGRADE = "downgrade"
+REUPGRADE = "re-upgrade"
+HEADS = "heads"
+REFERENCE = "reference"
+SEED = "seed"
+
+
+@dataclass(frozen=True)
+class VerifyTarget:
+    """What to verify: one alembic tree and how its component lives in a database.
+
+    ``owner``: the role migrations run as when it exists on the server (its password in
+    ``owner_password``); when None or absent, a throwaway role is created and dropped.
+    """
+
+    name: str
+    script_location: Path
+    version_table: str = "alembic_version"
+    schema: str | None = None
+    extensions: tuple[str, ...] = ()
+    owner: str | None = None
+    owner_password: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """``reference``: a ``pg_dump -s`` file or a database URI the final schema must match.
+    ``seeds``: (revision, SQL file) pairs — the file runs just before that revision's upgrade.
+    ``check_rows``: also compare row counts and contents of every table (on with seeds).
+    """
+
+    reference: str | None = None
+    seeds: tuple[tuple[str, Path], ...] = ()
+    check_rows: bool = False
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One thing wrong with one revision (or with the tree, for ``heads``)."""
+
+    revision: str | None
+    step: str  # UPGRADE, DOWNGRADE, REUPGRADE, HEADS, REFERENCE, SEED
+    message: str
+    differences: tuple[Difference, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "revision": self.revision,
+            "step": self.step,
+            "message": self.message,
+            "differences": [d.as_dict() for d in self.differences],
+        }
+
+
+@dataclass
+class VerifyReport:
+    """What verify found for one tree."""
+
+    component: str
+    revisions: int = 0
+    checked: int = 0
+    defects: list[Defect] = field(default_factory=list)
+    stopped: str | None = None  # why the walk ended before the head, if it did
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing is wrong and every revision was checked."""
+        return not self.defects and self.stopped is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "component": self.component,
+            "clean": self.clean,
+            "revisions": self.revisions,
+            "checked": self.checked,
+            "stopped": self.stopped,
+            "defects": [d.as_dict() for d in self.defects],
+        }
+
+
+def verify_tree(
+    target: VerifyTarget, admin_uri: str, options: VerifyOptions | None = None
+) -> VerifyReport:
+    """Verify ``target`` on a throwaway database of the server behind ``admin_uri``."""
+    options = options or VerifyOptions()
+    script = load_script_directory(target.script_location)
+    report = VerifyReport(component=target.name)
+    revisions = [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+    report.revisions = len(revisions)
+    heads = script.get_heads()
+    if len(heads) > 1:
+        report.defects.append(
+            Defect(None, HEADS, f"{len(heads)} heads ({', '.join(sorted(heads))}): merge them")
+        )
+        report.stopped = "the tree has several heads"
+        return report
+    seeds = _check_seeds(script, options.seeds)
+    with throwaway_database(admin_uri, target) as sandbox:
+        walk = _RoundTrip(script, sandbox, target, seeds, options, report)
+        walk.run(revisions)
+        if options.reference is not None and report.stopped is None:
+            walk.compare_with_reference(options.reference, admin_uri)
+    return report
+
+
+def load_script_directory(script_location: Path) -> Any:
+    """The alembic ScriptDirectory of a tree; TreeError naming the path if it is not one."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    location = Path(script_location)
+    if not (location / "versions").is_dir():
+        raise TreeError(f"{location}: not an alembic script directory (no versions/ folder)")
+    try:
+        script = ScriptDirectory(str(location))
+        script.get_heads()  # loads every revision file now, so a broken one fails here
+    except CommandError as error:
+        raise TreeError(f"{location}: {error}") from error
+    except Exception as error:  # a revision file that does not import
+        raise TreeError(f"{location}: cannot load the revisions: {error}") from error
+    return script
+
+
+def _check_seeds(script: Any, seeds: Sequence[tuple[str, Path]]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for revision, path in seeds:
+        try:
+            resolved = script.get_revision(revision)
+        except Exception as error:
+            raise TreeError(f"seed {path}: unknown revision {revision}") from error
+        if resolved is None:
+            raise TreeError(f"seed {path}: unknown revision {revision}")
+        if not Path(path).is_file():
+            raise TreeError(f"seed file {path} does not exist")
+        found[resolved.revision] = Path(path)
+    return found
+
+
+@dataclass
+class Sandbox:
+    """A throwaway database: URIs to reach it as the superuser and as the migrating role."""
+
+    database: str
+    admin_dsn: str
+    owner_dsn: str
+    owner: str
+
+
+@contextmanager
+def throwaway_database(admin_uri: str, target: VerifyTarget) -> Iterator[Sandbox]:
+    """Create a database owned by the target's role (or a throwaway role); drop both after.
+
+    The configured owner is used when it exists, so migrations that name it (default
+    privileges, policies) behave as in production; otherwise a role with a unique name is
+    created rather than the real one, so verify leaves nothing behind on a shared server.
+    """
+    from psycopg2 import sql
+
+    suffix = secrets.token_hex(5)
+    database = f"manage_db_verify_{suffix}"
+    admin = _connect(admin_uri)
+    created_role: str | None = None
+    try:
+        with admin.cursor() as cursor:
+            owner, password = target.owner, target.owner_password
+            if owner is not None:
+                cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,))
+                if cursor.fetchone() is None:
+                    owner = None
+            if owner is None:
+                owner = created_role = f"manage_db_verify_{suffix}"
+                password = secrets.token_urlsafe(16)
+                cursor.execute(
+                    sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                        sql.Identifier(owner), sql.Literal(password)
+                    )
+                )
+            cursor.execute(
+                sql.SQL(
+                    "CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0"
+                ).format(sql.Identifier(database), sql.Identifier(owner))
+            )
+            # Throwaway data: durability is not worth a WAL flush per migration.
+            cursor.execute(
+                sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
+                    sql.Identifier(database)
+                )
+            )
+        admin_dsn = _with(admin_uri, dbname=database)
+        owner_options: dict[str, str] = {"dbname": database, "user": owner}
+        if password:
+            owner_options["password"] = password
+        if target.schema:
+            owner_options["options"] = f"-c search_path={target.schema},public"
+        _prepare_database(admin_dsn, owner, target)
+        yield Sandbox(database, admin_dsn, _with(admin_uri, **owner_options), owner)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+            if created_role is not None:
+                cursor.execute(
+                    sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(created_role))
+                )
+        admin.close()
+
+
+def _prepare_database(admin_dsn: str, owner: str, target: VerifyTarget) -> None:
+    """The component's schema (owned by the role) and extensions (as superuser)."""
+    from psycopg2 import sql
+
+    connection = _connect(admin_dsn)
+    try:
+        with connection.cursor() as cursor:
+            if target.schema:
+                cursor.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                        sql.Identifier(target.schema), sql.Identifier(owner)
+                    )
+                )
+            for extension in target.extensions:
+                cursor.execute(
+                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
+                )
+    finally:
+        connection.close()
+
+
+def _with(uri: str, **params: str) -> str:
+    from psycopg2.extensions import make_dsn
+
+    return str(make_dsn(uri, **params))
+
+
+def _connect(dsn: str) -> Any:
+    import psycopg2
+
+    try:
+        connection = psycopg2.connect(dsn)
+    except psycopg2.OperationalError as error:
+        raise ConnectionFailed(f"cannot connect: {str(error).strip().splitlines()[0]}") from error
+    connection.autocommit = True
+    return connection
+
+
+class _Migrator:
+    """One connection and one EnvironmentContext that run single alembic steps."""
+
+    def __init__(self, script: Any, owner_dsn: str, version_table: str) -> None:
+        import psycopg2
+        from alembic.config import Config
+        from alembic.runtime.environment import EnvironmentContext
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        self._script = script
+        self._engine = create_engine(
+            "postgresql+psycopg2://",
+            creator=lambda: psycopg2.connect(owner_dsn),
+            poolclass=NullPool,
+        )
+        self._connection = self._engine.connect()
+        self._env = EnvironmentContext(Config(), script)
+        self._steps: list[Any] = []
+        self._env.configure(
+            connection=self._connection,
+            version_table=version_table,
+            transaction_per_migration=True,
+            fn=lambda heads, context: self._steps,
+        )
+
+    def upgrade(self, revision: str) -> None:
+        """Apply one revision (its own transaction)."""
+        self._run(True, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Revert one revision (its own transaction)."""
+        self._run(False, revision)
+
+    def _run(self, is_upgrade: bool, revision: str) -> None:
+        from alembic.runtime.migration import MigrationStep
+
+        script = self._script.get_revision(revision)
+        make = (
+            MigrationStep.upgrade_from_script if is_upgrade else MigrationStep.downgrade_from_script
+        )
+        self._steps = [make(self._script.revision_map, script)]
+        with self._env:
+            self._env.run_migrations()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._connection.close()
+        self._engine.dispose()
+
+
+class _RoundTrip:
+    """The walk of one tree: up, snapshot, down, compare, up, compare — per revision."""
+
+    def __init__(
+        self,
+        script: Any,
+        sandbox: Sandbox,
+        target: VerifyTarget,
+        seeds: dict[str, Path],
+        options: VerifyOptions,
+        report: VerifyReport,
+    ) -> None:
+        self._script = script
+        self._sandbox = sandbox
+        self._target = target
+        self._seeds = seeds
+        self._report = report
+        self._snapshot_connection = _connect(sandbox.admin_dsn)
+        self._reader = SnapshotReader(
+            self._snapshot_connection,
+            exclude_tables=[target.version_table],
+            with_rows=options.check_rows or bool(seeds),
+        )
+        self._last: Snapshot | None = None
+
+    def run(self, revisions: Sequence[str]) -> None:
+        """Walk ``revisions`` (base first), recording defects in the report."""
+        migrator = _Migrator(self._script, self._sandbox.owner_dsn, self._target.version_table)
+        try:
+            before = self._reader.take()
+            for revision in revisions:
+                if revision in self._seeds:
+                    self._seed(revision)
+                    before = self._reader.take()
+                after = self._check_revision(migrator, revision, before)
+                if after is None:
+                    return
+                self._report.checked += 1
+                before = after
+            self._last = before
+        finally:
+            migrator.close()
+            self._snapshot_connection.close()
+
+    def _check_revision(
+        self, migrator: _Migrator, revision: str, before: Snapshot
+    ) -> Snapshot | None:
+        """Round-trip one revision; the snapshot to go on from, or None when the walk must stop."""
+        defects = self._report.defects
+        try:
+            migrator.upgrade(revision)
+        except Exception as error:
+            defects.append(Defect(revision, UPGRADE, f"upgrade failed: {_one_line(error)}"))
+            self._report.stopped = f"upgrade of {revision} failed"
+            return None
+        after = self._reader.take()
+        try:
+            migrator.downgrade(revision)
+        except Exception as error:
+            defects.append(Defect(revision, DOWNGRADE, f"downgrade failed: {_one_line(error)}"))
+            # The failed downgrade was rolled back: go on from the upgraded state if it is intact.
+            return self._go_on_from(revision, after)
+        reverted = self._reader.take()
+        if not reverted.same_as(before):
+            differences = tuple(diff_snapshots(before, reverted))
+            defects.append(
+                Defect(
+                    revision,
+                    DOWNGRADE,
+                    f"downgrade does not restore the database: {len(differences)} difference(s)",
+                    differences,
+                )
+            )
+        try:
+            migrator.upgrade(revision)
+        except Exception as error:
+            defects.append(
+                Defect(revision, REUPGRADE, f"upgrade after downgrade failed: {_one_line(error)}")
+            )
+            self._report.stopped = f"upgrade of {revision} after its downgrade failed"
+            return None
+        again = self._reader.take()
+        if not again.same_as(after):
+            differences = tuple(diff_snapshots(after, again))
+            defects.append(
+                Defect(
+                    revision,
+                    REUPGRADE,
+                    f"upgrade after downgrade gives another database: {len(differences)} difference(s)",
+                    differences,
+                )
+            )
+        return again
+
+    def _go_on_from(self, revision: str, expected: Snapshot) -> Snapshot | None:
+        now = self._reader.take()
+        if now.same_as(expected):
+            return now
+        self._report.stopped = f"the failed downgrade of {revision} left the database changed"
+        return None
+
+    def _seed(self, revision: str) -> None:
+        path = self._seeds[revision]
+        connection = _connect(self._sandbox.owner_dsn)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(path.read_text())
+        except Exception as error:
+            raise TreeError(f"seed {path} before {revision} failed: {_one_line(error)}") from error
+        finally:
+            connection.close()
+
+    def compare_with_reference(self, reference: str, admin_uri: str) -> None:
+        """Compare the head schema with a ``pg_dump -s`` file or another database."""
+        assert self._last is not None
+        expected = reference_snapshot(reference, admin_uri, self._target.version_table)
+        differences = tuple(diff_snapshots(expected, self._last, ignore=ROLE_PROPERTIES))
+        # Row checks are for round trips; the reference is a schema.
+        differences = tuple(d for d in differences if d.kind != "rows")
+        if differences:
+            self._report.defects.append(
+                Defect(
+                    None,
+                    REFERENCE,
+                    f"head schema differs from {reference}: {len(differences)} difference(s)",
+                    differences,
+                )
+            )
+
+
+def reference_snapshot(reference: str, admin_uri: str, version_table: str) -> Snapshot:
+    """Snapshot of a reference schema: a database URI, or a ``pg_dump -s`` file loaded into a
+    throwaway database (psql meta-commands skipped; make it with ``-O -x``)."""
+    if reference.startswith(("postgresql://", "postgres://")) or "dbname=" in reference:
+        connection = _connect(reference)
+        try:
+            return take_snapshot(connection, exclude_tables=[version_table])
+        finally:
+            connection.close()
+    path = Path(reference)
+    if not path.is_file():
+        raise TreeError(f"reference {reference}: no such file or database URI")
+    dump = "\n".join(
+        line for line in path.read_text().splitlines() if not line.lstrip().startswith("\\")
+    )
+    target = VerifyTarget(name="reference", script_location=path.parent)
+    with throwaway_database(admin_uri, target) as sandbox:
+        connection = _connect(sandbox.admin_dsn)
+        try:
+            with connection.cursor() as cursor:
+                try:
+                    cursor.execute(dump)
+                except Exception as error:
+                    raise TreeError(
+                        f"reference {path} does not load: {_one_line(error)}"
+                    ) from error
+            return take_snapshot(connection, exclude_tables=[version_table])
+        finally:
+            connection.close()
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    return f"{type(error).__name__}: {first}" if ":" not in first else first
