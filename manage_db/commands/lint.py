@@ -1,0 +1,80 @@
+"""wazo-manage-db lint / release: check migration trees; record released revisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from manage_db.commands.options import component_option
+
+
+def _settings(app: Any, ignore: tuple[str, ...] = ()) -> Any:
+    from manage_db.lint.config import settings_from
+
+    section = (getattr(app, "settings", None) or {}).get("lint")
+    return settings_from(section, ignore)
+
+
+def _trees(app: Any, paths: tuple[str, ...], components: tuple[str, ...]) -> list[Path]:
+    if paths:
+        return [Path(p) for p in paths]
+    return [Path(c.script_location) for c in app.components(components)]
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path())
+@component_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: file:line:col CODE message; github: workflow annotations.",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("--ignore", multiple=True, metavar="CODE", help="Also ignore this rule (repeatable).")
+@click.option("--no-cache", is_flag=True, help="Re-check every file.")
+@click.pass_obj
+def lint(app, paths, components, output_format, strict, ignore, no_cache):
+    """Check migration trees (default: every component's) or the given trees or files.
+
+    Exit 0 when clean, 1 when there are errors (or warnings, with --strict).
+    """
+    from dataclasses import replace
+
+    from manage_db.lint.notifier import render, summary
+    from manage_db.lint.service import lint_paths
+
+    settings = _settings(app, ignore)
+    if no_cache:
+        settings = replace(settings, cache=False)
+    report = lint_paths(_trees(app, paths, components), settings)
+    output = render(report, output_format)
+    if output:
+        click.echo(output)
+    if output_format == "text":
+        click.echo(summary(report), err=True)
+    raise SystemExit(1 if report.failed(strict) else 0)
+
+
+@click.command("release")
+@click.argument("paths", nargs=-1, type=click.Path())
+@component_option
+@click.pass_obj
+def release(app, paths, components):
+    """Record every revision not yet in the tree's release manifest as released.
+
+    Run it when a version ships; lint then fails if one of them is edited or removed.
+    """
+    from manage_db.lint.service import record_release
+
+    settings = _settings(app)
+    for tree in _trees(app, paths, components):
+        added = record_release(tree, settings)
+        for entry in added:
+            click.echo(f"{tree / settings.manifest}: recorded {entry.key} ({entry.path})")
+        if not added:
+            click.echo(f"{tree / settings.manifest}: nothing new to record")

@@ -1,0 +1,309 @@
+"""Turn one file into findings and facts: parse, build the ordered statement stream, run rules.
+
+A Python revision's upgrade() stream comes from alembic's offline rendering (so ``op.*`` calls
+are seen as the SQL they emit), with statements that came from a SQL string in the source
+located at that string. When rendering fails, the stream is the source's SQL strings in order.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from manage_db.lint import rules
+from manage_db.lint.model import Finding, RevisionFacts, Rule, Statement, UnitState
+from manage_db.lint.nodes import enum_name, node_name
+from manage_db.lint.offline import Rendering
+from manage_db.lint.pysource import (
+    PLACEHOLDER,
+    PLACEHOLDER_VALUES,
+    PythonRevision,
+    SqlString,
+    read_revision,
+)
+from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
+
+SYNTAX = rules.RULES["MDB001"]
+OFFLINE = rules.RULES["MDB601"]
+
+
+@dataclass
+class FileResult:
+    """Everything lint keeps about one file (and caches, keyed by its content)."""
+
+    facts: RevisionFacts
+    findings: list[Finding] = field(default_factory=list)
+    suppressions: Suppressions = field(default_factory=Suppressions)
+
+    def emit(
+        self, rule: Rule, line: int, col: int, message: str, anchors: Iterable[int] = ()
+    ) -> None:
+        lines = (line, *anchors)
+        if not self.suppressions.suppressed(rule.code, lines):
+            self.findings.append(
+                Finding(self.facts.path, line, col, rule.code, rule.severity, message, rule.hint)
+            )
+
+
+def sql_text_checksum(text: str) -> str:
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+
+
+def python_checksum(tree: ast.Module) -> str:
+    """Checksum of the syntax tree: comments and formatting changes do not alter a revision."""
+    return hashlib.sha256(ast.dump(tree).encode("utf-8")).hexdigest()
+
+
+def statement_key(text: str) -> str:
+    return " ".join(text.split()).rstrip(";").strip().lower()
+
+
+# --- .sql files --------------------------------------------------------------------------------
+
+
+def analyze_sql_file(path: str, text: str) -> tuple[FileResult, set[str]]:
+    """Findings of a .sql file, and the keys of its statements (to recognise them elsewhere)."""
+    from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
+
+    result = FileResult(RevisionFacts(path, "sql", sql_text_checksum(text)))
+    result.suppressions = sql_suppressions(text)
+    script = blank_psql_script(text)
+    line_starts = _line_starts(script)
+    keys: set[str] = set()
+    try:
+        parsed = list(iter_statements(script))
+    except SqlSyntaxError as error:
+        line, col = _position(line_starts, error.offset)
+        result.emit(SYNTAX, line, col, f"SQL syntax error: {error}")
+        return result, keys
+    statements = []
+    for item in parsed:
+        keys.add(statement_key(item.text))
+        statements.append(Statement(item.node, "sql", _fixed(_position(line_starts, item.offset))))
+    run_statements(statements, UnitState(), result)
+    return result, keys
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    position = text.find("\n")
+    while position >= 0:
+        starts.append(position + 1)
+        position = text.find("\n", position + 1)
+    return starts
+
+
+def _position(line_starts: list[int], offset: int) -> tuple[int, int]:
+    from bisect import bisect_right
+
+    index = bisect_right(line_starts, offset) - 1
+    return index + 1, offset - line_starts[index] + 1
+
+
+def _fixed(position: tuple[int, int]) -> Callable[[], tuple[int, int]]:
+    return lambda: position
+
+
+# --- Python revisions --------------------------------------------------------------------------
+
+
+def read_python(path: str, source: str) -> PythonRevision | FileResult:
+    """The parsed revision, or a result holding its syntax error."""
+    try:
+        return read_revision(path, source)
+    except SyntaxError as error:
+        result = FileResult(RevisionFacts(path, "revision", sql_text_checksum(source)))
+        result.emit(
+            SYNTAX, error.lineno or 1, error.offset or 1, f"Python syntax error: {error.msg}"
+        )
+        return result
+
+
+def analyze_revision(
+    revision: PythonRevision, rendering: Rendering | None, sql_file_keys: set[str]
+) -> FileResult:
+    """Run every file and statement rule on a parsed revision."""
+    facts = RevisionFacts(
+        path=revision.path,
+        kind="revision",
+        checksum=python_checksum(revision.tree),
+        revision=revision.revision,
+        has_revision=revision.has_revision,
+        down_revisions=revision.down_revisions,
+        has_down_revision=revision.has_down_revision,
+        revision_line=revision.revision_line,
+        down_revision_line=revision.down_revision_line,
+    )
+    result = FileResult(facts)
+    result.suppressions = python_suppressions(revision.source, _first_code_line(revision.tree))
+    for module in rules.REVISION_RULES:
+        for line, col, message in module.check_revision(revision):
+            result.emit(module.RULE, line, col, message)
+    parsed = {id(s): _parse_sql_string(s, result) for s in revision.sql}
+    upgrade_strings = [s for s in revision.sql if s.phase == "upgrade"]
+    used: set[int] = set()
+    state = UnitState(in_transaction=True)
+    if rendering is not None and rendering.error is None:
+        stream = _rendered_stream(revision, rendering, upgrade_strings, parsed, used, sql_file_keys)
+        run_statements(stream, state, result)
+    elif rendering is not None and rendering.error is not None:
+        result.emit(
+            OFFLINE,
+            revision.upgrade.lineno if revision.upgrade else 1,
+            1,
+            f"upgrade() cannot be rendered offline ({rendering.error}); "
+            "its op.* calls were not checked",
+        )
+    # SQL strings the rendering did not consume, in source order (all of them when it failed).
+    for sql_string in revision.sql:
+        if id(sql_string) in used:
+            continue
+        if sql_string.phase == "upgrade":
+            state.in_transaction = not sql_string.in_autocommit_block
+            run_statements(parsed[id(sql_string)], state, result)
+        else:
+            run_statements(parsed[id(sql_string)], UnitState(in_transaction=True), result)
+    return result
+
+
+def _first_code_line(tree: ast.Module) -> int:
+    for statement in tree.body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue
+        return statement.lineno
+    return 10**9
+
+
+def _parse_sql_string(sql_string: SqlString, result: FileResult) -> list[Statement]:
+    from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
+
+    call = sql_string.call
+    anchors = range(call.lineno, (call.end_lineno or call.lineno) + 1)
+    texts = [sql_string.text]
+    if PLACEHOLDER in sql_string.text:
+        texts = [sql_string.text.replace(PLACEHOLDER, value) for value in PLACEHOLDER_VALUES]
+    parsed = None
+    error = None
+    for text in texts:
+        try:
+            parsed = list(iter_statements(text))
+            break
+        except SqlSyntaxError as caught:
+            error = error or caught
+    if parsed is None:
+        if error is not None and len(texts) == 1:  # with run-time values, say nothing
+            line, col = sql_string.position(error.offset)
+            result.emit(SYNTAX, line, col, f"SQL syntax error: {error}", anchors)
+        return []
+    return [
+        Statement(
+            item.node,
+            sql_string.phase,
+            functools.partial(sql_string.position, item.offset),
+            anchors,
+        )
+        for item in parsed
+    ]
+
+
+def _rendered_stream(
+    revision: PythonRevision,
+    rendering: Rendering,
+    upgrade_strings: list[SqlString],
+    parsed: dict[int, list[Statement]],
+    used: set[int],
+    sql_file_keys: set[str],
+) -> list[Statement]:
+    from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
+
+    by_key: dict[str, list[SqlString]] = {}
+    for sql_string in upgrade_strings:
+        by_key.setdefault(statement_key(sql_string.text), []).append(sql_string)
+    stream: list[Statement] = []
+    for chunk in rendering.chunks:
+        candidates = [s for s in by_key.get(statement_key(chunk.text), ()) if id(s) not in used]
+        if candidates:
+            used.add(id(candidates[0]))
+            stream.extend(parsed[id(candidates[0])])
+            continue
+        try:
+            items = list(iter_statements(chunk.text))
+        except SqlSyntaxError:
+            continue  # rendered from run-time values we cannot see; not the author's syntax
+        position = (chunk.line or 1, _indent(revision, chunk.line) + 1)
+        for item in items:
+            quiet = statement_key(item.text) in sql_file_keys
+            stream.append(
+                Statement(
+                    item.node, "upgrade", _fixed(position), range(chunk.line, chunk.line + 1), quiet
+                )
+            )
+    return stream
+
+
+def _indent(revision: PythonRevision, line: int) -> int:
+    text = revision.lines[line - 1] if 0 < line <= len(revision.lines) else ""
+    return len(text) - len(text.lstrip())
+
+
+# --- the statement walk ------------------------------------------------------------------------
+
+
+def run_statements(statements: Iterable[Statement], state: UnitState, result: FileResult) -> None:
+    """Run the statement rules over a stream, keeping track of what each statement changed."""
+    for statement in statements:
+        if not statement.quiet:
+            for module in rules.STATEMENT_RULES:
+                if statement.phase not in module.PHASES:
+                    continue
+                for message in module.check_statement(statement, state):
+                    line, col = statement.locate()
+                    result.emit(module.RULE, line, col, message, statement.anchor_lines)
+        advance(state, statement.node)
+
+
+def advance(state: UnitState, node: Any) -> None:
+    """Update what is known after ``node`` ran: new tables, transaction, lock_timeout."""
+    kind = node_name(node)
+    if kind == "CreateStmt":
+        state.fresh_tables.add(node.relation.relname)
+    elif kind == "CreateTableAsStmt":
+        state.fresh_tables.add(node.into.rel.relname)
+    elif kind == "SelectStmt":
+        if node.intoClause is not None:
+            state.fresh_tables.add(node.intoClause.rel.relname)
+        if _sets_lock_timeout(node):
+            state.lock_timeout_set = True
+    elif kind == "TransactionStmt":
+        transaction = enum_name(node.kind)
+        if transaction in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+            state.in_transaction = True
+        elif transaction in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
+            state.in_transaction = False
+    elif kind == "VariableSetStmt" and node.name == "lock_timeout":
+        value = node.args[0].val if node.args else None
+        disabled = getattr(value, "ival", None) == 0 or getattr(value, "sval", None) in ("0",)
+        state.lock_timeout_set = enum_name(node.kind) == "VAR_SET_VALUE" and not disabled
+    elif kind == "RenameStmt" and node.relation is not None:
+        if (
+            enum_name(node.renameType) == "OBJECT_TABLE"
+            and node.relation.relname in state.fresh_tables
+        ):
+            state.fresh_tables.add(node.newname)
+    elif kind == "DropStmt" and enum_name(node.removeType) == "OBJECT_TABLE":
+        for names in node.objects or ():
+            state.fresh_tables.discard(names[-1].sval)
+
+
+def _sets_lock_timeout(node: Any) -> bool:
+    for target in node.targetList or ():
+        value: Any = getattr(target, "val", None)
+        if node_name(value) == "FuncCall" and value.funcname[-1].sval == "set_config":
+            first = value.args[0] if value.args else None
+            if getattr(getattr(first, "val", None), "sval", None) == "lock_timeout":
+                return True
+    return False

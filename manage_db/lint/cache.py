@@ -1,0 +1,83 @@
+"""Results of unchanged files from the previous run, keyed by content hash.
+
+One JSON file per tree in ``$XDG_CACHE_HOME/wazo-manage-db`` (or ``~/.cache/wazo-manage-db``),
+named after the tree, this tool's version, the rules' sources and the Python running it. When
+the directory is not writable, lint simply runs without a cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import manage_db
+
+_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "wazo-manage-db"
+
+
+def _rules_signature() -> str:
+    """Changes whenever a source file of the lint engine changes (version bumps or not)."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256(f"{_FORMAT}:{manage_db.__version__}:{sys.version}".encode())
+    for folder in (package, package / "rules"):
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                stat = entry.stat()
+                digest.update(f"{entry.name}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+class Cache:
+    """Entries of one tree: ``{relative path: {"hash": ..., ...result}}``."""
+
+    def __init__(self, root: Path, enabled: bool = True):
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.path: Path | None = None
+        self.dirty = False
+        if not enabled:
+            return
+        key = hashlib.sha256(f"{root.resolve()}:{_rules_signature()}".encode()).hexdigest()[:24]
+        self.path = cache_dir() / f"lint-{key}.json"
+        try:
+            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def get(self, relpath: str, content_hash: str) -> dict[str, Any] | None:
+        entry = self.entries.get(relpath)
+        if entry is not None and entry.get("hash") == content_hash:
+            return entry
+        return None
+
+    def put(self, relpath: str, content_hash: str, data: dict[str, Any]) -> None:
+        self.entries[relpath] = {"hash": content_hash, **data}
+        self.dirty = True
+
+    def save(self, keep: set[str]) -> None:
+        """Write the entries of the files still in the tree; silently skip when not writable."""
+        if self.path is None:
+            return
+        stale = set(self.entries) - keep
+        if not self.dirty and not stale:
+            return
+        for relpath in stale:
+            del self.entries[relpath]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=self.path.parent, delete=False, suffix=".tmp", encoding="utf-8"
+            ) as handle:
+                json.dump(self.entries, handle, separators=(",", ":"))
+            os.replace(handle.name, self.path)
+        except OSError:
+            pass

@@ -1,0 +1,300 @@
+"""Read a Python revision with ``ast``: its identity, its downgrade, and every SQL string in it.
+
+SQL is found in the string arguments of ``op.execute``, ``sa.text``/``text``, ``DDL``,
+``<connection>.execute`` and ``exec_driver_sql``: literals, triple-quoted, implicitly
+concatenated, f-strings, ``%``/``.format``/``+`` built strings and module-level constants.
+Positions are resolved lazily (with ``tokenize``) because only findings need them.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import textwrap
+import tokenize
+from dataclasses import dataclass, field
+
+_SQL_CALLS = frozenset({"execute", "exec_driver_sql", "text", "DDL"})
+_OFFLINE_UNSAFE_CALLS = frozenset({"get_bind", "inspect", "from_engine", "has_table"})
+_PERCENT_FORMAT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+_BRACE_FORMAT = re.compile(r"\{[^{}]*\}")
+_TRIVIAL_BODY = (ast.Pass,)
+# Stands for a value only known at run time; analysis tries an identifier, a string and a number
+# of the same length in its place, so offsets do not move.
+PLACEHOLDER = "\0\0\0"
+PLACEHOLDER_VALUES = ("xxx", "'x'", "111")
+
+
+@dataclass
+class _Piece:
+    start: int  # offset in the resolved text
+    node: ast.expr  # where it comes from
+    exact: bool  # text maps character by character onto the node's string token(s)
+
+
+@dataclass
+class SqlString:
+    """A SQL text found in the revision, and how to map its offsets back to the file."""
+
+    text: str
+    phase: str  # upgrade, downgrade or module
+    call: ast.Call
+    in_autocommit_block: bool
+    pieces: list[_Piece]
+    source: PythonRevision = field(repr=False)
+
+    @property
+    def call_line(self) -> int:
+        return self.call.lineno
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) in the file of character ``offset`` of :attr:`text`."""
+        piece = self.pieces[0]
+        for candidate in self.pieces:
+            if candidate.start <= offset:
+                piece = candidate
+        return self.source.locate_in_node(piece.node, offset - piece.start, piece.exact)
+
+
+@dataclass
+class PythonRevision:
+    """What lint needs to know about one revision file."""
+
+    path: str
+    source: str
+    tree: ast.Module
+    lines: list[str]
+    revision: str | None = None
+    has_revision: bool = False
+    revision_line: int = 1
+    down_revisions: tuple[str, ...] = ()
+    has_down_revision: bool = False
+    down_revision_line: int = 1
+    irreversible: bool = False
+    upgrade: ast.FunctionDef | None = None
+    downgrade: ast.FunctionDef | None = None
+    sql: list[SqlString] = field(default_factory=list)
+    # (line, col, what) of calls that need a database connection
+    offline_unsafe: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def locate_in_node(self, node: ast.expr, offset: int, exact: bool) -> tuple[int, int]:
+        """Position of character ``offset`` of a string node's value (1-based line and column)."""
+        line, col = node.lineno, self._char_col(node.lineno, node.col_offset)
+        if not exact or not isinstance(node, ast.Constant):
+            return line, col + 1
+        for token_line, token_col, value in self._string_tokens(node):
+            if offset <= len(value):
+                before = value[:offset]
+                newlines = before.count("\n")
+                if newlines == 0:
+                    return token_line, token_col + offset + 1
+                return token_line + newlines, len(before) - before.rfind("\n")
+            offset -= len(value)
+        return line, col + 1
+
+    def _char_col(self, lineno: int, byte_col: int) -> int:
+        text = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+    def _string_tokens(self, node: ast.Constant) -> list[tuple[int, int, str]]:
+        """(line, column of the value's first character, value) of each string token."""
+        start_col = self._char_col(node.lineno, node.col_offset)
+        end_line = node.end_lineno or node.lineno
+        end_col = self._char_col(end_line, node.end_col_offset or 0)
+        segment = self.lines[node.lineno - 1 : end_line]
+        segment[-1] = segment[-1][:end_col]
+        segment[0] = " " * start_col + segment[0][start_col:]
+        tokens = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO("\n".join(segment)).readline):
+                if token.type != tokenize.STRING:
+                    continue
+                body = token.string.lstrip("rRbBuU")
+                prefix_len = len(token.string) - len(body)
+                quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+                value = ast.literal_eval(token.string)
+                line = node.lineno + token.start[0] - 1
+                col = token.start[1] + prefix_len + len(quote)
+                raw_inner = body[len(quote) : len(body) - len(quote)]
+                if value != raw_inner:  # escapes: map the whole token to its start
+                    value = "\0" * len(value)
+                tokens.append((line, col, value))
+        except (tokenize.TokenError, SyntaxError, ValueError):
+            return []
+        return tokens
+
+
+def read_revision(path: str, source: str) -> PythonRevision:
+    """Parse a revision file; raises ``SyntaxError`` when it is not valid Python."""
+    tree = ast.parse(source, filename=path)
+    revision = PythonRevision(path=path, source=source, tree=tree, lines=source.splitlines())
+    constants: dict[str, ast.expr] = {}
+    for statement in tree.body:
+        targets, value = _assignment(statement)
+        for name in targets:
+            constants[name] = value
+            _record_identity(revision, name, value, statement.lineno)
+        if isinstance(statement, ast.FunctionDef) and statement.name in ("upgrade", "downgrade"):
+            setattr(revision, statement.name, statement)
+    _Collector(revision, constants).visit(tree)
+    return revision
+
+
+def _assignment(statement: ast.stmt) -> tuple[list[str], ast.expr]:
+    if isinstance(statement, ast.Assign):
+        names = [t.id for t in statement.targets if isinstance(t, ast.Name)]
+        return names, statement.value
+    if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        if isinstance(statement.target, ast.Name):
+            return [statement.target.id], statement.value
+    return [], ast.Constant(None)
+
+
+def _record_identity(revision: PythonRevision, name: str, value: ast.expr, line: int) -> None:
+    if name == "revision":
+        revision.has_revision = True
+        revision.revision_line = line
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            revision.revision = value.value
+    elif name == "down_revision":
+        revision.has_down_revision = True
+        revision.down_revision_line = line
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            revision.down_revisions = (value.value,)
+        elif isinstance(value, ast.Tuple | ast.List):
+            revision.down_revisions = tuple(
+                e.value
+                for e in value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            )
+    elif name == "irreversible":
+        revision.irreversible = isinstance(value, ast.Constant) and value.value is True
+
+
+def downgrade_state(revision: PythonRevision) -> str:
+    """``missing``, ``empty`` (only pass/docstring/...), ``raises`` or ``real``."""
+    function = revision.downgrade
+    if function is None:
+        return "missing"
+    body = [
+        s
+        for s in function.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        and not isinstance(s, _TRIVIAL_BODY)
+    ]
+    if not body:
+        return "empty"
+    if len(body) == 1 and isinstance(body[0], ast.Raise):
+        return "raises"
+    return "real"
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+class _Collector(ast.NodeVisitor):
+    """Walks the module once, knowing the enclosing top-level function and autocommit blocks."""
+
+    def __init__(self, revision: PythonRevision, constants: dict[str, ast.expr]):
+        self.revision = revision
+        self.constants = constants
+        self.phase = "module"
+        self.autocommit_depth = 0
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        outer = self.phase
+        if self.phase == "module" and node.name in ("upgrade", "downgrade"):
+            self.phase = node.name
+        self.generic_visit(node)
+        self.phase = outer
+
+    def visit_With(self, node: ast.With) -> None:
+        autocommit = any(
+            isinstance(item.context_expr, ast.Call)
+            and _call_name(item.context_expr) == "autocommit_block"
+            for item in node.items
+        )
+        self.autocommit_depth += autocommit
+        self.generic_visit(node)
+        self.autocommit_depth -= autocommit
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = _call_name(node)
+        if name in _SQL_CALLS:
+            argument = node.args[0] if node.args else None
+            if argument is None:
+                for keyword in node.keywords:
+                    if keyword.arg in ("sqltext", "statement", "sql", "text", "clause"):
+                        argument = keyword.value
+            if argument is not None and not isinstance(argument, ast.Call | ast.Lambda):
+                resolved = self._resolve(argument)
+                if resolved is not None:
+                    text, pieces = resolved
+                    self.revision.sql.append(
+                        SqlString(
+                            text, self.phase, node, self.autocommit_depth > 0, pieces, self.revision
+                        )
+                    )
+            elif isinstance(argument, ast.Call) and _call_name(argument) in ("dedent", "format"):
+                self._visit_string_builder(node, argument)
+        if name in _OFFLINE_UNSAFE_CALLS and self.phase != "module":
+            col = self.revision._char_col(node.lineno, node.col_offset) + 1
+            self.revision.offline_unsafe.append((node.lineno, col, name))
+        self.generic_visit(node)
+
+    def _visit_string_builder(self, call: ast.Call, argument: ast.Call) -> None:
+        resolved = self._resolve(argument)
+        if resolved is not None:
+            text, pieces = resolved
+            self.revision.sql.append(
+                SqlString(text, self.phase, call, self.autocommit_depth > 0, pieces, self.revision)
+            )
+
+    def _resolve(self, node: ast.expr, depth: int = 0) -> tuple[str, list[_Piece]] | None:
+        """The string an expression builds, with placeholders for what only runs at run time."""
+        if depth > 10:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value, [_Piece(0, node, True)]
+        if isinstance(node, ast.Name) and node.id in self.constants:
+            return self._resolve(self.constants[node.id], depth + 1)
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                else:
+                    parts.append(PLACEHOLDER)
+            return "".join(parts), [_Piece(0, node, False)]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = self._resolve(node.left, depth + 1)
+            right = self._resolve(node.right, depth + 1)
+            if left is None or right is None:
+                return None
+            shift = len(left[0])
+            moved = [_Piece(p.start + shift, p.node, p.exact) for p in right[1]]
+            return left[0] + right[0], left[1] + moved
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            left = self._resolve(node.left, depth + 1)
+            if left is None:
+                return None
+            return _PERCENT_FORMAT.sub(PLACEHOLDER, left[0]), [_Piece(0, node, False)]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "format":
+                inner = self._resolve(node.func.value, depth + 1)
+                if inner is None:
+                    return None
+                return _BRACE_FORMAT.sub(PLACEHOLDER, inner[0]), [_Piece(0, node, False)]
+        if isinstance(node, ast.Call) and _call_name(node) == "dedent" and node.args:
+            inner = self._resolve(node.args[0], depth + 1)
+            if inner is None:
+                return None
+            return textwrap.dedent(inner[0]), [_Piece(0, node.args[0], False)]
+        return None

@@ -1,0 +1,18 @@
+"""syntax-error: a revision or SQL file that does not parse.
+
+Why: alembic (or psql) will fail on it at upgrade time, on a customer's machine. Lint reports it
+at the place the parser stopped instead of crashing, and checks the rest of the tree.
+Instead: fix the syntax; check the SQL with ``psql`` and the Python with
+``python -m py_compile``.
+The engine emits these findings itself (the parsers run before any rule).
+"""
+
+from manage_db.lint.model import ERROR, Rule
+
+RULE = Rule(
+    code="MDB001",
+    name="syntax-error",
+    severity=ERROR,
+    reason="the file does not parse, so the migration cannot run",
+    hint="fix the syntax at this position",
+)

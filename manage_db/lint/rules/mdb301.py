@@ -1,0 +1,31 @@
+"""missing-downgrade: the revision cannot be undone.
+
+Why: ``wazo-manage-db verify`` and operators rolling back a release need ``downgrade()``; the
+template's ``pass`` silently does nothing.
+Instead: write the downgrade that restores the previous schema, or declare the revision
+irreversible with ``irreversible = True`` at module level (or a downgrade that raises).
+Its severity is ``lint.downgrade_severity`` in the configuration (default: warning).
+"""
+
+from collections.abc import Iterator
+
+from manage_db.lint.model import WARNING, Rule
+from manage_db.lint.pysource import PythonRevision, downgrade_state
+
+RULE = Rule(
+    code="MDB301",
+    name="missing-downgrade",
+    severity=WARNING,
+    reason="a revision without a working downgrade cannot be rolled back or verified",
+    hint="write downgrade(), or declare `irreversible = True` at module level",
+)
+
+
+def check_revision(revision: PythonRevision) -> Iterator[tuple[int, int, str]]:
+    if revision.irreversible:
+        return
+    state = downgrade_state(revision)
+    if state == "missing":
+        yield revision.revision_line, 1, "no downgrade() in this revision"
+    elif state == "empty" and revision.downgrade is not None:
+        yield revision.downgrade.lineno, 1, "downgrade() does nothing (only pass)"

@@ -1,0 +1,86 @@
+"""volatile-default: ADD COLUMN whose default must be computed row by row.
+
+Why: since PostgreSQL 11 a constant default is free, but a volatile one (``gen_random_uuid()``,
+``random()``, ``clock_timestamp()``, a serial's ``nextval``, a stored generated column) rewrites
+the whole table under an ACCESS EXCLUSIVE lock.
+Instead: add the column with no (or a constant) default, backfill in batches, then
+``ALTER COLUMN ... SET DEFAULT`` for new rows.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.nodes import enum_name, node_name
+
+RULE = Rule(
+    code="MDB503",
+    name="volatile-default",
+    severity=WARNING,
+    reason="a volatile default rewrites every row of the table while blocking all access",
+    hint="add the column without it, backfill in batches, then ALTER COLUMN ... SET DEFAULT",
+)
+PHASES = ("upgrade", "sql")
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "txid_current",
+        "random_normal",
+        "gen_random_bytes",
+        "uuidv4",
+        "uuidv7",
+    }
+)
+_SERIAL_TYPES = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+
+
+def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+    table = relation_name(getattr(statement.node, "relation", None))
+    if table in state.fresh_tables:
+        return
+    for command in alter_table_commands(statement.node):
+        if enum_name(command.subtype) != "AT_AddColumn":
+            continue
+        column = command.def_
+        type_name = column.typeName.names[-1].sval if column.typeName else ""
+        why = None
+        if type_name in _SERIAL_TYPES:
+            why = f"type {type_name} (nextval)"
+        for constraint in column.constraints or ():
+            kind = enum_name(constraint.contype)
+            if kind == "CONSTR_DEFAULT":
+                function = _volatile_call(constraint.raw_expr)
+                if function:
+                    why = f"default {function}()"
+            elif kind in ("CONSTR_GENERATED", "CONSTR_IDENTITY"):
+                why = "a generated/identity value"
+        if why:
+            yield (
+                f"ADD COLUMN {column.colname} with {why} rewrites existing table {table} "
+                f"under an {ACCESS_EXCLUSIVE}"
+            )
+
+
+def _volatile_call(node: Any) -> str | None:
+    """The first volatile function called anywhere in an expression."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple | list):
+            stack.extend(item)
+        elif node_name(item) == "FuncCall":
+            name = item.funcname[-1].sval
+            if name in VOLATILE_FUNCTIONS:
+                return name
+            stack.extend(item.args or ())
+        elif hasattr(item, "__slots__") and not isinstance(item, str | int | float | bool):
+            stack.extend(getattr(item, slot, None) for slot in item.__slots__)
+    return None

@@ -1,0 +1,33 @@
+"""set-not-null: ALTER COLUMN ... SET NOT NULL on an existing table.
+
+Why: PostgreSQL scans the whole table to check it, holding an ACCESS EXCLUSIVE lock.
+Instead: ``ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID``, then ``VALIDATE CONSTRAINT c``
+(a light lock); PostgreSQL 12+ then sets NOT NULL without a scan.
+"""
+
+from collections.abc import Iterator
+
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.nodes import enum_name
+
+RULE = Rule(
+    code="MDB505",
+    name="set-not-null",
+    severity=WARNING,
+    reason="SET NOT NULL scans the whole table while blocking all access",
+    hint="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
+)
+PHASES = ("upgrade", "sql")
+
+
+def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+    table = relation_name(getattr(statement.node, "relation", None))
+    if table in state.fresh_tables:
+        return
+    for command in alter_table_commands(statement.node):
+        if enum_name(command.subtype) == "AT_SetNotNull":
+            yield (
+                f"SET NOT NULL on {command.name} of existing table {table} scans it under an "
+                f"{ACCESS_EXCLUSIVE}"
+            )

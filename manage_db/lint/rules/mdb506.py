@@ -1,0 +1,45 @@
+"""constraint-without-not-valid: ADD FOREIGN KEY or CHECK on an existing table, validated at once.
+
+Why: validating scans the whole table; a FOREIGN KEY holds SHARE ROW EXCLUSIVE on both tables
+and a CHECK an ACCESS EXCLUSIVE lock during the scan.
+Instead: add it ``NOT VALID`` (instant), then ``VALIDATE CONSTRAINT`` in a later statement, which
+takes only a SHARE UPDATE EXCLUSIVE lock.
+"""
+
+from collections.abc import Iterator
+
+from manage_db.lint.locks import (
+    ACCESS_EXCLUSIVE,
+    SHARE_ROW_EXCLUSIVE,
+    alter_table_commands,
+    relation_name,
+)
+from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.nodes import enum_name
+
+RULE = Rule(
+    code="MDB506",
+    name="constraint-without-not-valid",
+    severity=WARNING,
+    reason="validating a new constraint scans the whole table while blocking writes",
+    hint="ADD CONSTRAINT ... NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT separately",
+)
+PHASES = ("upgrade", "sql")
+_LOCKS = {
+    "CONSTR_FOREIGN": ("FOREIGN KEY", SHARE_ROW_EXCLUSIVE),
+    "CONSTR_CHECK": ("CHECK", ACCESS_EXCLUSIVE),
+}
+
+
+def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+    table = relation_name(getattr(statement.node, "relation", None))
+    if table in state.fresh_tables:
+        return
+    for command in alter_table_commands(statement.node):
+        if enum_name(command.subtype) != "AT_AddConstraint":
+            continue
+        constraint = command.def_
+        kind = enum_name(constraint.contype)
+        if kind in _LOCKS and not constraint.skip_validation:
+            what, lock = _LOCKS[kind]
+            yield f"ADD {what} without NOT VALID scans existing table {table} under a {lock}"

@@ -1,0 +1,40 @@
+"""drop-table-or-column: DROP TABLE or DROP COLUMN of something that exists.
+
+Why: the daemons of the previous release still read it while the upgrade runs (and after a
+rollback), and the drop waits for an ACCESS EXCLUSIVE lock.
+Instead: stop using it in the code first; drop it in a later release.
+"""
+
+from collections.abc import Iterator
+
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.nodes import enum_name, node_name
+
+RULE = Rule(
+    code="MDB507",
+    name="drop-table-or-column",
+    severity=WARNING,
+    reason="running code still uses what is dropped, and the drop blocks all access",
+    hint="stop using it in the code first, then drop it in a later release",
+)
+PHASES = ("upgrade", "sql")
+
+
+def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+    node = statement.node
+    if node_name(node) == "DropStmt" and enum_name(node.removeType) == "OBJECT_TABLE":
+        for names in node.objects or ():
+            table = names[-1].sval
+            if table not in state.fresh_tables:
+                yield f"DROP TABLE {table} takes an {ACCESS_EXCLUSIVE}; running code may use it"
+        return
+    table = relation_name(getattr(node, "relation", None))
+    if table in state.fresh_tables:
+        return
+    for command in alter_table_commands(node):
+        if enum_name(command.subtype) == "AT_DropColumn":
+            yield (
+                f"DROP COLUMN {command.name} of existing table {table} takes an "
+                f"{ACCESS_EXCLUSIVE}; running code may still use it"
+            )

@@ -1,0 +1,37 @@
+"""rename: RENAME of an existing table or column.
+
+Why: the daemons of the previous release keep using the old name while the upgrade runs, and
+the rename waits for an ACCESS EXCLUSIVE lock.
+Instead: add the new column (or a view), write both, switch the code, drop the old one later.
+"""
+
+from collections.abc import Iterator
+
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, relation_name
+from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.nodes import enum_name, node_name
+
+RULE = Rule(
+    code="MDB508",
+    name="rename",
+    severity=WARNING,
+    reason="running code still uses the old name, and the rename blocks all access",
+    hint="add the new name alongside, switch the code, remove the old name in a later release",
+)
+PHASES = ("upgrade", "sql")
+
+
+def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+    node = statement.node
+    if node_name(node) != "RenameStmt" or node.relation is None:
+        return
+    table = relation_name(node.relation)
+    kind = enum_name(node.renameType)
+    if table in state.fresh_tables:
+        return
+    if kind == "OBJECT_TABLE":
+        yield f"RENAME of existing table {table} to {node.newname} takes an {ACCESS_EXCLUSIVE}"
+    elif kind == "OBJECT_COLUMN":
+        yield (
+            f"RENAME of column {node.subname} of existing table {table} takes an {ACCESS_EXCLUSIVE}"
+        )

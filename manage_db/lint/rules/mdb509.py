@@ -1,0 +1,37 @@
+"""concurrently-in-transaction: CREATE/DROP INDEX CONCURRENTLY inside a transaction.
+
+Why: PostgreSQL refuses it ("cannot run inside a transaction block"), and alembic runs every
+revision in a transaction, so the upgrade fails. Reported as an error: it always fails.
+Instead: run it in ``with op.get_context().autocommit_block():`` (in a .sql file: outside
+BEGIN/COMMIT).
+"""
+
+from collections.abc import Iterator
+
+from manage_db.lint.model import ERROR, Rule, Statement, UnitState
+from manage_db.lint.nodes import enum_name, node_name
+
+RULE = Rule(
+    code="MDB509",
+    name="concurrently-in-transaction",
+    severity=ERROR,
+    reason="PostgreSQL cannot run CONCURRENTLY operations inside a transaction block",
+    hint="wrap it in `with op.get_context().autocommit_block():`",
+)
+PHASES = ("upgrade", "downgrade", "sql")
+
+
+def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+    if not state.in_transaction:
+        return
+    node = statement.node
+    kind = node_name(node)
+    if kind == "IndexStmt" and node.concurrent:
+        yield "CREATE INDEX CONCURRENTLY inside a transaction fails"
+    elif kind == "DropStmt" and node.concurrent:
+        what = enum_name(node.removeType).removeprefix("OBJECT_")
+        yield f"DROP {what} CONCURRENTLY inside a transaction fails"
+    elif kind == "ReindexStmt" and any(
+        getattr(option, "defname", "") == "concurrently" for option in node.params or ()
+    ):
+        yield "REINDEX CONCURRENTLY inside a transaction fails"

@@ -1,0 +1,30 @@
+"""missing-lock-timeout: a revision locks an existing table with no ``lock_timeout`` set.
+
+Why: a DDL lock request queues behind any long query, and every later query on the table
+queues behind it: a one-second ALTER becomes a minutes-long outage. Reported once per revision.
+Instead: ``op.execute("SET lock_timeout = '5s'")`` first in upgrade(), and retry on failure.
+"""
+
+from collections.abc import Iterator
+
+from manage_db.lint.locks import locks_taken
+from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+
+RULE = Rule(
+    code="MDB510",
+    name="missing-lock-timeout",
+    severity=WARNING,
+    reason="without lock_timeout a blocked DDL statement makes every query on the table wait",
+    hint="op.execute(\"SET lock_timeout = '5s'\") at the start of upgrade()",
+)
+PHASES = ("upgrade", "sql")
+
+
+def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+    if state.lock_timeout_set or RULE.code in state.reported:
+        return
+    for table, lock in locks_taken(statement.node):
+        if table not in state.fresh_tables:
+            state.reported.add(RULE.code)
+            yield f"no lock_timeout before the first {lock} on existing table {table}"
+            return

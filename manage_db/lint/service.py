@@ -1,0 +1,267 @@
+"""Lint migration trees: the service the ``lint`` and ``release`` commands call.
+
+A *tree* is an alembic script_location: ``versions/**/*.py`` are revisions, every ``*.sql``
+below it is SQL (baseline dumps). Per-file results are cached by content; the history and
+release rules then run over all files' facts, so a warm run reads and hashes files only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from manage_db.errors import TreeError
+from manage_db.lint import manifest
+from manage_db.lint.cache import Cache
+from manage_db.lint.config import LintSettings
+from manage_db.lint.model import (
+    ERROR,
+    INFO,
+    WARNING,
+    Finding,
+    ReleasedEntry,
+    RevisionFacts,
+    TreeFacts,
+)
+from manage_db.lint.suppressions import Suppressions
+
+
+@dataclass
+class LintReport:
+    """Findings of a run, sorted, with the counts the exit code depends on."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def failed(self, strict: bool) -> bool:
+        return self.count(ERROR) > 0 or (strict and self.count(WARNING) > 0)
+
+
+@dataclass
+class _Source:
+    relpath: str
+    path: Path
+    data: bytes
+    digest: str
+
+
+def find_tree(path: Path) -> tuple[Path, Path | None]:
+    """(tree root, the single file asked for or None) for a path given on the command line."""
+    path = path.resolve()
+    if not path.exists():
+        raise TreeError(f"{path}: no such file or directory")
+    if path.is_file():
+        for parent in path.parents:
+            if (parent / "env.py").exists() or (parent / "script.py.mako").exists():
+                return parent, path
+            if parent.name == "versions":
+                return parent.parent, path
+        return path.parent, path
+    if path.name == "versions":
+        return path.parent, None
+    if (path / "alembic.ini").exists() and not (path / "versions").is_dir():
+        located = _script_location(path / "alembic.ini")
+        if located is not None:
+            return located, None
+    return path, None
+
+
+def _script_location(ini: Path) -> Path | None:
+    import configparser
+
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    try:
+        parser.read(ini, encoding="utf-8")
+        value = parser.get("alembic", "script_location")
+    except (configparser.Error, OSError):
+        return None
+    location = Path(value)
+    return location if location.is_absolute() else ini.parent / location
+
+
+def _discover(root: Path) -> tuple[list[Path], list[Path]]:
+    revisions: list[Path] = []
+    sql_files: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
+        in_versions = "versions" in Path(folder).relative_to(root).parts
+        for name in sorted(files):
+            if name.endswith(".sql"):
+                sql_files.append(Path(folder, name))
+            elif in_versions and name.endswith(".py") and name != "__init__.py":
+                revisions.append(Path(folder, name))
+    return revisions, sql_files
+
+
+def _read(root: Path, paths: list[Path]) -> list[_Source]:
+    sources = []
+    for path in paths:
+        data = path.read_bytes()
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        sources.append(_Source(path.relative_to(root).as_posix(), path, data, digest))
+    return sources
+
+
+def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> LintReport:
+    """Lint one tree; with ``only``, report that file's findings plus tree-wide ones."""
+    revision_paths, sql_paths = _discover(root)
+    if only is not None and only not in revision_paths and only not in sql_paths:
+        (sql_paths if only.suffix == ".sql" else revision_paths).append(only)
+    cache = Cache(root, settings.cache)
+    sql_sources = _read(root, sql_paths)
+    py_sources = _read(root, revision_paths)
+    # A revision's result depends on the .sql files (it skips statements they already hold).
+    sql_digest = hashlib.blake2b(
+        "".join(s.digest for s in sql_sources).encode(), digest_size=8
+    ).hexdigest()
+
+    facts: list[RevisionFacts] = []
+    findings: list[Finding] = []
+    suppressions: dict[str, Suppressions] = {}
+
+    def keep(relpath: str, entry: dict | None) -> None:
+        assert entry is not None  # every file was analysed or found in the cache
+        facts.append(RevisionFacts.from_dict(entry["facts"]))
+        findings.extend(Finding.from_dict(f) for f in entry["findings"])
+        suppressions[relpath] = Suppressions.from_dict(entry["suppressions"])
+
+    sql_keys: set[str] | None = None
+    misses = [s for s in py_sources if cache.get(s.relpath, s.digest + sql_digest) is None]
+    sql_misses = [s for s in sql_sources if cache.get(s.relpath, s.digest) is None]
+    if misses or sql_misses:
+        sql_keys = set()
+        from manage_db.lint.analysis import analyze_sql_file
+
+        for source in sql_sources:
+            result, keys = analyze_sql_file(source.relpath, source.data.decode("utf-8", "replace"))
+            sql_keys |= keys
+            if cache.get(source.relpath, source.digest) is None:
+                cache.put(source.relpath, source.digest, _entry(result))
+    for source in sql_sources:
+        keep(source.relpath, cache.get(source.relpath, source.digest))
+    if misses:
+        for relpath, result in _analyze_revisions(root, misses, sql_keys or set()).items():
+            source = next(s for s in misses if s.relpath == relpath)
+            cache.put(relpath, source.digest + sql_digest, _entry(result))
+    for source in py_sources:
+        keep(source.relpath, cache.get(source.relpath, source.digest + sql_digest))
+    cache.save({s.relpath for s in py_sources + sql_sources})
+
+    tree = TreeFacts(facts, settings.manifest, manifest.read(root / settings.manifest))
+    from manage_db.lint import rules
+
+    for module in rules.TREE_RULES:
+        for path, line, col, message in module.check_tree(tree):
+            if suppressions.get(path, Suppressions()).suppressed(module.RULE.code, (line,)):
+                continue
+            rule = module.RULE
+            findings.append(Finding(path, line, col, rule.code, rule.severity, message, rule.hint))
+    if only is not None:
+        wanted = only.relative_to(root).as_posix()
+        tree_codes = {m.RULE.code for m in rules.TREE_RULES}
+        findings = [f for f in findings if f.path == wanted or f.code in tree_codes]
+    report = LintReport(files=len(py_sources) + len(sql_sources) if only is None else 1)
+    for finding in findings:
+        if finding.code in settings.ignore:
+            continue
+        finding.severity = settings.severity.get(finding.code, finding.severity)
+        finding.path = _display(root / finding.path)
+        report.findings.append(finding)
+    report.findings.sort(key=lambda f: f.sort_key)
+    return report
+
+
+def _entry(result) -> dict:
+    return {
+        "facts": result.facts.to_dict(),
+        "findings": [f.to_dict() for f in result.findings],
+        "suppressions": result.suppressions.to_dict(),
+    }
+
+
+def _analyze_revisions(root: Path, sources: list[_Source], sql_keys: set[str]) -> dict:
+    from manage_db.lint.analysis import FileResult, analyze_revision, read_python
+    from manage_db.lint.offline import render_upgrades
+
+    parsed = {}
+    results = {}
+    for source in sources:
+        item = read_python(str(source.path), source.data.decode("utf-8", "replace"))
+        if isinstance(item, FileResult):
+            item.facts.path = source.relpath
+            for finding in item.findings:
+                finding.path = source.relpath
+            results[source.relpath] = item
+        else:
+            parsed[source.relpath] = item
+    renderings = render_upgrades(list(parsed.values()))
+    for relpath, revision in parsed.items():
+        result = analyze_revision(revision, renderings.get(revision.path), sql_keys)
+        result.facts.path = relpath
+        for finding in result.findings:
+            finding.path = relpath
+        results[relpath] = result
+    return results
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def lint_paths(paths: list[Path], settings: LintSettings) -> LintReport:
+    """Lint each tree (or file, with its tree) named; the findings of all, in one report."""
+    report = LintReport()
+    for path in paths:
+        root, only = find_tree(path)
+        part = lint_tree(root, settings, only)
+        report.findings.extend(part.findings)
+        report.files += part.files
+    return report
+
+
+def record_release(path: Path, settings: LintSettings) -> list[ReleasedEntry]:
+    """Add every revision and SQL file of the tree not yet in its manifest."""
+    root, _ = find_tree(path)
+    revision_paths, sql_paths = _discover(root)
+    from manage_db.lint.analysis import (
+        FileResult,
+        python_checksum,
+        read_python,
+        sql_text_checksum,
+    )
+
+    facts: list[RevisionFacts] = []
+    for path in revision_paths:
+        item = read_python(str(path), path.read_text(encoding="utf-8"))
+        if isinstance(item, FileResult):
+            raise TreeError(f"{_display(path)}: does not parse; fix it before recording a release")
+        if item.revision is None:
+            raise TreeError(f"{_display(path)}: no revision id; fix it before recording a release")
+        facts.append(
+            RevisionFacts(
+                path.relative_to(root).as_posix(),
+                "revision",
+                python_checksum(item.tree),
+                item.revision,
+            )
+        )
+    for path in sql_paths:
+        facts.append(
+            RevisionFacts(
+                path.relative_to(root).as_posix(),
+                "sql",
+                sql_text_checksum(path.read_text(encoding="utf-8")),
+            )
+        )
+    return manifest.record(root / settings.manifest, facts)
+
+
+__all__ = ["ERROR", "INFO", "WARNING", "LintReport", "lint_paths", "lint_tree", "record_release"]
