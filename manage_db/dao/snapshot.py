@@ -81,7 +81,8 @@ WITH ns AS (
 rel AS (
     SELECT c.*, n.nspname FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
     WHERE NOT EXISTS (
-        SELECT 1 FROM pg_depend m WHERE m.deptype = 'e' AND m.classid = 'pg_class'::regclass AND m.objid = c.oid
+        SELECT 1 FROM pg_depend m
+    WHERE m.deptype = 'e' AND m.classid = 'pg_class'::regclass AND m.objid = c.oid
     )
     AND NOT (c.relkind IN ('r', 'p') AND c.relname = ANY(%(exclude_tables)s::text[]))
 )
@@ -93,7 +94,8 @@ SELECT 'schema' AS kind, n.nspname AS name, json_build_object(
 ) AS props
 FROM ns n
 WHERE NOT EXISTS (
-    SELECT 1 FROM pg_depend m WHERE m.deptype = 'e' AND m.classid = 'pg_namespace'::regclass AND m.objid = n.oid
+    SELECT 1 FROM pg_depend m
+    WHERE m.deptype = 'e' AND m.classid = 'pg_namespace'::regclass AND m.objid = n.oid
 )
 UNION ALL
 SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
@@ -214,7 +216,8 @@ SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE '
     )
 FROM pg_proc p JOIN ns n ON n.oid = p.pronamespace
 WHERE NOT EXISTS (
-    SELECT 1 FROM pg_depend m WHERE m.deptype = 'e' AND m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+    SELECT 1 FROM pg_depend m
+    WHERE m.deptype = 'e' AND m.classid = 'pg_proc'::regclass AND m.objid = p.oid
 )
 UNION ALL
 SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
@@ -244,7 +247,8 @@ FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
 WHERE (t.typtype IN ('e', 'd', 'r')
        OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
 AND NOT EXISTS (
-    SELECT 1 FROM pg_depend m WHERE m.deptype = 'e' AND m.classid = 'pg_type'::regclass AND m.objid = t.oid
+    SELECT 1 FROM pg_depend m
+    WHERE m.deptype = 'e' AND m.classid = 'pg_type'::regclass AND m.objid = t.oid
 )
 UNION ALL
 SELECT 'extension', e.extname, json_build_object(
@@ -271,7 +275,8 @@ class SnapshotReader:
     ``exclude_tables``: table names left out (the component's version table).
     ``with_rows``: also take, for every table, its row count and a digest of its rows, as
     objects of kind ``rows`` — how a downgrade that loses data is caught.  Needs SELECT on
-    every table, so connect as the owner or a superuser.
+    every table, so connect as the owner or a superuser.  The reader empties the session's
+    search_path.
     """
 
     def __init__(
@@ -288,6 +293,10 @@ class SnapshotReader:
             "exclude_tables": list(exclude_tables),
         }
         self._with_rows = with_rows
+        # Names in definitions are qualified unless their schema is on the search_path: an
+        # empty path makes the text the same whatever the role's or a dump's settings.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('search_path', '', false)")
         # digest -> decoded properties; shared by every snapshot this reader takes.
         self._known: dict[str, Mapping[str, Any]] = {}
 
@@ -332,7 +341,8 @@ class SnapshotReader:
         parts = [
             sql.SQL(
                 "SELECT {label}, count(*), "
-                "md5(coalesce(string_agg(to_jsonb(t)::text, E'\\n' ORDER BY to_jsonb(t)::text), '')) "
+                "md5(coalesce(string_agg(to_jsonb(t)::text, E'\\n' "
+                "ORDER BY to_jsonb(t)::text), '')) "
                 "FROM {table} t"
             ).format(label=sql.Literal(name), table=sql.Identifier(*name.split(".", 1)))
             for name in tables

@@ -419,7 +419,8 @@ class _RoundTrip:
                 Defect(
                     revision,
                     REUPGRADE,
-                    f"upgrade after downgrade gives another database: {len(differences)} difference(s)",
+                    "upgrade after downgrade gives another database: "
+                    f"{len(differences)} difference(s)",
                     differences,
                 )
             )

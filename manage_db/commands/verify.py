@@ -1,0 +1,138 @@
+"""wazo-manage-db verify: round-trip every revision on a throwaway database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from manage_db.commands.options import admin_uri_option, component_option, json_option
+
+
+@click.command("verify")
+@component_option
+@click.option(
+    "--script-location",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Verify this alembic directory (env.py + versions/) instead of configured components.",
+)
+@click.option(
+    "--version-table",
+    default="alembic_version",
+    show_default=True,
+    help="Version table of --script-location.",
+)
+@click.option(
+    "--extension",
+    "extensions",
+    multiple=True,
+    metavar="NAME",
+    help="Extension to create first, with --script-location (repeatable).",
+)
+@click.option(
+    "--reference",
+    metavar="FILE|URI",
+    help="The head schema must match this `pg_dump -s -O -x` file or database.",
+)
+@click.option(
+    "--seed",
+    "seeds",
+    multiple=True,
+    metavar="REVISION:FILE",
+    help="Run this SQL file just before REVISION's upgrade (repeatable); checks rows.",
+)
+@click.option(
+    "--check-rows", is_flag=True, help="Also compare every table's rows across each round trip."
+)
+@admin_uri_option
+@json_option
+@click.pass_obj
+def verify(
+    app,
+    components,
+    script_location,
+    version_table,
+    extensions,
+    reference,
+    seeds,
+    check_rows,
+    admin_uri,
+    as_json,
+):
+    """Upgrade, downgrade and upgrade each revision; report every one that does not round-trip.
+
+    Exit 0 when clean, 1 when a revision has a defect.
+    """
+    from manage_db.errors import EXIT_FINDINGS
+    from manage_db.services.verify import VerifyOptions, verify_tree
+
+    if admin_uri:
+        app.settings["admin_uri"] = admin_uri
+    configured = app.settings.get("verify") or {}
+    reference = reference or configured.get("reference")
+    if not seeds and configured.get("seed") and configured.get("seed_before"):
+        seeds = (f"{configured['seed_before']}:{configured['seed']}",)
+    options = VerifyOptions(
+        reference=reference, seeds=tuple(_parse_seed(s) for s in seeds), check_rows=check_rows
+    )
+    targets = _targets(app, components, script_location, version_table, extensions)
+    app.become_unprivileged(peer_admin=getattr(app, "uses_peer_admin", False))
+    reports = [verify_tree(target, server, options) for target, server in targets]
+    click.echo(render_reports(reports, as_json))
+    raise SystemExit(0 if all(r.clean for r in reports) else EXIT_FINDINGS)
+
+
+def _parse_seed(value: str) -> tuple[str, Path]:
+    revision, sep, path = value.partition(":")
+    if not sep or not revision or not path:
+        raise click.BadParameter(f"{value!r}: expected REVISION:FILE", param_hint="--seed")
+    return revision, Path(path)
+
+
+def _targets(app, components, script_location, version_table, extensions) -> list[tuple[Any, str]]:
+    """(VerifyTarget, superuser URI of its server) for each tree to verify."""
+    from manage_db.dao.connection import parse_uri
+    from manage_db.services.verify import VerifyTarget
+
+    if script_location is not None:
+        target = VerifyTarget(
+            name=script_location.resolve().name,
+            script_location=script_location,
+            version_table=version_table,
+            extensions=tuple(extensions),
+        )
+        return [(target, app.admin_uri())]
+    targets = []
+    for component in app.components(components):
+        password = parse_uri(app.owner_uri(component)).get("password")
+        target = VerifyTarget(
+            name=component.name,
+            script_location=Path(component.script_location),
+            version_table=component.version_table,
+            schema=component.schema,
+            extensions=tuple(component.extensions),
+            owner=component.owner,
+            owner_password=password,
+        )
+        targets.append((target, app.admin_uri(None, component)))
+    return targets
+
+
+def render_reports(reports: list[Any], as_json: bool) -> str:
+    """Notifier: the reports as text (one line per defect, then its differences) or JSON."""
+    if as_json:
+        return json.dumps([r.as_dict() for r in reports], indent=2, default=str)
+    lines: list[str] = []
+    for report in reports:
+        state = "clean" if report.clean else f"{len(report.defects)} defect(s)"
+        lines.append(
+            f"{report.component}: {state}, {report.checked}/{report.revisions} revisions checked"
+        )
+        for defect in report.defects:
+            lines.append(f"  {defect.revision or '-'} {defect.step}: {defect.message}")
+            lines.extend(f"    {difference}" for difference in defect.differences)
+        if report.stopped:
+            lines.append(f"  stopped: {report.stopped}")
+    return "\n".join(lines)
