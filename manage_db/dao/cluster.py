@@ -226,6 +226,21 @@ class ThrowawayCluster:
         """Superuser URI (with its password, if any) to ``database``."""
         return self.uri(database)
 
+    def redirect(self, uri: str) -> str:
+        """``uri`` pointed at this cluster: same role, password, database and options."""
+        from manage_db.dao.connection import build_uri, parse_uri
+
+        if self.port is None:
+            raise ClusterError("the throwaway cluster was not started")
+        # Keywords that would still lead to (or require TLS from) the configured server go.
+        params = {
+            key: value
+            for key, value in parse_uri(uri).items()
+            if key not in ("hostaddr", "service") and not key.startswith("ssl")
+        }
+        params.update(host=HOST, port=str(self.port))
+        return build_uri(params)
+
     def stop_command(self) -> str:
         """The shell command that stops the server and removes its directory."""
         pg_ctl = shlex.quote(str(self.bindir / "pg_ctl"))
@@ -322,7 +337,7 @@ class ThrowawayCluster:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _run(self, args: list[str], what: str) -> None:
-        """Run a server program as the cluster's user; ClusterError with its last words if it fails."""
+        """Run a server program as the cluster's user; a ClusterError with its last words."""
         user_switch: dict[str, object] = {}
         if self.run_as is not None:
             entry = pwd.getpwnam(self.run_as)
