@@ -53,6 +53,7 @@ APT_INSTALL = [
 ]
 
 pytestmark = [
+    pytest.mark.packaging,
     pytest.mark.skipif(
         not hasattr(os, "geteuid") or os.geteuid() != 0,
         reason="installs a Debian package: needs root",
