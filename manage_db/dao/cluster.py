@@ -17,6 +17,7 @@ calling process keeps its own identity, so it can still remove the directory aft
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -26,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -386,9 +388,11 @@ def _telling_line(output: str, log: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def start_test_cluster(password_auth: bool = False) -> ThrowawayCluster:
-    """Start a throwaway cluster for a test session; the caller must ``stop()`` it.
+@contextlib.contextmanager
+def start_test_cluster(password_auth: bool = False) -> Iterator[str]:
+    """Run a throwaway cluster for a test session; yield its superuser URI, remove it after.
 
     For tests/conftest.py when no server answers at PGHOST/127.0.0.1:5432.
     """
-    return ThrowawayCluster(password_auth=password_auth).start()
+    with ThrowawayCluster(password_auth=password_auth) as cluster:
+        yield cluster.admin_uri()

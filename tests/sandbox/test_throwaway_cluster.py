@@ -9,7 +9,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from manage_db.dao.cluster import ClusterError, ThrowawayCluster, accepts_connections
+from manage_db.dao.cluster import (
+    ClusterError,
+    ThrowawayCluster,
+    accepts_connections,
+    start_test_cluster,
+)
 from manage_db.errors import EXIT_CONNECTION
 
 
@@ -100,4 +105,10 @@ def test_detached_cluster_runs_until_its_stop_command() -> None:
         )
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert not base_dir.exists()
+    assert not accepts_connections(uri)
+
+
+def test_start_test_cluster_yields_a_superuser_uri_until_the_block_ends() -> None:
+    with start_test_cluster() as uri:
+        assert _current_user(uri) == "postgres"
     assert not accepts_connections(uri)
