@@ -31,29 +31,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table; exit 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--components", type=int, default=10)
-    parser.add_argument(
-        "--revisions", type=int, default=100, help="revisions per component"
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=5, help="repeats of each status timing"
-    )
-    parser.add_argument(
-        "--upgrade-repeat", type=int, default=3, help="0 skips the upgrade row"
-    )
+    parser.add_argument("--revisions", type=int, default=100, help="revisions per component")
+    parser.add_argument("--repeat", type=int, default=5, help="repeats of each status timing")
+    parser.add_argument("--upgrade-repeat", type=int, default=3, help="0 skips the upgrade row")
     parser.add_argument(
         "--trees",
         type=Path,
         help="an existing `gen_tree.py --components K` output directory",
     )
-    parser.add_argument(
-        "--python", default=sys.executable, help="interpreter of both tools"
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="measure alembic and psql only"
-    )
-    parser.add_argument(
-        "--profile", action="store_true", help="profile wazo-manage-db status"
-    )
+    parser.add_argument("--python", default=sys.executable, help="interpreter of both tools")
+    parser.add_argument("--dry-run", action="store_true", help="measure alembic and psql only")
+    parser.add_argument("--profile", action="store_true", help="profile wazo-manage-db status")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench_components_") as tmp:
@@ -64,9 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for path in sorted(args.trees.glob("component_*"), key=_component_index)
             ]
         else:
-            trees = gen_tree.generate_components(
-                workdir / "trees", args.components, args.revisions
-            )
+            trees = gen_tree.generate_components(workdir / "trees", args.components, args.revisions)
         with (
             common.throwaway_role("bench_owner") as owner,
             common.throwaway_database("bench_components", owner=owner) as admin_uri,
@@ -128,60 +114,45 @@ def run_benchmark(
                 admin_uri, f"SELECT version_num FROM {tree.version_table}"
             )
             if version != tree.head:
-                raise common.CommandFailed(
-                    f"{tree.version_table} at {version!r}, not {tree.head}"
-                )
+                raise common.CommandFailed(f"{tree.version_table} at {version!r}, not {tree.head}")
 
-    rows = []
+    skip = ("wazo-manage-db",) if args.dry_run else ()
     upgrade: dict[str, float] = {}
     if args.upgrade_repeat:
-        print("\n== upgrade base -> head, every component", file=sys.stderr)
-        peers = [("alembic", alembic_each("upgrade", "head"), alembic_env)]
-        if not args.dry_run:
-            peers.append(("wazo-manage-db", [[*manage_db, "upgrade"]], {}))
-        for label, commands, env in peers:
-            print(
-                f"{label}: {' '.join(commands[0])}  (×{len(commands)})", file=sys.stderr
-            )
-            timing = common.time_commands(
-                commands, args.upgrade_repeat, env=env, before=reset
-            )
-            check_heads()
-            upgrade[label] = timing.median
-            print(
-                f"  {timing.median:.2f} s  samples {_fmt(timing.samples)}",
-                file=sys.stderr,
-            )
+        upgrade = common.measure(
+            "upgrade base -> head, every component",
+            [
+                common.Candidate("alembic", alembic_each("upgrade", "head"), alembic_env),
+                common.Candidate("wazo-manage-db", [[*manage_db, "upgrade"]]),
+            ],
+            args.upgrade_repeat,
+            skip,
+            before=reset,
+            after=check_heads,
+        )
     else:
         for command in alembic_each("upgrade", "head"):
             common.run(command, alembic_env)
         check_heads()
 
-    print("\n== status at head, every component", file=sys.stderr)
-    union = " UNION ALL ".join(
-        f"SELECT version_num FROM {tree.version_table}" for tree in trees
+    union = " UNION ALL ".join(f"SELECT version_num FROM {tree.version_table}" for tree in trees)
+    status = common.measure(
+        "status at head, every component",
+        [
+            common.Candidate("alembic", alembic_each("current"), alembic_env),
+            common.Candidate("psql", [common.psql_command(owner_uri, "-Atc", union)]),
+            common.Candidate("wazo-manage-db", [[*manage_db, "status"]]),
+        ],
+        args.repeat,
+        skip,
     )
-    status: dict[str, float] = {}
-    measured = [
-        ("alembic", alembic_each("current"), alembic_env),
-        ("psql", [common.psql_command(owner_uri, "-Atc", union)], {}),
-    ]
-    if not args.dry_run:
-        measured.append(("wazo-manage-db", [[*manage_db, "status"]], {}))
-    for label, commands, env in measured:
-        print(f"{label}: {' '.join(commands[0])}  (×{len(commands)})", file=sys.stderr)
-        timing = common.time_commands(commands, args.repeat, env=env)
-        status[label] = timing.median
-        print(
-            f"  {timing.median:.3f} s  samples {_fmt(timing.samples)}", file=sys.stderr
-        )
 
     if args.profile and not args.dry_run:
         print("\n== profile of wazo-manage-db status", file=sys.stderr)
         print(common.profile_import_time([*manage_db, "status"]), file=sys.stderr)
         print(common.profile_cprofile([*manage_db, "status"]), file=sys.stderr)
 
-    rows.append(
+    rows = [
         common.Row(
             f"status at head, {len(trees)} components (peer: alembic current per tree)",
             status.get("wazo-manage-db"),
@@ -189,7 +160,7 @@ def run_benchmark(
             status["psql"],
             STATUS_TARGET,
         )
-    )
+    ]
     if upgrade:
         rows.append(
             common.Row(
@@ -199,10 +170,6 @@ def run_benchmark(
             )
         )
     return rows
-
-
-def _fmt(samples: Sequence[float]) -> str:
-    return " ".join(f"{s:.3f}" for s in samples)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import common
 import gen_tree
 
 STATUS_TARGET = 0.3
+OURS = ("wazo-manage-db",)
 UPGRADE_TARGET = 1.1
 
 
@@ -41,22 +42,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table; exit 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--revisions", type=int, default=1000)
-    parser.add_argument(
-        "--repeat", type=int, default=5, help="repeats of each status timing"
-    )
+    parser.add_argument("--repeat", type=int, default=5, help="repeats of each status timing")
     parser.add_argument(
         "--upgrade-repeat",
         type=int,
         default=3,
         help="repeats of each full upgrade timing",
     )
-    parser.add_argument(
-        "--tree", type=Path, help="an existing gen_tree.py output directory"
-    )
+    parser.add_argument("--tree", type=Path, help="an existing gen_tree.py output directory")
     parser.add_argument(
         "--python",
         default=sys.executable,
         help="interpreter running both `-m manage_db` and `-m alembic` (default: this one)",
+    )
+    parser.add_argument(
+        "--alembic-python",
+        help="interpreter of the alembic peer, e.g. /usr/bin/python3 for Debian's alembic 1.8 "
+        "(default: --python)",
     )
     parser.add_argument(
         "--dry-run",
@@ -80,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = run_benchmark(args, tree, workdir, owner, admin_uri)
     print(
         f"\n{tree.revisions} revisions ({tree.tables} tables), status ×{args.repeat}, "
-        f"upgrade ×{args.upgrade_repeat}, median wall-clock, python {args.python}\n"
+        f"upgrade ×{args.upgrade_repeat}, median wall-clock, python {args.python}, "
+        f"alembic python {args.alembic_python or args.python}\n"
     )
     print(common.markdown_table(rows, peer="alembic"))
     return 1 if any(row.passed is False for row in rows) else 0
@@ -113,7 +116,7 @@ def run_benchmark(
     python = args.python
 
     def alembic(*words: str) -> list[str]:
-        return [python, "-m", "alembic", *words]
+        return [args.alembic_python or python, "-m", "alembic", *words]
 
     def manage_db(*words: str) -> list[str]:
         return [python, "-m", "manage_db", "-c", str(config), *words]
@@ -121,79 +124,57 @@ def run_benchmark(
     def reset() -> None:
         common.reset_database(database, owner)
 
-    def show(label: str, command: Sequence[str]) -> None:
-        print(f"{label}: {' '.join(command)}", file=sys.stderr)
-
     # Untimed: the offline SQL of the whole history, for the psql floor.
     offline = workdir / "upgrade.sql"
-    sql = common.run(
-        alembic("upgrade", "head", "--sql"), alembic_env, cwd=tree.path
-    ).stdout
+    sql = common.run(alembic("upgrade", "head", "--sql"), alembic_env, cwd=tree.path).stdout
     offline.write_text(sql)
     psql_file = common.psql_command(owner_uri, "-o", "/dev/null", "-f", str(offline))
     psql_status = common.psql_command(
         owner_uri, "-Atc", f"SELECT version_num FROM {tree.version_table}"
     )
 
-    print("\n== upgrade base -> head", file=sys.stderr)
-    upgrade_rows = {}
-    for label, command, env in (
-        ("alembic", alembic("upgrade", "head"), alembic_env),
-        ("psql", psql_file, None),
-        ("wazo-manage-db", manage_db("upgrade"), None),
-    ):
-        if label == "wazo-manage-db" and args.dry_run:
-            continue
-        show(label, command)
-        timing = common.time_command(
-            command, args.upgrade_repeat, env=env, cwd=tree.path, before=reset
-        )
-        check_head(admin_uri, tree)
-        upgrade_rows[label] = timing.median
-        print(
-            f"  {timing.median:.2f} s  samples {fmt(timing.samples)}", file=sys.stderr
-        )
-
-    # The database is at head now: status and current find nothing to do.
-    print("\n== status at head", file=sys.stderr)
-    status_rows = {}
-    for label, command, env in (
-        ("alembic", alembic("current"), alembic_env),
-        ("psql", psql_status, None),
-        ("wazo-manage-db", manage_db("status"), None),
-    ):
-        if label == "wazo-manage-db" and args.dry_run:
-            continue
-        show(label, command)
-        timing = common.time_command(command, args.repeat, env=env, cwd=tree.path)
-        status_rows[label] = timing.median
-        print(
-            f"  {timing.median:.3f} s  samples {fmt(timing.samples)}", file=sys.stderr
-        )
+    upgrade = common.measure(
+        "upgrade base -> head",
+        [
+            common.Candidate("alembic", [alembic("upgrade", "head")], alembic_env, tree.path),
+            common.Candidate("psql", [psql_file]),
+            common.Candidate("wazo-manage-db", [manage_db("upgrade")]),
+        ],
+        args.upgrade_repeat,
+        skip=OURS if args.dry_run else (),
+        before=reset,
+        after=lambda: check_head(admin_uri, tree),
+    )
+    # The last run left the database at head: status and current find nothing to do.
+    status = common.measure(
+        "status at head",
+        [
+            common.Candidate("alembic", [alembic("current")], alembic_env, tree.path),
+            common.Candidate("psql", [psql_status]),
+            common.Candidate("wazo-manage-db", [manage_db("status")]),
+        ],
+        args.repeat,
+        skip=OURS if args.dry_run else (),
+    )
 
     if args.profile and not args.dry_run:
         print("\n== profile of wazo-manage-db status", file=sys.stderr)
-        print(
-            common.profile_import_time(manage_db("status"), cwd=tree.path),
-            file=sys.stderr,
-        )
-        print(
-            common.profile_cprofile(manage_db("status"), cwd=tree.path), file=sys.stderr
-        )
+        print(common.profile_import_time(manage_db("status")), file=sys.stderr)
+        print(common.profile_cprofile(manage_db("status")), file=sys.stderr)
 
     return [
         common.Row(
             f"status at head, {tree.revisions} revisions (peer: alembic current)",
-            status_rows.get("wazo-manage-db"),
-            status_rows["alembic"],
-            status_rows["psql"],
+            status.get("wazo-manage-db"),
+            status["alembic"],
+            status["psql"],
             STATUS_TARGET,
         ),
         common.Row(
             f"upgrade base → head, {tree.revisions} revisions (floor: psql -f offline SQL)",
-            upgrade_rows.get("wazo-manage-db"),
-            upgrade_rows["alembic"],
-            upgrade_rows["psql"],
+            upgrade.get("wazo-manage-db"),
+            upgrade["alembic"],
+            upgrade["psql"],
             UPGRADE_TARGET,
         ),
     ]
@@ -203,14 +184,7 @@ def check_head(uri: str, tree: gen_tree.TreeInfo) -> None:
     """Fail loudly if a timed upgrade did not reach the head."""
     version = common.query_scalar(uri, f"SELECT version_num FROM {tree.version_table}")
     if version != tree.head:
-        raise common.CommandFailed(
-            f"database at {version!r} after upgrade, not {tree.head}"
-        )
-
-
-def fmt(samples: Sequence[float]) -> str:
-    """Format raw samples for the progress log."""
-    return " ".join(f"{s:.3f}" for s in samples)
+        raise common.CommandFailed(f"database at {version!r} after upgrade, not {tree.head}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -65,9 +65,7 @@ def create_database(name: str, owner: str | None = None) -> None:
 
 def drop_database(name: str) -> None:
     """Drop database ``name`` if it exists, disconnecting its sessions."""
-    _admin_execute(
-        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    )
+    _admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def reset_database(name: str, owner: str | None = None) -> None:
@@ -191,7 +189,8 @@ class Timing:
         return statistics.median(self.samples)
 
     def __str__(self) -> str:
-        return format_seconds(self.median)
+        spread = " ".join(f"{s:.3f}" for s in self.samples)
+        return f"median {format_seconds(self.median)}, samples {spread} s"
 
 
 def time_command(
@@ -227,6 +226,70 @@ def time_commands(
             run(command, env, cwd, ok_codes)
         samples.append(time.perf_counter() - start)
     return Timing(samples)
+
+
+@dataclass
+class Candidate:
+    """One contestant of an interleaved timing: a label and the commands of one sample."""
+
+    label: str
+    commands: Sequence[Sequence[str]]
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+
+    def __str__(self) -> str:
+        times = f"  (×{len(self.commands)})" if len(self.commands) > 1 else ""
+        return f"{self.label}: {' '.join(self.commands[0])}{times}"
+
+
+def time_interleaved(
+    candidates: Sequence[Candidate],
+    repeat: int = 5,
+    before: Callable[[], None] | None = None,
+    ok_codes: Sequence[int] = (0,),
+    after: Callable[[], None] | None = None,
+) -> dict[str, Timing]:
+    """Time every candidate ``repeat`` times, taking turns, so that load spikes on a shared
+    machine hit all of them alike; return each label's samples.
+
+    ``before`` and ``after`` run (untimed) around each sample of each candidate, e.g. to reset
+    a database and to check what the command did.
+    """
+    samples: dict[str, list[float]] = {c.label: [] for c in candidates}
+    for _ in range(repeat):
+        for candidate in candidates:
+            if before:
+                before()
+            start = time.perf_counter()
+            for command in candidate.commands:
+                run(command, candidate.env, candidate.cwd, ok_codes)
+            samples[candidate.label].append(time.perf_counter() - start)
+            if after:
+                after()
+    return {label: Timing(values) for label, values in samples.items()}
+
+
+def measure(
+    title: str,
+    candidates: Sequence[Candidate],
+    repeat: int,
+    skip: Collection[str] = (),
+    before: Callable[[], None] | None = None,
+    after: Callable[[], None] | None = None,
+) -> dict[str, float]:
+    """Time ``candidates`` interleaved, logging commands and samples to stderr; return medians.
+
+    Candidates whose label is in ``skip`` are left out (e.g. wazo-manage-db on a dry run);
+    ``before`` and ``after`` run untimed around every sample.
+    """
+    kept = [c for c in candidates if c.label not in skip]
+    print(f"\n== {title}", file=sys.stderr)
+    for candidate in kept:
+        print(candidate, file=sys.stderr)
+    timings = time_interleaved(kept, repeat, before, after=after)
+    for label, timing in timings.items():
+        print(f"  {label}: {timing}", file=sys.stderr)
+    return {label: timing.median for label, timing in timings.items()}
 
 
 def format_seconds(seconds: float) -> str:
@@ -324,7 +387,8 @@ def profile_import_time(command: Sequence[str], top: int = 15, **kwargs: object)
         if line.startswith("import time:") and "|" in line:
             _self, cumulative, module = line.removeprefix("import time:").split("|", 2)
             if cumulative.strip().isdigit():
-                entries.append((int(cumulative), module.rstrip()))
+                # One space separates the column; more spaces mean a nested import.
+                entries.append((int(cumulative), module[1:].rstrip()))
     entries.sort(reverse=True)
     total = sum(c for c, m in entries if not m.startswith(" "))
     lines = [f"top-level imports total {total / 1000:.0f} ms"]

@@ -162,9 +162,11 @@ class SchemaModel:
             (0.04, self.add_enum_value),
         ]
         roll = self.rng.random() * sum(weight for weight, _ in kinds)
-        for weight, author in kinds:
+        author = kinds[-1][1]
+        for weight, candidate in kinds:
             roll -= weight
             if roll <= 0:
+                author = candidate
                 break
         return author() or self.add_column()
 
@@ -218,18 +220,14 @@ class SchemaModel:
         table.columns.append(column)
         return Revision(
             f"add {table.name}.{column.name}",
-            [
-                f"op.add_column('{table.name}', sa.Column('{column.name}', {type_}, {extra}))"
-            ],
+            [f"op.add_column('{table.name}', sa.Column('{column.name}', {type_}, {extra}))"],
             [f"op.drop_column('{table.name}', '{column.name}')"],
         )
 
     def create_index(self) -> Revision | None:
         """Index a column that has no index yet."""
         table = self.pick_table()
-        candidates = [
-            c for c in table.columns if not c.indexed and c.kind not in ("base", "text")
-        ]
+        candidates = [c for c in table.columns if not c.indexed and c.kind not in ("base", "text")]
         if not candidates:
             return None
         column = self.rng.choice(candidates)
@@ -252,9 +250,7 @@ class SchemaModel:
         name = table.constraint_name("uq")
         return Revision(
             f"unique {table.name}.{column.name}",
-            [
-                f"op.create_unique_constraint('{name}', '{table.name}', ['{column.name}'])"
-            ],
+            [f"op.create_unique_constraint('{name}', '{table.name}', ['{column.name}'])"],
             [f"op.drop_constraint('{name}', '{table.name}', type_='unique')"],
         )
 
@@ -313,30 +309,24 @@ class SchemaModel:
         old, column.name = column.name, self.fresh(self.rng.choice(COLUMN_WORDS))
         return Revision(
             f"rename {table.name}.{old} to {column.name}",
-            [
-                f"op.alter_column('{table.name}', '{old}', new_column_name='{column.name}')"
-            ],
-            [
-                f"op.alter_column('{table.name}', '{column.name}', new_column_name='{old}')"
-            ],
+            [f"op.alter_column('{table.name}', '{old}', new_column_name='{column.name}')"],
+            [f"op.alter_column('{table.name}', '{column.name}', new_column_name='{old}')"],
         )
 
     def add_comment(self) -> Revision:
         """Comment a table (alembic op) or a column (raw SQL); downgrade restores the old one."""
         table = self.pick_table()
-        text = (
-            f"{self.rng.choice(COLUMN_WORDS).replace('_', ' ')} rev {self.name_count}"
-        )
+        text = f"{self.rng.choice(COLUMN_WORDS).replace('_', ' ')} rev {self.name_count}"
         self.name_count += 1
         if self.rng.random() < 0.4:
             old, table.comment = table.comment, text
             up = f"op.create_table_comment('{table.name}', {text!r}, existing_comment={old!r})"
             if old is None:
-                down = (
-                    f"op.drop_table_comment('{table.name}', existing_comment={text!r})"
-                )
+                down = f"op.drop_table_comment('{table.name}', existing_comment={text!r})"
             else:
-                down = f"op.create_table_comment('{table.name}', {old!r}, existing_comment={text!r})"
+                down = (
+                    f"op.create_table_comment('{table.name}', {old!r}, existing_comment={text!r})"
+                )
             return Revision(f"comment table {table.name}", [up], [down])
         column = self.rng.choice(table.columns)
         old, column.comment = column.comment, text
@@ -381,9 +371,7 @@ class SchemaModel:
         name = self.prefix + self.fresh(self.rng.choice(ENUM_WORDS))
         enum = EnumType(name, self.rng.sample(ENUM_VALUES, 2))
         table = self.pick_table()
-        column = Column(
-            self.fresh(self.rng.choice(("state", "status", "direction"))), "enum"
-        )
+        column = Column(self.fresh(self.rng.choice(("state", "status", "direction"))), "enum")
         column.enum_type = name
         table.columns.append(column)
         enum.users.append((table, column))
@@ -628,18 +616,14 @@ def generate_tree(
             down_revision_text=down or "",
             create_date=created.isoformat(sep=" "),
             extra_imports=(
-                "from sqlalchemy.dialects import postgresql\n"
-                if revision.needs_postgresql
-                else ""
+                "from sqlalchemy.dialects import postgresql\n" if revision.needs_postgresql else ""
             ),
             upgrade="\n    ".join(revision.upgrade),
             downgrade="\n    ".join(revision.downgrade),
         )
         (versions / f"{revision_id}_{_slug(revision.message)}.py").write_text(text)
         down = revision_id
-    info = TreeInfo(
-        out, down or "", version_table, revisions, len(model.tables), prefix
-    )
+    info = TreeInfo(out, down or "", version_table, revisions, len(model.tables), prefix)
     manifest = {
         "head": info.head,
         "version_table": version_table,
@@ -689,16 +673,12 @@ def load_tree_info(path: Path) -> TreeInfo:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--revisions", type=int, required=True, help="revisions per tree"
-    )
+    parser.add_argument("--revisions", type=int, required=True, help="revisions per tree")
     parser.add_argument("--out", type=Path, required=True, help="directory to write")
     parser.add_argument("--version-table", default="alembic_version")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prefix", default="", help="prefix of every object name")
-    parser.add_argument(
-        "--database", default="bench", help="database named in alembic.ini"
-    )
+    parser.add_argument("--database", default="bench", help="database named in alembic.ini")
     parser.add_argument(
         "--components",
         type=int,

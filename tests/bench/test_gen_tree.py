@@ -26,15 +26,11 @@ def database_uri() -> Iterator[str]:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> gen_tree.TreeInfo:
-    return gen_tree.generate_tree(
-        tmp_path / "tree", REVISIONS, version_table=VERSION_TABLE
-    )
+    return gen_tree.generate_tree(tmp_path / "tree", REVISIONS, version_table=VERSION_TABLE)
 
 
 def alembic(tree: gen_tree.TreeInfo, uri: str, *args: str) -> str:
-    proc = common.run(
-        common.alembic_command(*args), env={"ALEMBIC_DB_URI": uri}, cwd=tree.path
-    )
+    proc = common.run(common.alembic_command(*args), env={"ALEMBIC_DB_URI": uri}, cwd=tree.path)
     return proc.stdout
 
 
@@ -65,9 +61,7 @@ def test_generation_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     other = gen_tree.generate_tree(tmp_path / "c", 30, seed=8)
 
     def contents(info: gen_tree.TreeInfo) -> dict[str, str]:
-        return {
-            p.name: p.read_text() for p in (info.script_location / "versions").iterdir()
-        }
+        return {p.name: p.read_text() for p in (info.script_location / "versions").iterdir()}
 
     assert contents(first) == contents(second)
     assert first.head != other.head
@@ -97,9 +91,7 @@ def test_tree_renders_offline_sql(tree: gen_tree.TreeInfo, database_uri: str) ->
     assert "GRANT" not in sql.upper()
 
 
-def test_components_share_a_database_without_collisions(
-    tmp_path: Path, database_uri: str
-) -> None:
+def test_components_share_a_database_without_collisions(tmp_path: Path, database_uri: str) -> None:
     trees = gen_tree.generate_components(tmp_path, count=2, revisions=15)
 
     for info in trees:
@@ -107,7 +99,5 @@ def test_components_share_a_database_without_collisions(
 
     for i, info in enumerate(trees):
         assert info.version_table == f"alembic_version_{i}"
-        head = common.query_scalar(
-            database_uri, f"SELECT version_num FROM {info.version_table}"
-        )
+        head = common.query_scalar(database_uri, f"SELECT version_num FROM {info.version_table}")
         assert head == info.head
