@@ -5,6 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import stat
+import sysconfig
+from pathlib import Path
+
+import manage_db
 
 from manage_db.errors import ConfigError
 
@@ -28,6 +33,7 @@ def drop_privileges(user: str, *, required: bool) -> str | None:
         return None
     if entry.pw_uid == 0:
         return user
+    _check_code_is_readable(user)
     os.initgroups(user, entry.pw_gid)
     os.setgid(entry.pw_gid)
     os.setuid(entry.pw_uid)
@@ -35,3 +41,19 @@ def drop_privileges(user: str, *, required: bool) -> str | None:
     os.environ["USER"] = os.environ["LOGNAME"] = user
     logger.debug("dropped privileges to %s", user)
     return user
+
+
+def _check_code_is_readable(user: str) -> None:
+    """Refuse to switch when the new user could not import the rest of the program.
+
+    A venv or an interpreter under /root (pyenv) is unreadable to other users; switching there
+    would end in an ImportError halfway through a command.
+    """
+    paths = sysconfig.get_paths()
+    for path in (paths["stdlib"], paths["purelib"], Path(manage_db.__file__).parent):
+        for part in [Path(path), *Path(path).parents]:
+            if part.exists() and not os.stat(part).st_mode & stat.S_IXOTH:
+                raise ConfigError(
+                    f"cannot run as user '{user}': {part} is not readable by it "
+                    "(install where that user can read, or choose the user with -u)"
+                )

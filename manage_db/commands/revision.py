@@ -22,6 +22,7 @@ def revision(app, message, components, rev_id, wazo_version, from_version):
 
     names = components or (("asterisk",) if len(app.components()) > 1 else ())
     component = single_component(app, names, "revision")
+    app.become_unprivileged()
     path = create_revision(component, message, rev_id=rev_id, wazo_version=wazo_version,
                            previous_version=from_version)
     click.echo(str(path))

@@ -55,7 +55,9 @@ def heads(app, components):
     """The head revisions of each component's tree (no database needed)."""
     from manage_db.dao.revision_files import load_graph
 
-    for component in app.components(components):
+    selected = app.components(components)
+    app.become_unprivileged()
+    for component in selected:
         graph = load_graph(component.script_location)
         for rev in graph.heads():
             click.echo(f"{component.name}: {rev} {graph.revisions[rev].message}".rstrip())
@@ -69,6 +71,7 @@ def history(app, components):
     from manage_db.dao.revision_files import load_graph
 
     component = single_component(app, components, "history")
+    app.become_unprivileged()
     graph = load_graph(component.script_location)
     heads = set(graph.heads())
     for rev in reversed(graph.history()):

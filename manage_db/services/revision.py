@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 from pathlib import Path
 
 from manage_db.dao.alembic_tree import make_config
@@ -61,7 +63,9 @@ def create_revision(
                 "--from-version"
             )
     config = make_config(component, None)
-    script = command.revision(config, message=message, rev_id=rev_id)
+    # Older alembic prints "Generating … done" itself; the command prints the path once.
+    with contextlib.redirect_stdout(io.StringIO()):
+        script = command.revision(config, message=message, rev_id=rev_id)
     path = Path(script.path)  # type: ignore[union-attr]
     if wazo_version is not None:
         _write_bump(path, wazo_version, previous_version or "")
