@@ -1,0 +1,50 @@
+"""The pytest plugin, run in a separate pytest process (in-process runs re-import SQLAlchemy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
+
+
+def _ini(pytester, tree: str, admin_uri: str) -> None:
+    pytester.makeini(
+        f"""
+        [pytest]
+        manage_db_script_location = {FIXTURES / tree}
+        manage_db_version_table = alembic_version_fixture
+        manage_db_admin_uri = {admin_uri}
+        """
+    )
+
+
+def test_plugin_adds_no_test_unless_enabled(pytester):
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin")
+    result.assert_outcomes(passed=1)
+
+
+def test_plugin_fails_a_tree_whose_downgrade_forgets_a_default(pytester, pg_admin_uri):
+    _ini(pytester, "forgets_default", pg_admin_uri)
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*c2000000dflt downgrade*", "*column name default*"])
+
+
+def test_plugin_passes_a_clean_tree_and_offers_fixtures(pytester, pg_admin_uri):
+    _ini(pytester, "clean", pg_admin_uri)
+    pytester.makepyfile(
+        """
+        import psycopg2
+
+        def test_seeded(manage_db_verifier):
+            assert manage_db_verifier(check_rows=True).clean
+
+        def test_database(manage_db_throwaway_database):
+            conn = psycopg2.connect(manage_db_throwaway_database.owner_dsn)
+            conn.close()
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin")
+    result.assert_outcomes(passed=3)
