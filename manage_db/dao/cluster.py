@@ -30,7 +30,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Self
 from urllib.parse import quote
 
 import psycopg2
@@ -167,7 +166,7 @@ class ThrowawayCluster:
         """The server's log file."""
         return self.data_dir.parent / "server.log"
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> ThrowawayCluster:
         self.start()
         return self
 
@@ -179,7 +178,7 @@ class ThrowawayCluster:
     ) -> None:
         self.stop()
 
-    def start(self) -> Self:
+    def start(self) -> ThrowawayCluster:
         """Create the cluster and start its server; on any failure remove what was made."""
         if self._running:
             return self
