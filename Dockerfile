@@ -13,10 +13,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /build/wazo-manage-db
 # Only what the package is built from: no virtualenv, no .git, no caches.
-COPY setup.py setup.cfg alembic.ini ./
+COPY setup.py setup.cfg pyproject.toml README.md LICENSE alembic.ini ./
 COPY manage_db manage_db
 COPY alembic alembic
-COPY bin bin
 COPY etc etc
 COPY debian debian
 RUN dpkg-buildpackage -us -uc -b

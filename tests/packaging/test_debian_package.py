@@ -374,6 +374,21 @@ def test_status_exits_0_at_head(session: Session) -> None:
     session.passed.add("status")
 
 
+def test_tool_works_without_the_recommended_pglast(session: Session) -> None:
+    """python3-pglast is only a Recommends: without it, only lint may refuse, in one line."""
+    session.require("status")
+    without_pglast = (
+        "import sys; sys.modules['pglast'] = None; sys.argv[0] = 'wazo-manage-db'; "
+        "from manage_db.cli import main; main()"
+    )
+    status = run(["/usr/bin/python3", "-I", "-c", without_pglast, "status"], check=False)
+    assert status.returncode == 0, status.stdout + status.stderr
+    if " lint " in run(["wazo-manage-db", "--help"]).stdout:
+        lint = run(["/usr/bin/python3", "-I", "-c", without_pglast, "lint"], check=False)
+        assert lint.returncode != 0
+        assert "python3-pglast" in lint.stderr and "Traceback" not in lint.stderr, lint.stderr
+
+
 def test_reinstall_changes_nothing(session: Session) -> None:
     session.require("database")
     before = dump_database()
