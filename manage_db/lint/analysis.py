@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,15 +221,14 @@ def _rendered_stream(
 ) -> list[Statement]:
     from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
 
-    by_key: dict[str, list[SqlString]] = {}
-    for sql_string in upgrade_strings:
-        by_key.setdefault(statement_key(sql_string.text), []).append(sql_string)
+    matchers = [(_matcher(s.text), s) for s in upgrade_strings]
     stream: list[Statement] = []
     for chunk in rendering.chunks:
-        candidates = [s for s in by_key.get(statement_key(chunk.text), ()) if id(s) not in used]
-        if candidates:
-            used.add(id(candidates[0]))
-            stream.extend(parsed[id(candidates[0])])
+        key = statement_key(chunk.text)
+        source = next((s for m, s in matchers if id(s) not in used and m(key)), None)
+        if source is not None:
+            used.add(id(source))
+            stream.extend(parsed[id(source)])
             continue
         try:
             items = list(iter_statements(chunk.text))
@@ -243,6 +243,15 @@ def _rendered_stream(
                 )
             )
     return stream
+
+
+def _matcher(text: str) -> Callable[[str], bool]:
+    """Does a rendered chunk come from this SQL string (run-time values matching anything)?"""
+    key = statement_key(text)
+    if PLACEHOLDER not in key:
+        return key.__eq__
+    pattern = re.compile(".+?".join(re.escape(part) for part in key.split(PLACEHOLDER)), re.DOTALL)
+    return lambda chunk_key: pattern.fullmatch(chunk_key) is not None
 
 
 def _indent(revision: PythonRevision, line: int) -> int:

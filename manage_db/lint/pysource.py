@@ -19,6 +19,8 @@ _SQL_CALLS = frozenset({"execute", "exec_driver_sql", "text", "DDL"})
 _OFFLINE_UNSAFE_CALLS = frozenset({"get_bind", "inspect", "from_engine", "has_table"})
 _PERCENT_FORMAT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 _BRACE_FORMAT = re.compile(r"\{[^{}]*\}")
+# sqlalchemy text() bind parameters (``:name``, not ``::type`` casts), as SQLAlchemy finds them.
+_BIND_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 _TRIVIAL_BODY = (ast.Pass,)
 # Stands for a value only known at run time; analysis tries an identifier, a string and a number
 # of the same length in its place, so offsets do not move.
@@ -190,6 +192,19 @@ def downgrade_state(revision: PythonRevision) -> str:
     return "real"
 
 
+def _with_placeholder(match: re.Match[str]) -> str:
+    return PLACEHOLDER.ljust(len(match.group()))
+
+
+def _without_parameters(call_name: str, text: str) -> str:
+    """Placeholders for the bind parameters of text() (``:name``) and exec_driver_sql (``%s``)."""
+    if call_name == "text":
+        return _BIND_PARAMETER.sub(_with_placeholder, text)
+    if call_name == "exec_driver_sql":
+        return _PERCENT_FORMAT.sub(_with_placeholder, text)
+    return text
+
+
 def _call_name(call: ast.Call) -> str:
     func = call.func
     if isinstance(func, ast.Attribute):
@@ -237,6 +252,7 @@ class _Collector(ast.NodeVisitor):
                 resolved = self._resolve(argument)
                 if resolved is not None:
                     text, pieces = resolved
+                    text = _without_parameters(name, text)
                     self.revision.sql.append(
                         SqlString(
                             text, self.phase, node, self.autocommit_depth > 0, pieces, self.revision
