@@ -6,6 +6,7 @@ Create Date: 2026-09-15 08:30:00.000000
 
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -15,9 +16,21 @@ branch_labels = None
 depends_on = None
 
 
+# The platform's version, recorded in infos at each release (`revision --wazo-version` reads
+# these to write the next bump).
+wazo_version = "26.09"
+previous_wazo_version = "26.08"
+
+
 def upgrade():
-    op.execute("UPDATE infos SET wazo_version = '26.09'")
+    op.execute(
+        sa.text("UPDATE infos SET wazo_version = :version").bindparams(version=wazo_version)
+    )
 
 
 def downgrade():
-    op.execute("UPDATE infos SET wazo_version = '26.08'")
+    op.execute(
+        sa.text("UPDATE infos SET wazo_version = :version").bindparams(
+            version=previous_wazo_version
+        )
+    )
