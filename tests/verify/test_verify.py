@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -11,6 +12,13 @@ import pytest
 from manage_db.services.verify import VerifyOptions, VerifyTarget, verify_tree
 
 VERSION_TABLE = "alembic_version_fixture"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
+
+
+@pytest.fixture
+def tree():
+    """Path of a broken (or clean) fixture tree by case name."""
+    return lambda case: FIXTURES / case
 
 
 def run(tree_path, admin_uri, **options):
