@@ -78,7 +78,9 @@ class App:
                 params["dbname"] = database
             return build_uri(params)
         # Peer authentication as the postgres OS user over the Unix socket, like the old init.
-        server = parse_uri(component.uri if component and component.uri else self.settings["db_uri"])
+        server = parse_uri(
+            component.uri if component and component.uri else self.settings["db_uri"]
+        )
         return build_uri(
             {
                 "user": "postgres",

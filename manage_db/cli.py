@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 
 import click
 
 from manage_db import __version__
-from manage_db.commands.init import init
-from manage_db.commands.migrate import downgrade, stamp, upgrade
-from manage_db.commands.revision import revision
-from manage_db.commands.status import check, current, heads, history, status
 from manage_db.errors import ManageDbError
+
+# Commands load on first use, so `status` does not pay for importing `lint` or `sandbox`.
+_COMMANDS = {
+    "init": "manage_db.commands.init:init",
+    "upgrade": "manage_db.commands.migrate:upgrade",
+    "downgrade": "manage_db.commands.migrate:downgrade",
+    "stamp": "manage_db.commands.migrate:stamp",
+    "status": "manage_db.commands.status:status",
+    "check": "manage_db.commands.status:check",
+    "current": "manage_db.commands.status:current",
+    "heads": "manage_db.commands.status:heads",
+    "history": "manage_db.commands.status:history",
+    "revision": "manage_db.commands.revision:revision",
+    "lint": "manage_db.commands.lint:lint",
+    "release": "manage_db.commands.lint:release",
+    "verify": "manage_db.commands.verify:verify",
+    "audit": "manage_db.commands.audit:audit",
+    "sandbox": "manage_db.commands.sandbox:sandbox",
+}
 
 
 class _Group(click.Group):
-    """Turns a ManageDbError anywhere in a command into one line and its exit code."""
+    """Loads commands lazily; turns a ManageDbError in a command into one line and its code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _COMMANDS:
+            return None
+        module, _, attribute = _COMMANDS[name].partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -30,12 +55,18 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wazo-manage-db")
-@click.option("-c", "--config-file", metavar="FILE",
-              help="Main configuration file (default /etc/wazo-manage-db/config.yml).")
+@click.option(
+    "-c",
+    "--config-file",
+    metavar="FILE",
+    help="Main configuration file (default /etc/wazo-manage-db/config.yml).",
+)
 @click.option("-d", "--debug", is_flag=True, default=None, help="Log everything, show tracebacks.")
 @click.option("-l", "--log-level", metavar="LEVEL", help="debug, info, warning, error, critical.")
 @click.option("--log-file", metavar="FILE", help="Log file (default /var/log/wazo-manage-db.log).")
-@click.option("-u", "--user", metavar="USER", help="Unprivileged user to run as when started as root.")
+@click.option(
+    "-u", "--user", metavar="USER", help="Unprivileged user to run as when started as root."
+)
 @click.option("--db-uri", metavar="URI", help="Owner connection of the platform database.")
 @click.pass_context
 def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
@@ -47,8 +78,13 @@ def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
     drop = isinstance(ctx.obj, dict) and ctx.obj.get("drop_privileges", False)
     settings = load_settings(
         config_file,
-        {"debug": debug, "log_level": log_level, "log_file": log_file, "user": user,
-         "db_uri": db_uri},
+        {
+            "debug": debug,
+            "log_level": log_level,
+            "log_file": log_file,
+            "user": user,
+            "db_uri": db_uri,
+        },
     )
     settings["_drop_privileges"] = drop
     settings["_user_given"] = user is not None
@@ -56,10 +92,6 @@ def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
     if warning and ctx.invoked_subcommand not in ("revision", "heads", "history", "lint"):
         click.echo(f"wazo-manage-db: warning: {warning}", err=True)
     ctx.obj = App(settings)
-
-
-for _command in (init, upgrade, downgrade, stamp, status, check, current, heads, history, revision):
-    cli.add_command(_command)
 
 
 def main() -> None:

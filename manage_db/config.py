@@ -183,7 +183,9 @@ def load_settings(
     must exist. ``overrides`` are the command-line values (None values are ignored).
     """
     environ = os.environ if environ is None else environ
-    cli_layer = validate({k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+    cli_layer = validate(
+        {k: v for k, v in (overrides or {}).items() if v is not None}, "command line"
+    )
     env_layer: dict[str, Any] = {}
     if environ.get("ALEMBIC_DB_URI"):
         env_layer["db_uri"] = environ["ALEMBIC_DB_URI"]

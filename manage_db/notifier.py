@@ -14,22 +14,39 @@ def _revs(revisions: Sequence[str]) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]
+    ]
     return "\n".join(lines)
 
 
 def render_summary(results: Sequence[RunResult], as_json: bool = False) -> str:
     """The summary table that ends init, upgrade, downgrade and stamp."""
     if as_json:
-        return json.dumps([
-            {"component": r.component, "from": list(r.before), "to": list(r.after),
-             "result": r.result, "message": r.message, "applied": r.applied}
-            for r in results
-        ], indent=2)
-    rows = [(r.component, _revs(r.before) if r.result != "skipped" else "-",
-             _revs(r.after) if r.result == "ok" else "-", r.result, r.message)
-            for r in results]
+        return json.dumps(
+            [
+                {
+                    "component": r.component,
+                    "from": list(r.before),
+                    "to": list(r.after),
+                    "result": r.result,
+                    "message": r.message,
+                    "applied": r.applied,
+                }
+                for r in results
+            ],
+            indent=2,
+        )
+    rows = [
+        (
+            r.component,
+            _revs(r.before) if r.result != "skipped" else "-",
+            _revs(r.after) if r.result == "ok" else "-",
+            r.result,
+            r.message,
+        )
+        for r in results
+    ]
     return _table(("component", "from", "to", "result", "message"), rows)
 
 
@@ -42,12 +59,21 @@ def status_state(row: StatusRow) -> str:
 def render_status(rows: Sequence[StatusRow], as_json: bool = False) -> str:
     """One line per component, or JSON."""
     if as_json:
-        return json.dumps([
-            {"component": r.component, "database": r.database, "current": list(r.current),
-             "heads": list(r.heads), "at_head": r.at_head, "state": status_state(r),
-             "error": r.error}
-            for r in rows
-        ], indent=2)
+        return json.dumps(
+            [
+                {
+                    "component": r.component,
+                    "database": r.database,
+                    "current": list(r.current),
+                    "heads": list(r.heads),
+                    "at_head": r.at_head,
+                    "state": status_state(r),
+                    "error": r.error,
+                }
+                for r in rows
+            ],
+            indent=2,
+        )
     lines = []
     for r in rows:
         if r.error:

@@ -10,7 +10,6 @@ import sysconfig
 from pathlib import Path
 
 import manage_db
-
 from manage_db.errors import ConfigError
 
 logger = logging.getLogger(__name__)

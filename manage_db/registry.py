@@ -45,7 +45,7 @@ def plugin_components() -> dict[str, dict[str, Any]]:
 
 def build_components(settings: Mapping[str, Any]) -> list[Component]:
     """Every enabled component, checked and in depends_on order."""
-    from manage_db.config import _check, _COMPONENT_SCHEMA
+    from manage_db.config import _COMPONENT_SCHEMA, _check
     from manage_db.dao.connection import parse_uri
 
     definitions: dict[str, dict[str, Any]] = {}

@@ -167,8 +167,9 @@ def platform_config(pg_admin_uri, platform_names, write_config) -> Path:
     """A config for the platform tree on throwaway names, on the test server."""
     return write_config(
         {
-            "db_uri": with_db(pg_admin_uri, platform_names["database"], platform_names["role"],
-                              "secret"),
+            "db_uri": with_db(
+                pg_admin_uri, platform_names["database"], platform_names["role"], "secret"
+            ),
             "admin_uri": pg_admin_uri,
             "plugins": False,
         }

@@ -48,7 +48,9 @@ def _single_step(name: str, help_text: str):
         step = getattr(migration, name)
         results, code = run_in_order(
             [component],
-            lambda c: step(c, app.owner_uri(c), revision, lock_wait=float(app.settings["lock_wait"])),
+            lambda c: step(
+                c, app.owner_uri(c), revision, lock_wait=float(app.settings["lock_wait"])
+            ),
         )
         finish(results, code, as_json)
 

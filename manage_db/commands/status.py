@@ -23,8 +23,9 @@ def status(app, components, as_json):
     raise SystemExit(status_exit_code(rows))
 
 
-check = click.Command("check", callback=status.callback, params=status.params,
-                      help="Alias of status.")
+check = click.Command(
+    "check", callback=status.callback, params=status.params, help="Alias of status."
+)
 
 
 @click.command("current")

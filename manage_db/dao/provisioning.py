@@ -34,9 +34,9 @@ def database_exists(conn: Any, database: str) -> bool:
 
 def create_database(conn: Any, database: str, owner: str) -> bool:
     """CREATE DATABASE … WITH OWNER … ENCODING 'UTF8'; False when it appeared meanwhile."""
-    statement = sql.SQL("CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-        sql.Identifier(database), sql.Identifier(owner)
-    )
+    statement = sql.SQL(
+        "CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0"
+    ).format(sql.Identifier(database), sql.Identifier(owner))
     try:
         with conn.cursor() as cur:
             cur.execute(statement)
@@ -68,6 +68,4 @@ def installed_extensions(conn: Any) -> set[str]:
 
 def create_extension(conn: Any, extension: str) -> None:
     with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
-        )
+        cur.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))

@@ -47,8 +47,10 @@ class RevisionGraph:
         if len(matches) == 1:
             return matches[0]
         if matches:
-            raise TreeError(f"revision '{name}' is ambiguous in {self.script_location}: "
-                            f"{', '.join(sorted(matches))}")
+            raise TreeError(
+                f"revision '{name}' is ambiguous in {self.script_location}: "
+                f"{', '.join(sorted(matches))}"
+            )
         raise TreeError(f"unknown revision '{name}' in {self.script_location}")
 
     def ancestors(self, revision: str) -> set[str]:
@@ -76,7 +78,9 @@ class RevisionGraph:
         done = set(applied)
         # Kahn's order over the pending part; sorted for a stable result.
         while todo:
-            ready = sorted(r for r in todo if all(p in done for p in self.revisions[r].down_revisions))
+            ready = sorted(
+                r for r in todo if all(p in done for p in self.revisions[r].down_revisions)
+            )
             if not ready:
                 raise TreeError(f"revision cycle in {self.script_location}")
             for rev in ready:
@@ -107,7 +111,9 @@ def load_graph(script_location: Path) -> RevisionGraph:
         rev = read_revision_file(path)
         other = graph.revisions.get(rev.revision)
         if other is not None:
-            raise TreeError(f"{path}: revision {rev.revision} is also declared in {other.path.name}")
+            raise TreeError(
+                f"{path}: revision {rev.revision} is also declared in {other.path.name}"
+            )
         graph.revisions[rev.revision] = rev
     for rev in graph.revisions.values():
         for parent in rev.down_revisions:

@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def migration_lock(component: Component, owner_uri: str, wait: float, server_wait: float = 0.0
-                   ) -> Iterator[Any]:
+def migration_lock(
+    component: Component, owner_uri: str, wait: float, server_wait: float = 0.0
+) -> Iterator[Any]:
     """Hold the component's advisory lock; yield the (autocommit) connection holding it."""
     conn = connect(owner_uri, wait=server_wait)
     try:
@@ -101,8 +102,9 @@ def downgrade(
     return result
 
 
-def stamp(component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
-          ) -> RunResult:
+def stamp(
+    component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
+) -> RunResult:
     """Record ``target`` as applied without running anything."""
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
@@ -113,8 +115,9 @@ def stamp(component: Component, owner_uri: str, target: str, *, lock_wait: float
     return result
 
 
-def offline_sql(component: Component, owner_uri: str, target: str = "heads",
-                start: str | None = None) -> None:
+def offline_sql(
+    component: Component, owner_uri: str, target: str = "heads", start: str | None = None
+) -> None:
     """Print the SQL of the upgrade to stdout (alembic offline mode); no database needed."""
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
@@ -138,19 +141,29 @@ def _check_known(graph: RevisionGraph, component: Component, current: tuple[str,
             )
 
 
-def _run(component: Component, owner_uri: str, graph: RevisionGraph, name: str, target: str,
-         result: RunResult, conn: Any, **kwargs: Any) -> None:
+def _run(
+    component: Component,
+    owner_uri: str,
+    graph: RevisionGraph,
+    name: str,
+    target: str,
+    result: RunResult,
+    conn: Any,
+    **kwargs: Any,
+) -> None:
     started = time.monotonic()
 
-    def applied(ctx: Any = None, step: Any = None, heads: Any = None, run_args: Any = None,
-                **_: Any) -> None:
+    def applied(
+        ctx: Any = None, step: Any = None, heads: Any = None, run_args: Any = None, **_: Any
+    ) -> None:
         revision = getattr(step, "up_revision_id", None) or "?"
         result.applied.append(revision)
         logger.info("%s: %s %s", component.name, name, getattr(step, "__str__", lambda: revision)())
 
     try:
-        run_command(component, sqlalchemy_url(owner_uri), name, target,
-                    on_version_apply=applied, **kwargs)
+        run_command(
+            component, sqlalchemy_url(owner_uri), name, target, on_version_apply=applied, **kwargs
+        )
     except ManageDbError:
         raise
     except SyntaxError as error:
@@ -168,12 +181,19 @@ def _run(component: Component, owner_uri: str, graph: RevisionGraph, name: str, 
         failure.result = result  # type: ignore[attr-defined]
         raise failure from error
     result.after = read_current(conn, component.version_table, component.schema)
-    logger.info("%s: %s %s -> %s in %.2f s", component.name, name, ",".join(result.before) or "base",
-                ",".join(result.after) or "base", time.monotonic() - started)
+    logger.info(
+        "%s: %s %s -> %s in %.2f s",
+        component.name,
+        name,
+        ",".join(result.before) or "base",
+        ",".join(result.after) or "base",
+        time.monotonic() - started,
+    )
 
 
-def _failing_revision(graph: RevisionGraph, current: tuple[str, ...], target: str, name: str
-                      ) -> str | None:
+def _failing_revision(
+    graph: RevisionGraph, current: tuple[str, ...], target: str, name: str
+) -> str | None:
     """The revision that was running: the next one after the last applied toward the target."""
     if name == "upgrade":
         heads = graph.heads() if target in ("head", "heads") else None
@@ -189,7 +209,11 @@ def _failing_revision(graph: RevisionGraph, current: tuple[str, ...], target: st
 
 def _is_alembic_usage_error(error: BaseException) -> bool:
     return type(error).__module__.startswith("alembic") and type(error).__name__ in (
-        "CommandError", "ResolutionError", "RangeNotAncestorError", "MultipleHeads")
+        "CommandError",
+        "ResolutionError",
+        "RangeNotAncestorError",
+        "MultipleHeads",
+    )
 
 
 def _one_line(error: BaseException) -> str:

@@ -12,7 +12,7 @@ from manage_db.dao.revision_files import load_graph
 from manage_db.errors import ConfigError, TreeError
 from manage_db.models import Component
 
-_BUMP_BODY = '''
+_BUMP_BODY = """
 # The platform's version, recorded in infos at each release.
 wazo_version = {version!r}
 previous_wazo_version = {previous!r}
@@ -30,7 +30,7 @@ def downgrade():
             version=previous_wazo_version
         )
     )
-'''
+"""
 
 
 def create_revision(
@@ -94,5 +94,7 @@ def _write_bump(path: Path, version: str, previous: str) -> None:
     head, marker, _ = text.partition("\ndef upgrade")
     if not marker:
         raise TreeError(f"{path}: the template wrote no upgrade() to fill in")
-    path.write_text(head.rstrip() + "\n\n" + _BUMP_BODY.format(version=version, previous=previous),
-                    encoding="utf-8")
+    path.write_text(
+        head.rstrip() + "\n\n" + _BUMP_BODY.format(version=version, previous=previous),
+        encoding="utf-8",
+    )

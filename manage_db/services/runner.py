@@ -30,8 +30,13 @@ def run_in_order(
         blocked = [d for d in component.depends_on if d in broken]
         if blocked:
             broken.add(component.name)
-            results.append(RunResult(component.name, result="skipped",
-                                     message=f"dependency {', '.join(blocked)} did not complete"))
+            results.append(
+                RunResult(
+                    component.name,
+                    result="skipped",
+                    message=f"dependency {', '.join(blocked)} did not complete",
+                )
+            )
             continue
         try:
             results.append(operation(component))
@@ -69,9 +74,13 @@ def upgrade_components(
     from manage_db.services.migration import upgrade
 
     def run(component: Component) -> RunResult:
-        return upgrade(component, app.owner_uri(component), target,
-                       lock_wait=float(app.settings["lock_wait"]),
-                       server_wait=float(app.settings["server_wait"]))
+        return upgrade(
+            component,
+            app.owner_uri(component),
+            target,
+            lock_wait=float(app.settings["lock_wait"]),
+            server_wait=float(app.settings["server_wait"]),
+        )
 
     return run_in_order(components, run)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import psycopg2
+
 from manage_db.dao.connection import connect
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.version_table import read_current
-import psycopg2
-
 from manage_db.errors import EXIT_FINDINGS, ManageDbError
 from manage_db.models import Component, StatusRow
 
@@ -33,13 +33,24 @@ def component_status(
                     connections[uri] = connect(uri, wait=server_wait)
                 current = read_current(connections[uri], component.version_table, component.schema)
             except ManageDbError as error:
-                rows.append(StatusRow(component.name, component.database, (), (), str(error),
-                                      error.exit_code))
+                rows.append(
+                    StatusRow(
+                        component.name, component.database, (), (), str(error), error.exit_code
+                    )
+                )
                 continue
             except psycopg2.Error as error:
                 message = str(error).strip().splitlines()[0]
-                rows.append(StatusRow(component.name, component.database, (), (),
-                                      f"{component.name}: {message}", EXIT_FINDINGS))
+                rows.append(
+                    StatusRow(
+                        component.name,
+                        component.database,
+                        (),
+                        (),
+                        f"{component.name}: {message}",
+                        EXIT_FINDINGS,
+                    )
+                )
                 continue
             rows.append(StatusRow(component.name, component.database, current, heads))
     finally:

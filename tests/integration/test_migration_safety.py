@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import psycopg2
-
 from conftest import REPO, unique, with_db
 from trees import make_tree
 
@@ -16,16 +15,23 @@ def setup_component(tmp_path, write_config, pg_admin_uri, cleanup, revisions, **
     cleanup(role=role)
     cleanup(database=database)
     location = make_tree(tmp_path / "tree", revisions, version_table="alembic_version_demo")
-    config = write_config({
-        "db_uri": with_db(pg_admin_uri, database, role),
-        "admin_uri": pg_admin_uri,
-        "plugins": False,
-        "components": {
-            "asterisk": {"enabled": False},
-            "demo": {"script_location": str(location), "database": database, "owner": role,
-                     "version_table": "alembic_version_demo", **extra},
-        },
-    })
+    config = write_config(
+        {
+            "db_uri": with_db(pg_admin_uri, database, role),
+            "admin_uri": pg_admin_uri,
+            "plugins": False,
+            "components": {
+                "asterisk": {"enabled": False},
+                "demo": {
+                    "script_location": str(location),
+                    "database": database,
+                    "owner": role,
+                    "version_table": "alembic_version_demo",
+                    **extra,
+                },
+            },
+        }
+    )
     return config, with_db(pg_admin_uri, database, role), location
 
 
@@ -39,53 +45,77 @@ def query(uri, statement):
         conn.close()
 
 
-GOOD = ("a1a1a1a1a1a1", None, 'op.execute("CREATE TABLE one (id int PRIMARY KEY)")',
-        'op.execute("DROP TABLE one")')
-HALF = ("b2b2b2b2b2b2", "a1a1a1a1a1a1",
-        'op.execute("CREATE TABLE two (id int)")\nop.execute("INSERT INTO missing VALUES (1)")',
-        'op.execute("DROP TABLE two")')
-AFTER = ("c3c3c3c3c3c3", "b2b2b2b2b2b2", 'op.execute("CREATE TABLE three (id int)")',
-         'op.execute("DROP TABLE three")')
+GOOD = (
+    "a1a1a1a1a1a1",
+    None,
+    'op.execute("CREATE TABLE one (id int PRIMARY KEY)")',
+    'op.execute("DROP TABLE one")',
+)
+HALF = (
+    "b2b2b2b2b2b2",
+    "a1a1a1a1a1a1",
+    'op.execute("CREATE TABLE two (id int)")\nop.execute("INSERT INTO missing VALUES (1)")',
+    'op.execute("DROP TABLE two")',
+)
+AFTER = (
+    "c3c3c3c3c3c3",
+    "b2b2b2b2b2b2",
+    'op.execute("CREATE TABLE three (id int)")',
+    'op.execute("DROP TABLE three")',
+)
 
 
 def test_failing_migration_stops_at_last_good_revision_and_names_it(
-        run_cli, tmp_path, write_config, pg_admin_uri, cleanup):
-    config, owner, _ = setup_component(tmp_path, write_config, pg_admin_uri, cleanup,
-                                       [GOOD, HALF, AFTER])
+    run_cli, tmp_path, write_config, pg_admin_uri, cleanup
+):
+    config, owner, _ = setup_component(
+        tmp_path, write_config, pg_admin_uri, cleanup, [GOOD, HALF, AFTER]
+    )
     assert run_cli("init", config=config).exit_code == 0
     result = run_cli("upgrade", config=config)
     assert result.exit_code == 5
     assert result.stderr.strip().splitlines() == [
         'wazo-manage-db: demo: revision b2b2b2b2b2b2 failed: UndefinedTable: relation "missing" '
-        'does not exist; database left at a1a1a1a1a1a1'
+        "does not exist; database left at a1a1a1a1a1a1"
     ]
     assert "Traceback" not in result.stdout + result.stderr
     assert query(owner, "SELECT version_num FROM alembic_version_demo") == [("a1a1a1a1a1a1",)]
-    tables = {r[0] for r in query(owner, "SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+    tables = {
+        r[0] for r in query(owner, "SELECT tablename FROM pg_tables WHERE schemaname='public'")
+    }
     assert tables == {"one", "alembic_version_demo"}  # "two" rolled back with its revision
     status = run_cli("status", config=config)
     assert status.exit_code == 3
 
 
-def test_python_error_in_a_migration_names_revision(run_cli, tmp_path, write_config,
-                                                    pg_admin_uri, cleanup):
+def test_python_error_in_a_migration_names_revision(
+    run_cli, tmp_path, write_config, pg_admin_uri, cleanup
+):
     raising = ("b2b2b2b2b2b2", "a1a1a1a1a1a1", 'raise RuntimeError("boom")', "pass")
-    config, owner, _ = setup_component(tmp_path, write_config, pg_admin_uri, cleanup,
-                                       [GOOD, raising])
+    config, owner, _ = setup_component(
+        tmp_path, write_config, pg_admin_uri, cleanup, [GOOD, raising]
+    )
     assert run_cli("init", config=config).exit_code == 0
     result = run_cli("upgrade", config=config)
     assert result.exit_code == 5
     assert result.stderr.strip() == (
         "wazo-manage-db: demo: revision b2b2b2b2b2b2 failed: RuntimeError: boom; "
-        "database left at a1a1a1a1a1a1")
+        "database left at a1a1a1a1a1a1"
+    )
 
 
-def test_syntax_error_in_a_migration_file_names_the_file(run_cli, tmp_path, write_config,
-                                                         pg_admin_uri, cleanup):
-    on_good = ("c3c3c3c3c3c3", "a1a1a1a1a1a1", 'op.execute("CREATE TABLE three (id int)")',
-               'op.execute("DROP TABLE three")')
-    config, owner, location = setup_component(tmp_path, write_config, pg_admin_uri, cleanup,
-                                              [GOOD, on_good])
+def test_syntax_error_in_a_migration_file_names_the_file(
+    run_cli, tmp_path, write_config, pg_admin_uri, cleanup
+):
+    on_good = (
+        "c3c3c3c3c3c3",
+        "a1a1a1a1a1a1",
+        'op.execute("CREATE TABLE three (id int)")',
+        'op.execute("DROP TABLE three")',
+    )
+    config, owner, location = setup_component(
+        tmp_path, write_config, pg_admin_uri, cleanup, [GOOD, on_good]
+    )
     broken = location / "versions" / "c3c3c3c3c3c3_step.py"
     broken.write_text(broken.read_text().replace("def upgrade():", "def upgrade(:"))
     assert run_cli("init", config=config).exit_code == 0
@@ -97,8 +127,9 @@ def test_syntax_error_in_a_migration_file_names_the_file(run_cli, tmp_path, writ
     assert query(owner, "SELECT to_regclass('alembic_version_demo')") == [(None,)]
 
 
-def test_database_at_revision_unknown_to_tree_is_refused(run_cli, tmp_path, write_config,
-                                                        pg_admin_uri, cleanup):
+def test_database_at_revision_unknown_to_tree_is_refused(
+    run_cli, tmp_path, write_config, pg_admin_uri, cleanup
+):
     config, owner, _ = setup_component(tmp_path, write_config, pg_admin_uri, cleanup, [GOOD])
     assert run_cli("init", config=config).exit_code == 0
     assert run_cli("upgrade", config=config).exit_code == 0
@@ -112,20 +143,37 @@ def test_database_at_revision_unknown_to_tree_is_refused(run_cli, tmp_path, writ
 
 
 def test_two_upgrades_at_once_both_succeed_and_apply_each_revision_once(
-        tmp_path, write_config, pg_admin_uri, cleanup):
-    slow = ("a1a1a1a1a1a1", None,
-            'op.execute("CREATE TABLE applied (rev text)")\n'
-            'op.execute("INSERT INTO applied VALUES (\'a1\')")\n'
-            'op.execute("SELECT pg_sleep(1.5)")',
-            'op.execute("DROP TABLE applied")')
-    second = ("b2b2b2b2b2b2", "a1a1a1a1a1a1", 'op.execute("INSERT INTO applied VALUES (\'b2\')")',
-              'op.execute("DELETE FROM applied WHERE rev = \'b2\'")')
-    config, owner, _ = setup_component(tmp_path, write_config, pg_admin_uri, cleanup,
-                                       [slow, second])
+    tmp_path, write_config, pg_admin_uri, cleanup
+):
+    slow = (
+        "a1a1a1a1a1a1",
+        None,
+        'op.execute("CREATE TABLE applied (rev text)")\n'
+        "op.execute(\"INSERT INTO applied VALUES ('a1')\")\n"
+        'op.execute("SELECT pg_sleep(1.5)")',
+        'op.execute("DROP TABLE applied")',
+    )
+    second = (
+        "b2b2b2b2b2b2",
+        "a1a1a1a1a1a1",
+        "op.execute(\"INSERT INTO applied VALUES ('b2')\")",
+        "op.execute(\"DELETE FROM applied WHERE rev = 'b2'\")",
+    )
+    config, owner, _ = setup_component(
+        tmp_path, write_config, pg_admin_uri, cleanup, [slow, second]
+    )
     command = [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config)]
     subprocess.run(command + ["init"], check=True, capture_output=True, cwd=REPO)
-    runs = [subprocess.Popen(command + ["upgrade"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=REPO) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            command + ["upgrade"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for _ in range(2)
+    ]
     outcomes = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in runs]
     assert [code for code, _, _ in outcomes] == [0, 0], outcomes
     assert sorted(r[0] for r in query(owner, "SELECT rev FROM applied")) == ["a1", "b2"]

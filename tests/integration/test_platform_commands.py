@@ -7,8 +7,8 @@ import subprocess
 
 import psycopg2
 import pytest
-
 from conftest import REPO, with_db
+
 from manage_db.dao.revision_files import load_graph
 
 HEAD = load_graph(REPO / "alembic").heads()[0]
@@ -31,12 +31,15 @@ def query(uri, statement, *args):
 def pg_dump_schema(uri):
     return subprocess.run(
         ["pg_dump", "-s", "--restrict-key=wazomanagedbtest", uri],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
-def test_init_upgrade_status_bring_platform_to_head(run_cli, platform_config, platform_names,
-                                                   pg_admin_uri):
+def test_init_upgrade_status_bring_platform_to_head(
+    run_cli, platform_config, platform_names, pg_admin_uri
+):
     init = run_cli("init", config=platform_config)
     assert init.exit_code == 0, init
     assert f"created role {platform_names['role']}" in init.stdout
@@ -47,17 +50,21 @@ def test_init_upgrade_status_bring_platform_to_head(run_cli, platform_config, pl
     assert status.stdout.strip() == f"asterisk: at head at {HEAD}"
 
     admin = with_db(pg_admin_uri, platform_names["database"])
-    assert query(admin, "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s",
-                 platform_names["role"]) == [(True,)]
-    assert query(admin, "SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding) "
-                 "FROM pg_database WHERE datname = current_database()") == [
-        (platform_names["role"], "UTF8")]
+    assert query(
+        admin, "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", platform_names["role"]
+    ) == [(True,)]
+    assert query(
+        admin,
+        "SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding) "
+        "FROM pg_database WHERE datname = current_database()",
+    ) == [(platform_names["role"], "UTF8")]
     extensions = {r[0] for r in query(admin, "SELECT extname FROM pg_extension")}
     assert {"uuid-ossp", "unaccent", "pgcrypto", "hstore"} <= extensions
 
 
-def test_every_object_is_owned_by_the_owner_role_without_acl(run_cli, platform_config,
-                                                             platform_names, pg_admin_uri):
+def test_every_object_is_owned_by_the_owner_role_without_acl(
+    run_cli, platform_config, platform_names, pg_admin_uri
+):
     assert run_cli("init", config=platform_config).exit_code == 0
     assert run_cli("upgrade", config=platform_config).exit_code == 0
     admin = with_db(pg_admin_uri, platform_names["database"])
@@ -65,7 +72,9 @@ def test_every_object_is_owned_by_the_owner_role_without_acl(run_cli, platform_c
         "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = {cat}::regclass "
         "AND d.objid = o.oid AND d.deptype = 'e')"
     )
-    rows = query(admin, f"""
+    rows = query(
+        admin,
+        f"""
         SELECT 'relation', relname, pg_get_userbyid(relowner), relacl::text FROM pg_class o
         WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','S','v','m','p','i')
           AND {not_extension.format(cat="'pg_class'")}
@@ -76,15 +85,17 @@ def test_every_object_is_owned_by_the_owner_role_without_acl(run_cli, platform_c
         SELECT 'type', typname, pg_get_userbyid(typowner), typacl::text FROM pg_type o
         WHERE typnamespace = 'public'::regnamespace AND typtype IN ('e','d','c')
           AND typrelid = 0 AND {not_extension.format(cat="'pg_type'")}
-    """)
+    """,
+    )
     kinds = {r[0] for r in rows}
     assert {"relation", "function", "type"} <= kinds
     wrong = [r for r in rows if r[2] != platform_names["role"] or r[3] is not None]
     assert wrong == []
 
 
-def test_running_init_upgrade_status_again_changes_nothing(run_cli, platform_config,
-                                                          platform_names, pg_admin_uri):
+def test_running_init_upgrade_status_again_changes_nothing(
+    run_cli, platform_config, platform_names, pg_admin_uri
+):
     for command in ("init", "upgrade", "status"):
         assert run_cli(command, config=platform_config).exit_code == 0
     admin = with_db(pg_admin_uri, platform_names["database"])
@@ -109,17 +120,26 @@ def test_status_exits_3_after_stamp_to_older_revision_and_0_at_head(run_cli, pla
     assert behind.exit_code == 3
     assert behind.stdout.strip() == f"asterisk: behind at {older} (head {HEAD})"
     as_json = json.loads(run_cli("status", "--json", config=platform_config).stdout)
-    assert as_json == [{"component": "asterisk", "database": as_json[0]["database"],
-                        "current": [older], "heads": [HEAD], "at_head": False,
-                        "state": "behind", "error": None}]
+    assert as_json == [
+        {
+            "component": "asterisk",
+            "database": as_json[0]["database"],
+            "current": [older],
+            "heads": [HEAD],
+            "at_head": False,
+            "state": "behind",
+            "error": None,
+        }
+    ]
     assert run_cli("check", config=platform_config).exit_code == 3
     assert run_cli("upgrade", config=platform_config).exit_code == 0
     assert run_cli("status", config=platform_config).exit_code == 0
     assert json.loads(run_cli("status", "--json", config=platform_config).stdout)[0]["at_head"]
 
 
-def test_base_head_base_head_gives_identical_schema(run_cli, platform_config, platform_names,
-                                                   pg_admin_uri):
+def test_base_head_base_head_gives_identical_schema(
+    run_cli, platform_config, platform_names, pg_admin_uri
+):
     admin = with_db(pg_admin_uri, platform_names["database"])
     assert run_cli("init", config=platform_config).exit_code == 0
     empty = pg_dump_schema(admin)
@@ -127,8 +147,11 @@ def test_base_head_base_head_gives_identical_schema(run_cli, platform_config, pl
     first = pg_dump_schema(admin)
     down = run_cli("downgrade", "base", config=platform_config)
     assert down.exit_code == 0, down
-    tables = query(admin, "SELECT relname FROM pg_class WHERE relkind = 'r' "
-                   "AND relnamespace = 'public'::regnamespace")
+    tables = query(
+        admin,
+        "SELECT relname FROM pg_class WHERE relkind = 'r' "
+        "AND relnamespace = 'public'::regnamespace",
+    )
     assert tables == [("alembic_version",)]
     assert "CREATE TYPE" not in pg_dump_schema(admin) and "CREATE TYPE" not in empty
     assert run_cli("upgrade", config=platform_config).exit_code == 0
@@ -138,8 +161,7 @@ def test_base_head_base_head_gives_identical_schema(run_cli, platform_config, pl
 def test_current_heads_and_history_name_the_revisions(run_cli, platform_config):
     assert run_cli("init", config=platform_config).exit_code == 0
     assert run_cli("upgrade", config=platform_config).exit_code == 0
-    assert run_cli("current", config=platform_config).stdout.strip() == (
-        f"asterisk: {HEAD} (head)")
+    assert run_cli("current", config=platform_config).stdout.strip() == (f"asterisk: {HEAD} (head)")
     assert run_cli("heads", config=platform_config).stdout.startswith(f"asterisk: {HEAD} ")
     history = run_cli("history", config=platform_config).stdout.splitlines()
     revisions = load_graph(REPO / "alembic").history()
@@ -149,8 +171,7 @@ def test_current_heads_and_history_name_the_revisions(run_cli, platform_config):
 
 
 def test_offline_sql_needs_no_database(run_cli, write_config):
-    config = write_config({"db_uri": "postgresql://nobody:x@127.0.0.1:1/nowhere",
-                           "plugins": False})
+    config = write_config({"db_uri": "postgresql://nobody:x@127.0.0.1:1/nowhere", "plugins": False})
     result = run_cli("upgrade", "--sql", config=config)
     assert result.exit_code == 0, result
     assert "CREATE TABLE infos" in result.stdout or "CREATE TABLE public.infos" in result.stdout
@@ -162,16 +183,23 @@ def test_unknown_revision_is_one_line_exit_6(run_cli, platform_config):
     result = run_cli("upgrade", "deadbeef", "--component", "asterisk", config=platform_config)
     assert result.exit_code == 6
     assert result.stderr.strip().splitlines() == [
-        f"wazo-manage-db: unknown revision 'deadbeef' in {REPO / 'alembic'}"]
+        f"wazo-manage-db: unknown revision 'deadbeef' in {REPO / 'alembic'}"
+    ]
 
 
 def test_unreachable_server_is_one_line_exit_4(run_cli, write_config):
-    config = write_config({"db_uri": "postgresql://someone:pw@127.0.0.1:1/nowhere",
-                           "server_wait": 0, "plugins": False})
+    config = write_config(
+        {
+            "db_uri": "postgresql://someone:pw@127.0.0.1:1/nowhere",
+            "server_wait": 0,
+            "plugins": False,
+        }
+    )
     result = run_cli("status", config=config)
     assert result.exit_code == 4
     assert result.stdout.strip().startswith(
-        "asterisk: error: cannot connect to someone@127.0.0.1:1/nowhere: ")
+        "asterisk: error: cannot connect to someone@127.0.0.1:1/nowhere: "
+    )
     assert "pw" not in result.stdout.replace("nowhere", "")
     assert "Traceback" not in result.stdout + result.stderr
     upgrade = run_cli("upgrade", config=config)
@@ -182,8 +210,7 @@ def test_unreachable_server_is_one_line_exit_4(run_cli, write_config):
 def test_unknown_component_is_one_line_exit_2(run_cli, platform_config):
     result = run_cli("status", "--component", "nope", config=platform_config)
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "wazo-manage-db: unknown component 'nope' (known: asterisk)")
+    assert result.stderr.strip() == ("wazo-manage-db: unknown component 'nope' (known: asterisk)")
 
 
 def test_broken_config_is_one_line_exit_2_with_file_name(run_cli, tmp_path):
@@ -207,8 +234,9 @@ def test_debug_shows_the_traceback(run_cli, tmp_path):
 
 
 @pytest.mark.parametrize("option", ["--admin-uri", "--pg_db_uri"])
-def test_init_takes_admin_uri_option_under_both_names(run_cli, write_config, pg_admin_uri,
-                                                     platform_names, option):
+def test_init_takes_admin_uri_option_under_both_names(
+    run_cli, write_config, pg_admin_uri, platform_names, option
+):
     config = write_config({"db_uri": owner_uri(pg_admin_uri, platform_names), "plugins": False})
     result = run_cli("init", option, pg_admin_uri, config=config)
     assert result.exit_code == 0, result

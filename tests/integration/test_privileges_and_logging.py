@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, with_db
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
@@ -26,20 +25,31 @@ def open_to_others(path):
 
 
 def run_main(config, *args):
-    return subprocess.run([sys.executable, "-m", "manage_db", "-c", str(config), *args],
-                          capture_output=True, text=True, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "manage_db", "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
 
 
 @root_only
-@pytest.mark.skipif(not open_to_others(Path(sysconfig.get_paths()["stdlib"])),
-                    reason="the interpreter is not readable by the postgres OS user")
+@pytest.mark.skipif(
+    not open_to_others(Path(sysconfig.get_paths()["stdlib"])),
+    reason="the interpreter is not readable by the postgres OS user",
+)
 def test_init_without_admin_uri_uses_postgres_os_user_over_the_socket(
-        write_config, pg_admin_uri, platform_names):
-    config = write_config({
-        "db_uri": with_db(pg_admin_uri, platform_names["database"], platform_names["role"], "pw"),
-        "socket_dir": "/var/run/postgresql",
-        "plugins": False,
-    })
+    write_config, pg_admin_uri, platform_names
+):
+    config = write_config(
+        {
+            "db_uri": with_db(
+                pg_admin_uri, platform_names["database"], platform_names["role"], "pw"
+            ),
+            "socket_dir": "/var/run/postgresql",
+            "plugins": False,
+        }
+    )
     result = run_main(config, "init")
     assert result.returncode == 0, result.stderr
     assert f"created database {platform_names['database']}" in result.stdout
@@ -51,7 +61,8 @@ def test_explicit_user_that_does_not_exist_is_refused(write_config):
     result = run_main(config, "-u", "no-such-user-here", "status")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "wazo-manage-db: cannot drop privileges: user 'no-such-user-here' does not exist")
+        "wazo-manage-db: cannot drop privileges: user 'no-such-user-here' does not exist"
+    )
 
 
 @root_only
@@ -63,12 +74,19 @@ def test_runs_as_the_configured_user_when_started_as_root(write_config):
     tmp_path = Path(tempfile.mkdtemp(prefix="wmdb-priv-"))
     os.chmod(tmp_path, 0o755)
     tree = tmp_path / "tree"
-    config = write_config({"db_uri": "postgresql://x@127.0.0.1:1/x", "plugins": False,
-                           "user": "nobody", "log_file": str(tmp_path / "log")})
+    config = write_config(
+        {
+            "db_uri": "postgresql://x@127.0.0.1:1/x",
+            "plugins": False,
+            "user": "nobody",
+            "log_file": str(tmp_path / "log"),
+        }
+    )
     # revision writes a file: as nobody it cannot write into a root-owned tree.
     shutil.copytree(REPO / "alembic", tree / "alembic")
-    config.write_text(config.read_text() + f"components:\n  asterisk:\n"
-                      f"    script_location: {tree / 'alembic'}\n")
+    config.write_text(
+        config.read_text() + f"components:\n  asterisk:\n    script_location: {tree / 'alembic'}\n"
+    )
     refused = run_main(config, "revision", "-m", "as nobody")
     assert refused.returncode != 0
     assert "Permission denied" in refused.stderr
@@ -84,25 +102,36 @@ def test_log_file_gets_wazo_format_and_no_password(run_cli, platform_config, tmp
     assert run_cli("upgrade", config=platform_config).exit_code == 0
     log = (tmp_path / "wazo-manage-db.log").read_text()
     line = next(line for line in log.splitlines() if "created role" in line)
-    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[pid \d+\] \(INFO\) "
-                    r"\(manage_db\.services\.provisioning\): asterisk: created role ", line)
+    assert re.match(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[pid \d+\] \(INFO\) "
+        r"\(manage_db\.services\.provisioning\): asterisk: created role ",
+        line,
+    )
     assert "secret" not in log
 
 
 def test_unwritable_log_file_falls_back_with_a_warning(run_cli, write_config, tmp_path):
-    config = write_config({"db_uri": "postgresql://x@127.0.0.1:1/x", "plugins": False,
-                           "log_file": str(tmp_path / "missing-dir" / "x.log")})
+    config = write_config(
+        {
+            "db_uri": "postgresql://x@127.0.0.1:1/x",
+            "plugins": False,
+            "log_file": str(tmp_path / "missing-dir" / "x.log"),
+        }
+    )
     result = run_cli("heads", config=config)
     assert result.exit_code == 0
     status = run_cli("status", config=config)
     assert status.stderr.splitlines()[0] == (
         f"wazo-manage-db: warning: cannot write log file {tmp_path / 'missing-dir' / 'x.log'} "
-        "(No such file or directory); logging to stderr only")
+        "(No such file or directory); logging to stderr only"
+    )
 
 
 @root_only
-@pytest.mark.skipif(open_to_others(Path(sysconfig.get_paths()["stdlib"])),
-                    reason="the interpreter is readable by every user here")
+@pytest.mark.skipif(
+    open_to_others(Path(sysconfig.get_paths()["stdlib"])),
+    reason="the interpreter is readable by every user here",
+)
 def test_switch_to_user_who_cannot_read_the_interpreter_is_refused(write_config):
     config = write_config({"db_uri": "postgresql://x@127.0.0.1:1/x", "plugins": False})
     result = run_main(config, "-u", "nobody", "heads")

@@ -7,16 +7,19 @@ import subprocess
 import sys
 
 from conftest import REPO
+
 from manage_db.dao.revision_files import load_graph
 
 
 def tree_copy(tmp_path, write_config):
     shutil.copytree(REPO / "alembic", tmp_path / "alembic")
-    return write_config({
-        "db_uri": "postgresql://nobody:x@127.0.0.1:1/unreachable",
-        "plugins": False,
-        "components": {"asterisk": {"script_location": str(tmp_path / "alembic")}},
-    })
+    return write_config(
+        {
+            "db_uri": "postgresql://nobody:x@127.0.0.1:1/unreachable",
+            "plugins": False,
+            "components": {"asterisk": {"script_location": str(tmp_path / "alembic")}},
+        }
+    )
 
 
 def test_revision_writes_a_new_head_from_the_template(run_cli, tmp_path, write_config):
@@ -33,8 +36,7 @@ def test_revision_writes_a_new_head_from_the_template(run_cli, tmp_path, write_c
     assert new.message == "add foo"
 
 
-def test_version_bump_revision_updates_infos_and_restores_previous(
-        run_cli, tmp_path, write_config):
+def test_version_bump_revision_updates_infos_and_restores_previous(run_cli, tmp_path, write_config):
     config = tree_copy(tmp_path, write_config)
     result = run_cli("revision", "-m", "bump 26.10", "--wazo-version", "26.10", config=config)
     assert result.exit_code == 0, result
@@ -50,8 +52,12 @@ def test_plain_alembic_revision_works_from_the_repo_root(tmp_path):
     work = tmp_path / "repo"
     shutil.copytree(REPO / "alembic", work / "alembic")
     shutil.copy(REPO / "alembic.ini", work)
-    result = subprocess.run([sys.executable, "-m", "alembic", "revision", "-m", "plain"],
-                            cwd=work, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "revision", "-m", "plain"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     graph = load_graph(work / "alembic")
     assert len(graph.heads()) == 1
@@ -62,7 +68,8 @@ def test_revision_on_a_tree_with_two_heads_is_refused(run_cli, tmp_path, write_c
     config = tree_copy(tmp_path, write_config)
     base = load_graph(tmp_path / "alembic").history()[0]
     (tmp_path / "alembic" / "versions" / "0a0a0a0a0a0a_branch.py").write_text(
-        f'"""branch"""\nrevision = "0a0a0a0a0a0a"\ndown_revision = {base.revision!r}\n')
+        f'"""branch"""\nrevision = "0a0a0a0a0a0a"\ndown_revision = {base.revision!r}\n'
+    )
     result = run_cli("revision", "-m", "x", config=config)
     assert result.exit_code == 6
     assert "several heads" in result.stderr and "merge them first" in result.stderr

@@ -9,8 +9,11 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "daemons"
 
 
-def make_tree(root: Path, revisions: list[tuple[str, str | None, str, str]],
-              version_table: str = "alembic_version") -> Path:
+def make_tree(
+    root: Path,
+    revisions: list[tuple[str, str | None, str, str]],
+    version_table: str = "alembic_version",
+) -> Path:
     """A tree whose revisions are (id, down_revision, upgrade body, downgrade body)."""
     location = root / "alembic"
     (location / "versions").mkdir(parents=True)
