@@ -145,7 +145,6 @@ class ThrowawayCluster:
         bindir: str | os.PathLike[str] | None = None,
         parent_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.password_auth = password_auth
         self.password: str | None = secrets.token_urlsafe(18) if password_auth else None
         self.bindir = find_bindir(bindir)
         self.run_as = choose_run_as(run_as)
@@ -155,16 +154,21 @@ class ThrowawayCluster:
         self._running = False
 
     @property
-    def data_dir(self) -> Path:
-        """The cluster's data directory (``pg_ctl -D``)."""
+    def directory(self) -> Path:
+        """The temp dir holding everything: data dir, server log, Unix socket."""
         if self.base_dir is None:
             raise ClusterError("the throwaway cluster was not started")
-        return self.base_dir / "data"
+        return self.base_dir
+
+    @property
+    def data_dir(self) -> Path:
+        """The cluster's data directory (``pg_ctl -D``)."""
+        return self.directory / "data"
 
     @property
     def log_file(self) -> Path:
         """The server's log file."""
-        return self.data_dir.parent / "server.log"
+        return self.directory / "server.log"
 
     def __enter__(self) -> ThrowawayCluster:
         self.start()
@@ -248,7 +252,7 @@ class ThrowawayCluster:
         stop = f"{pg_ctl} -D {shlex.quote(str(self.data_dir))} stop"
         if self.run_as is not None:
             stop = f"runuser -u {shlex.quote(self.run_as)} -- {stop}"
-        return f"{stop} && rm -rf {shlex.quote(str(self.data_dir.parent))}"
+        return f"{stop} && rm -rf {shlex.quote(str(self.directory))}"
 
     def _initdb(self) -> None:
         args = [
@@ -262,7 +266,7 @@ class ThrowawayCluster:
             "--no-locale",
             "--no-sync",
         ]
-        pwfile = self.data_dir.parent / "superuser-password"
+        pwfile = self.directory / "superuser-password"
         if self.password is not None:
             pwfile.write_text(self.password + "\n")
             pwfile.chmod(0o600)
@@ -303,7 +307,7 @@ class ThrowawayCluster:
 
     def _write_server_settings(self, port: int) -> None:
         # Appended settings win over earlier lines, so a retry on another port just appends again.
-        socket_dir = str(self.data_dir.parent).replace("'", "''")
+        socket_dir = str(self.directory).replace("'", "''")
         settings = [
             f"port = {port}",
             f"listen_addresses = '{HOST}'",
@@ -339,30 +343,28 @@ class ThrowawayCluster:
 
     def _run(self, args: list[str], what: str) -> None:
         """Run a server program as the cluster's user; a ClusterError with its last words."""
-        user_switch: dict[str, object] = {}
-        if self.run_as is not None:
-            entry = pwd.getpwnam(self.run_as)
-            user_switch = {
-                "user": entry.pw_uid,
-                "group": entry.pw_gid,
-                "extra_groups": [],
-            }
+        uid = gid = None
+        extra_groups: list[int] | None = None
         # PG* variables of the caller (PGDATA, PGPORT…) must not steer the throwaway cluster.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
         if self.run_as is not None:
-            env["HOME"] = str(self.data_dir.parent)
+            entry = pwd.getpwnam(self.run_as)
+            uid, gid, extra_groups = entry.pw_uid, entry.pw_gid, []
+            env["HOME"] = str(self.directory)
         try:
             completed = subprocess.run(
                 args,
-                cwd=self.data_dir.parent,  # the caller's cwd may be closed to the server's user
+                cwd=self.directory,  # the caller's cwd may be closed to the server's user
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
                 check=False,
-                **user_switch,  # type: ignore[arg-type]
+                user=uid,
+                group=gid,
+                extra_groups=extra_groups,
             )
         except OSError as error:
             raise ClusterError(f"cannot run {args[0]}: {error}") from error

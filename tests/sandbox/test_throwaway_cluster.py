@@ -31,7 +31,7 @@ def _current_user(uri: str) -> str:
 def test_cluster_accepts_the_superuser_then_disappears_on_stop() -> None:
     with ThrowawayCluster() as cluster:
         uri = cluster.admin_uri()
-        base_dir = cluster.data_dir.parent
+        base_dir = cluster.directory
         assert _current_user(uri) == "postgres"
     assert not base_dir.exists()
     assert not accepts_connections(uri)
@@ -93,7 +93,7 @@ def test_initdb_failure_names_the_directory_and_leaves_nothing(tmp_path: Path) -
 def test_detached_cluster_runs_until_its_stop_command() -> None:
     cluster = ThrowawayCluster().start()
     uri = cluster.admin_uri()
-    base_dir = cluster.data_dir.parent
+    base_dir = cluster.directory
     stop_command = cluster.stop_command()
     cluster.detach()
     try:
