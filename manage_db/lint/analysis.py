@@ -54,8 +54,15 @@ def sql_text_checksum(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
-def python_checksum(tree: ast.Module) -> str:
-    """Checksum of the syntax tree: comments and formatting changes do not alter a revision."""
+def python_checksum(source: str) -> str:
+    """Checksum of the syntax tree: comments and formatting changes do not alter a revision.
+
+    A file that does not parse gets the checksum of its text.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return sql_text_checksum(source)
     return hashlib.sha256(ast.dump(tree).encode("utf-8")).hexdigest()
 
 
@@ -117,7 +124,7 @@ def read_python(path: str, source: str) -> PythonRevision | FileResult:
     try:
         return read_revision(path, source)
     except SyntaxError as error:
-        result = FileResult(RevisionFacts(path, "revision", sql_text_checksum(source)))
+        result = FileResult(RevisionFacts(path, "revision", ""))
         result.emit(
             SYNTAX, error.lineno or 1, error.offset or 1, f"Python syntax error: {error.msg}"
         )
@@ -131,7 +138,7 @@ def analyze_revision(
     facts = RevisionFacts(
         path=revision.path,
         kind="revision",
-        checksum=python_checksum(revision.tree),
+        checksum="",  # filled in only when the tree has a release manifest (see service)
         revision=revision.revision,
         has_revision=revision.has_revision,
         down_revisions=revision.down_revisions,
@@ -196,7 +203,8 @@ def _parse_sql_string(sql_string: SqlString, result: FileResult) -> list[Stateme
         except SqlSyntaxError as caught:
             error = error or caught
     if parsed is None:
-        if error is not None and len(texts) == 1:  # with run-time values, say nothing
+        # With run-time values, or text() that may be an expression, say nothing.
+        if error is not None and len(texts) == 1 and sql_string.must_parse:
             line, col = sql_string.position(error.offset)
             result.emit(SYNTAX, line, col, f"SQL syntax error: {error}", anchors)
         return []

@@ -81,7 +81,8 @@ class RevisionFacts:
 
     path: str  # relative to the tree root
     kind: str  # "revision" or "sql"
-    checksum: str  # of the syntax tree (Python) or of the text (SQL)
+    # Of the syntax tree (Python) or the text (SQL); "" until a release manifest needs it.
+    checksum: str
     revision: str | None = None
     has_revision: bool = False
     down_revisions: tuple[str, ...] = ()

@@ -16,6 +16,8 @@ import tokenize
 from dataclasses import dataclass, field
 
 _SQL_CALLS = frozenset({"execute", "exec_driver_sql", "text", "DDL"})
+_SQL_KEYWORDS = ("sqltext", "statement", "sql", "text", "clause")
+_PHASES = ("upgrade", "downgrade")
 _OFFLINE_UNSAFE_CALLS = frozenset({"get_bind", "inspect", "from_engine", "has_table"})
 _PERCENT_FORMAT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 _BRACE_FORMAT = re.compile(r"\{[^{}]*\}")
@@ -45,6 +47,9 @@ class SqlString:
     in_autocommit_block: bool
     pieces: list[_Piece]
     source: PythonRevision = field(repr=False)
+    # text() also builds expressions (server_default=sa.text("now()")): only a statement when
+    # executed, so text that does not parse elsewhere is not an error.
+    must_parse: bool = True
 
     @property
     def call_line(self) -> int:
@@ -139,7 +144,7 @@ def read_revision(path: str, source: str) -> PythonRevision:
             _record_identity(revision, name, value, statement.lineno)
         if isinstance(statement, ast.FunctionDef) and statement.name in ("upgrade", "downgrade"):
             setattr(revision, statement.name, statement)
-    _Collector(revision, constants).visit(tree)
+    _Collector(revision, constants).collect()
     return revision
 
 
@@ -214,63 +219,65 @@ def _call_name(call: ast.Call) -> str:
     return ""
 
 
-class _Collector(ast.NodeVisitor):
-    """Walks the module once, knowing the enclosing top-level function and autocommit blocks."""
+class _Collector:
+    """Finds SQL strings and connection-bound calls, with their phase and autocommit context.
+
+    ``ast.walk`` per top-level statement (much faster than a NodeVisitor); strings are put back
+    in source order at the end.
+    """
 
     def __init__(self, revision: PythonRevision, constants: dict[str, ast.expr]):
         self.revision = revision
         self.constants = constants
-        self.phase = "module"
-        self.autocommit_depth = 0
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        outer = self.phase
-        if self.phase == "module" and node.name in ("upgrade", "downgrade"):
-            self.phase = node.name
-        self.generic_visit(node)
-        self.phase = outer
+    def collect(self) -> None:
+        for statement in self.revision.tree.body:
+            phase = "module"
+            if isinstance(statement, ast.FunctionDef) and statement.name in _PHASES:
+                phase = statement.name
+            autocommit: set[int] = set()
+            executed: set[int] = set()  # text() calls passed straight to an execute call
+            for node in ast.walk(statement):
+                if isinstance(node, ast.With) and any(
+                    isinstance(item.context_expr, ast.Call)
+                    and _call_name(item.context_expr) == "autocommit_block"
+                    for item in node.items
+                ):
+                    autocommit.update(id(inner) for inner in ast.walk(node))
+                elif isinstance(node, ast.Call):
+                    self._call(node, phase, id(node) in autocommit, executed)
+        self.revision.sql.sort(key=lambda s: (s.call.lineno, s.call.col_offset))
 
-    def visit_With(self, node: ast.With) -> None:
-        autocommit = any(
-            isinstance(item.context_expr, ast.Call)
-            and _call_name(item.context_expr) == "autocommit_block"
-            for item in node.items
-        )
-        self.autocommit_depth += autocommit
-        self.generic_visit(node)
-        self.autocommit_depth -= autocommit
-
-    def visit_Call(self, node: ast.Call) -> None:
+    def _call(self, node: ast.Call, phase: str, in_autocommit: bool, executed: set[int]) -> None:
         name = _call_name(node)
-        if name in _SQL_CALLS:
-            argument = node.args[0] if node.args else None
-            if argument is None:
-                for keyword in node.keywords:
-                    if keyword.arg in ("sqltext", "statement", "sql", "text", "clause"):
-                        argument = keyword.value
-            if argument is not None and not isinstance(argument, ast.Call | ast.Lambda):
-                resolved = self._resolve(argument)
-                if resolved is not None:
-                    text, pieces = resolved
-                    text = _without_parameters(name, text)
-                    self.revision.sql.append(
-                        SqlString(
-                            text, self.phase, node, self.autocommit_depth > 0, pieces, self.revision
-                        )
-                    )
-            elif isinstance(argument, ast.Call) and _call_name(argument) in ("dedent", "format"):
-                self._visit_string_builder(node, argument)
-        if name in _OFFLINE_UNSAFE_CALLS and self.phase != "module":
+        if name in _OFFLINE_UNSAFE_CALLS and phase != "module":
             col = self.revision._char_col(node.lineno, node.col_offset) + 1
             self.revision.offline_unsafe.append((node.lineno, col, name))
-        self.generic_visit(node)
-
-    def _visit_string_builder(self, call: ast.Call, argument: ast.Call) -> None:
+        if name not in _SQL_CALLS:
+            return
+        argument = node.args[0] if node.args else None
+        for keyword in node.keywords:
+            if argument is None and keyword.arg in _SQL_KEYWORDS:
+                argument = keyword.value
+        if argument is None or isinstance(argument, ast.Lambda):
+            return
+        if isinstance(argument, ast.Call) and _call_name(argument) not in ("dedent", "format"):
+            if name in ("execute", "exec_driver_sql"):
+                executed.add(id(argument))
+            return
         resolved = self._resolve(argument)
         if resolved is not None:
             text, pieces = resolved
             self.revision.sql.append(
-                SqlString(text, self.phase, call, self.autocommit_depth > 0, pieces, self.revision)
+                SqlString(
+                    _without_parameters(name, text),
+                    phase,
+                    node,
+                    in_autocommit,
+                    pieces,
+                    self.revision,
+                    must_parse=name != "text" or id(node) in executed,
+                )
             )
 
     def _resolve(self, node: ast.expr, depth: int = 0) -> tuple[str, list[_Piece]] | None:

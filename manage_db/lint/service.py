@@ -150,9 +150,12 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
             cache.put(relpath, source.digest + sql_digest, _entry(result))
     for source in py_sources:
         keep(source.relpath, cache.get(source.relpath, source.digest + sql_digest))
-    cache.save({s.relpath for s in py_sources + sql_sources})
 
-    tree = TreeFacts(facts, settings.manifest, manifest.read(root / settings.manifest))
+    released = manifest.read(root / settings.manifest)
+    if released is not None:
+        _fill_checksums(facts, {s.relpath: s for s in py_sources}, cache)
+    cache.save({s.relpath for s in py_sources + sql_sources})
+    tree = TreeFacts(facts, settings.manifest, released)
     from manage_db.lint import rules
 
     for module in rules.TREE_RULES:
@@ -174,6 +177,20 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
         report.findings.append(finding)
     report.findings.sort(key=lambda f: f.sort_key)
     return report
+
+
+def _fill_checksums(facts: list[RevisionFacts], sources: dict[str, _Source], cache: Cache) -> None:
+    """Checksums of revisions, computed only for trees with a release manifest, then cached."""
+    from manage_db.lint.analysis import python_checksum
+
+    for item in facts:
+        if item.kind == "revision" and not item.checksum:
+            source = sources[item.path]
+            item.checksum = python_checksum(source.data.decode("utf-8", "replace"))
+            entry = cache.entries.get(item.path)
+            if entry is not None:
+                entry["facts"]["checksum"] = item.checksum
+                cache.dirty = True
 
 
 def _entry(result) -> dict:
@@ -240,19 +257,14 @@ def record_release(path: Path, settings: LintSettings) -> list[ReleasedEntry]:
 
     facts: list[RevisionFacts] = []
     for path in revision_paths:
-        item = read_python(str(path), path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        item = read_python(str(path), source)
         if isinstance(item, FileResult):
             raise TreeError(f"{_display(path)}: does not parse; fix it before recording a release")
         if item.revision is None:
             raise TreeError(f"{_display(path)}: no revision id; fix it before recording a release")
-        facts.append(
-            RevisionFacts(
-                path.relative_to(root).as_posix(),
-                "revision",
-                python_checksum(item.tree),
-                item.revision,
-            )
-        )
+        relpath = path.relative_to(root).as_posix()
+        facts.append(RevisionFacts(relpath, "revision", python_checksum(source), item.revision))
     for path in sql_paths:
         facts.append(
             RevisionFacts(

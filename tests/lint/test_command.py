@@ -135,8 +135,9 @@ def test_cache_hit_does_not_import_alembic_sqlalchemy_or_pglast(tree, tmp_path):
     script = (
         "import sys\n"
         "from manage_db.lint.config import settings_from\n"
+        "from pathlib import Path\n"
         "from manage_db.lint.service import lint_paths\n"
-        f"report = lint_paths([__import__('pathlib').Path({str(tree.root)!r})], settings_from(None))\n"
+        f"report = lint_paths([Path({str(tree.root)!r})], settings_from(None))\n"
         "print(len(report.findings), sorted(m for m in ('alembic', 'sqlalchemy', 'pglast')"
         " if m in sys.modules))\n"
     )

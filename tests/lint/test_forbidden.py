@@ -32,7 +32,8 @@ def test_grant_in_triple_quoted_string_is_located_on_its_line(tree):
     path = tree.revision(
         "a1",
         None,
-        upgrade='op.execute("""\n    CREATE TABLE foo (id int);\n    GRANT ALL ON foo TO asterisk;\n""")',
+        upgrade='op.execute("""\n    CREATE TABLE foo (id int);\n'
+        '    GRANT ALL ON foo TO asterisk;\n""")',
     )
     (finding,) = only(tree.lint(), "MDB101")
     assert (finding.line, finding.col) == position_of(path, "GRANT ALL")
@@ -175,3 +176,14 @@ def test_text_bind_parameters_and_casts_parse(tree):
     )
     codes = [f.code for f in tree.lint().findings]
     assert codes.count("MDB101") == 1 and "MDB001" not in codes
+
+
+def test_text_used_as_an_expression_is_not_a_syntax_error(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade="op.create_table('t', sa.Column('at', sa.DateTime,"
+        " server_default=sa.text('now()')))\n"
+        "op.execute(sa.text('SELEC 1'))",
+    )
+    assert [f.code for f in tree.lint().findings] == ["MDB001"]

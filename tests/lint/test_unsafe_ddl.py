@@ -58,7 +58,7 @@ def test_unsafe_ddl_on_an_existing_table_warns_and_names_the_lock(tree, code, up
         "op.add_column('users', sa.Column('x', sa.Integer, nullable=False, server_default='0'))",
         "op.add_column('users', sa.Column('x', sa.Integer, nullable=True))",
         "op.execute('ALTER TABLE users ADD COLUMN at timestamptz DEFAULT now()')",
-        "op.execute('ALTER TABLE users ADD CONSTRAINT fk FOREIGN KEY (t) REFERENCES t (id) NOT VALID')",
+        "op.execute('ALTER TABLE users ADD CONSTRAINT f FOREIGN KEY (t) REFERENCES t NOT VALID')",
         "op.execute('ALTER TABLE users ADD CONSTRAINT ck CHECK (x > 0) NOT VALID')",
         "op.execute('ALTER TABLE users VALIDATE CONSTRAINT ck')",
     ],
@@ -139,7 +139,7 @@ def test_get_bind_is_an_info_finding_and_does_not_fail(tree):
     tree.revision(
         "a1",
         None,
-        upgrade="conn = op.get_bind()\nconn.execute(sa.text('UPDATE users SET name = lower(name)'))",
+        upgrade="conn = op.get_bind()\nconn.execute(sa.text('UPDATE users SET name = lower(x)'))",
     )
     report = tree.lint()
     assert [(f.code, f.severity) for f in report.findings] == [("MDB601", "info")]
