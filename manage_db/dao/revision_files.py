@@ -9,6 +9,7 @@ literal assignments at module level. Lines are read as text and the right-hand s
 from __future__ import annotations
 
 import ast
+import heapq
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,19 +75,25 @@ class RevisionGraph:
         for rev in targets:
             wanted |= self.ancestors(rev)
         todo = wanted - applied
+        # Kahn's algorithm over the pending part; a heap keeps the order stable (by id).
+        waiting = {r: sum(1 for p in self.revisions[r].down_revisions if p in todo) for r in todo}
+        children: dict[str, list[str]] = {}
+        for rev in todo:
+            for parent in self.revisions[rev].down_revisions:
+                if parent in todo:
+                    children.setdefault(parent, []).append(rev)
+        ready = [r for r, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
         order: list[str] = []
-        done = set(applied)
-        # Kahn's order over the pending part; sorted for a stable result.
-        while todo:
-            ready = sorted(
-                r for r in todo if all(p in done for p in self.revisions[r].down_revisions)
-            )
-            if not ready:
-                raise TreeError(f"revision cycle in {self.script_location}")
-            for rev in ready:
-                order.append(rev)
-                done.add(rev)
-                todo.discard(rev)
+        while ready:
+            rev = heapq.heappop(ready)
+            order.append(rev)
+            for child in children.get(rev, ()):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    heapq.heappush(ready, child)
+        if len(order) != len(todo):
+            raise TreeError(f"revision cycle in {self.script_location}")
         return order
 
     def history(self) -> list[RevisionFile]:
@@ -152,6 +159,8 @@ def _scan_lines(text: str) -> dict[str, object] | None:
     """Fast path: ``name = literal`` (optionally annotated) on one line; None when unsure."""
     values: dict[str, object] = {}
     for line in text.splitlines():
+        if len(values) == len(_KEYS):
+            break
         if not line.startswith(_KEYS):
             continue
         name, sep, rhs = line.partition("=")
