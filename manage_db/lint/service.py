@@ -27,6 +27,9 @@ from manage_db.lint.model import (
 )
 from manage_db.lint.suppressions import Suppressions
 
+# Trees with at least this many changed revisions are analysed in one process per core.
+PARALLEL_MIN_FILES = 200
+
 
 @dataclass
 class LintReport:
@@ -145,9 +148,9 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     for source in sql_sources:
         keep(source.relpath, cache.get(source.relpath, source.digest))
     if misses:
-        for relpath, result in _analyze_revisions(root, misses, sql_keys or set()).items():
-            source = next(s for s in misses if s.relpath == relpath)
-            cache.put(relpath, source.digest + sql_digest, _entry(result))
+        digests = {s.relpath: s.digest for s in misses}
+        for relpath, entry in _analyze_revisions(misses, sql_keys or set()).items():
+            cache.put(relpath, digests[relpath] + sql_digest, entry)
     for source in py_sources:
         keep(source.relpath, cache.get(source.relpath, source.digest + sql_digest))
 
@@ -201,7 +204,24 @@ def _entry(result) -> dict:
     }
 
 
-def _analyze_revisions(root: Path, sources: list[_Source], sql_keys: set[str]) -> dict:
+def _analyze_revisions(sources: list[_Source], sql_keys: set[str]) -> dict[str, dict]:
+    """Cache entries of ``sources``, by relative path; in several processes for big trees."""
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 4)
+    if workers < 2 or len(sources) < PARALLEL_MIN_FILES:
+        return _analyze_chunk(sources, sql_keys)
+    import multiprocessing
+
+    # Loaded once here, so that every forked worker starts with them.
+    import alembic.operations  # noqa: F401
+    import pglast  # noqa: F401
+
+    chunks = [(sources[i::workers], sql_keys) for i in range(workers)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        parts = pool.starmap(_analyze_chunk, chunks)
+    return {relpath: entry for part in parts for relpath, entry in part.items()}
+
+
+def _analyze_chunk(sources: list[_Source], sql_keys: set[str]) -> dict[str, dict]:
     from manage_db.lint.analysis import FileResult, analyze_revision, read_python
     from manage_db.lint.offline import render_upgrades
 
@@ -210,20 +230,19 @@ def _analyze_revisions(root: Path, sources: list[_Source], sql_keys: set[str]) -
     for source in sources:
         item = read_python(str(source.path), source.data.decode("utf-8", "replace"))
         if isinstance(item, FileResult):
-            item.facts.path = source.relpath
-            for finding in item.findings:
-                finding.path = source.relpath
             results[source.relpath] = item
         else:
             parsed[source.relpath] = item
     renderings = render_upgrades(list(parsed.values()))
     for relpath, revision in parsed.items():
-        result = analyze_revision(revision, renderings.get(revision.path), sql_keys)
+        results[relpath] = analyze_revision(revision, renderings.get(revision.path), sql_keys)
+    entries = {}
+    for relpath, result in results.items():
         result.facts.path = relpath
         for finding in result.findings:
             finding.path = relpath
-        results[relpath] = result
-    return results
+        entries[relpath] = _entry(result)
+    return entries
 
 
 def _display(path: Path) -> str:

@@ -171,3 +171,20 @@ def test_pre_commit_hook_definition():
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "wazo-manage-db-lint"
     assert hook["entry"].startswith("wazo-manage-db lint")
+
+
+def test_big_trees_are_analysed_in_parallel_with_the_same_findings(tree, monkeypatch):
+    from manage_db.lint import service
+
+    down = None
+    for index in range(12):
+        rev = f"r{index:02d}"
+        upgrade = f"op.add_column('users', sa.Column('c{index}', sa.Integer, nullable=False))"
+        tree.revision(rev, down, upgrade=upgrade, downgrade="pass" if index % 3 else "op.f()")
+        down = rev
+    serial = [f.to_dict() for f in tree.lint({"cache": False}).findings]
+    monkeypatch.setattr(service, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(service.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    parallel = [f.to_dict() for f in tree.lint({"cache": False}).findings]
+    assert len(serial) == 12 * 3 - 4
+    assert parallel == serial
