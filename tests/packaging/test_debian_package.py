@@ -471,6 +471,8 @@ def test_unreachable_server_fails_the_install_clearly_until_fixed(session: Sessi
 
 def test_purge_removes_config_and_log_but_keeps_the_database(session: Session) -> None:
     session.require("install")
+    # An administrator's override: purge removes it with the rest of the configuration.
+    (CONFIG_DIR / "conf.d" / "50-local.yml").write_text("log_level: info\n", encoding="utf-8")
     before = dump_database()
     run(["apt-get", "purge", "-y", PACKAGE])
     assert not package_known()
