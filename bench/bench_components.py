@@ -117,7 +117,7 @@ def run_benchmark(
                 raise common.CommandFailed(f"{tree.version_table} at {version!r}, not {tree.head}")
 
     skip = ("wazo-manage-db",) if args.dry_run else ()
-    upgrade: dict[str, float] = {}
+    upgrade: dict[str, common.Timing] = {}
     if args.upgrade_repeat:
         upgrade = common.measure(
             "upgrade base -> head, every component",
@@ -152,22 +152,17 @@ def run_benchmark(
         print(common.profile_import_time([*manage_db, "status"]), file=sys.stderr)
         print(common.profile_cprofile([*manage_db, "status"]), file=sys.stderr)
 
-    rows = [
-        common.Row(
-            f"status at head, {len(trees)} components (peer: alembic current per tree)",
-            status.get("wazo-manage-db"),
-            status["alembic"],
-            status["psql"],
-            STATUS_TARGET,
-        )
-    ]
+    rows = common.comparison_rows(
+        f"status at head, {len(trees)} components (peer: alembic current per tree)",
+        status,
+        STATUS_TARGET,
+    )
     if upgrade:
-        rows.append(
-            common.Row(
-                f"upgrade base → head, {len(trees)} components (informative)",
-                upgrade.get("wazo-manage-db"),
-                upgrade["alembic"],
-            )
+        rows += common.comparison_rows(
+            f"upgrade base → head, {len(trees)} components (informative)",
+            upgrade,
+            None,
+            floor=None,
         )
     return rows
 

@@ -163,18 +163,14 @@ def run_benchmark(
         print(common.profile_cprofile(manage_db("status")), file=sys.stderr)
 
     return [
-        common.Row(
+        *common.comparison_rows(
             f"status at head, {tree.revisions} revisions (peer: alembic current)",
-            status.get("wazo-manage-db"),
-            status["alembic"],
-            status["psql"],
+            status,
             STATUS_TARGET,
         ),
-        common.Row(
+        *common.comparison_rows(
             f"upgrade base → head, {tree.revisions} revisions (floor: psql -f offline SQL)",
-            upgrade.get("wazo-manage-db"),
-            upgrade["alembic"],
-            upgrade["psql"],
+            upgrade,
             UPGRADE_TARGET,
         ),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -18,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -179,18 +180,31 @@ def run(
 
 @dataclass
 class Timing:
-    """Wall-clock seconds of the repeats of one measurement."""
+    """Wall-clock seconds of the repeats of one measurement, and the client CPU they used.
+
+    ``cpu`` is user + system time of the child processes (the tool itself, not the server):
+    far steadier than wall-clock when other jobs load the machine or the database server.
+    """
 
     samples: list[float]
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
-        """Median of the samples, in seconds."""
+        """Median wall-clock of the samples, in seconds."""
         return statistics.median(self.samples)
+
+    @property
+    def cpu_median(self) -> float | None:
+        """Median client CPU of the samples, in seconds (None when not recorded)."""
+        return statistics.median(self.cpu) if self.cpu else None
 
     def __str__(self) -> str:
         spread = " ".join(f"{s:.3f}" for s in self.samples)
-        return f"median {format_seconds(self.median)}, samples {spread} s"
+        text = f"median {format_seconds(self.median)}, samples {spread} s"
+        if self.cpu_median is not None:
+            text += f"; client CPU median {format_seconds(self.cpu_median)}"
+        return text
 
 
 def time_command(
@@ -255,18 +269,25 @@ def time_interleaved(
     ``before`` and ``after`` run (untimed) around each sample of each candidate, e.g. to reset
     a database and to check what the command did.
     """
-    samples: dict[str, list[float]] = {c.label: [] for c in candidates}
+    timings = {c.label: Timing([], []) for c in candidates}
     for _ in range(repeat):
         for candidate in candidates:
             if before:
                 before()
+            cpu_start = _children_cpu()
             start = time.perf_counter()
             for command in candidate.commands:
                 run(command, candidate.env, candidate.cwd, ok_codes)
-            samples[candidate.label].append(time.perf_counter() - start)
+            timings[candidate.label].samples.append(time.perf_counter() - start)
+            timings[candidate.label].cpu.append(_children_cpu() - cpu_start)
             if after:
                 after()
-    return {label: Timing(values) for label, values in samples.items()}
+    return timings
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(
@@ -276,8 +297,8 @@ def measure(
     skip: Collection[str] = (),
     before: Callable[[], None] | None = None,
     after: Callable[[], None] | None = None,
-) -> dict[str, float]:
-    """Time ``candidates`` interleaved, logging commands and samples to stderr; return medians.
+) -> dict[str, Timing]:
+    """Time ``candidates`` interleaved, logging commands and samples to stderr.
 
     Candidates whose label is in ``skip`` are left out (e.g. wazo-manage-db on a dry run);
     ``before`` and ``after`` run untimed around every sample.
@@ -289,7 +310,35 @@ def measure(
     timings = time_interleaved(kept, repeat, before, after=after)
     for label, timing in timings.items():
         print(f"  {label}: {timing}", file=sys.stderr)
-    return {label: timing.median for label, timing in timings.items()}
+    return timings
+
+
+def comparison_rows(
+    measurement: str,
+    timings: Mapping[str, Timing],
+    target: float | None,
+    ours: str = "wazo-manage-db",
+    peer: str = "alembic",
+    floor: str | None = "psql",
+) -> list[Row]:
+    """Two rows for one measurement: wall-clock medians against ``target``, then the client CPU
+    medians (informative: what the tool itself costs, load of the server excluded)."""
+    mine = timings.get(ours)
+    low = timings.get(floor) if floor else None
+    wall = Row(
+        measurement,
+        mine.median if mine else None,
+        timings[peer].median,
+        low.median if low else None,
+        target,
+    )
+    cpu = Row(
+        "↳ client CPU (user+sys)",
+        mine.cpu_median if mine else None,
+        timings[peer].cpu_median or 0.0,
+        low.cpu_median if low else None,
+    )
+    return [wall, cpu]
 
 
 def format_seconds(seconds: float) -> str:
@@ -315,7 +364,7 @@ class Row:
     @property
     def ratio(self) -> float | None:
         """Our time divided by the peer's (None when ours was not measured)."""
-        return None if self.ours is None else self.ours / self.peer
+        return None if self.ours is None or not self.peer else self.ours / self.peer
 
     @property
     def passed(self) -> bool | None:
