@@ -302,7 +302,7 @@ def advance(state: UnitState, node: Any) -> None:
         elif transaction in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
             state.in_transaction = False
     elif kind == "VariableSetStmt" and node.name == "lock_timeout":
-        value = node.args[0].val if node.args else None
+        value = getattr(node.args[0], "val", None) if node.args else None
         disabled = getattr(value, "ival", None) == 0 or getattr(value, "sval", None) in ("0",)
         state.lock_timeout_set = enum_name(node.kind) == "VAR_SET_VALUE" and not disabled
     elif kind == "RenameStmt" and node.relation is not None:

@@ -7,6 +7,8 @@ chunk of output is tagged with the line of the revision that emitted it, found o
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from dataclasses import dataclass, field
 from types import FrameType
@@ -61,7 +63,8 @@ def render_upgrades(revisions: list[PythonRevision]) -> dict[str, Rendering]:
         opts={"as_sql": True, "output_buffer": capture, "literal_binds": True},
     )
     results: dict[str, Rendering] = {}
-    with Operations.context(context):
+    # A revision that prints must not mix its text into lint's own output (JSON, annotations).
+    with Operations.context(context), contextlib.redirect_stdout(io.StringIO()):
         for index, revision in enumerate(revisions):
             if revision.upgrade is None:
                 continue

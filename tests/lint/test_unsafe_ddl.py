@@ -157,3 +157,32 @@ def test_a_revision_that_fails_offline_falls_back_to_its_sql_strings(tree):
     )
     codes = tree.codes()
     assert "MDB101" in codes and "MDB601" in codes
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["SET LOCAL lock_timeout TO 5000", "SELECT set_config('lock_timeout', '5s', true)"],
+)
+def test_other_ways_to_set_lock_timeout_count(tree, setting):
+    tree.revision(
+        "a1",
+        None,
+        upgrade=f"op.execute({setting!r})\nop.add_column('users', sa.Column('x', sa.Integer))",
+    )
+    assert tree.codes() == []
+
+
+def test_lock_timeout_set_to_zero_does_not_count(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade="op.execute('SET lock_timeout = 0')\n"
+        "op.add_column('users', sa.Column('x', sa.Integer))",
+    )
+    assert tree.codes() == ["MDB510"]
+
+
+def test_a_revision_that_prints_does_not_pollute_the_output(tree, capsys):
+    tree.revision("a1", None, upgrade="print('hello')", body="print('loading')\n")
+    assert tree.codes() == []
+    assert capsys.readouterr().out == ""
