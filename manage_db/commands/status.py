@@ -20,6 +20,9 @@ def status(app, components, as_json):
     app.become_unprivileged()
     rows = status_components(app, selected)
     click.echo(render_status(rows, as_json))
+    for row in rows:
+        if row.error:
+            click.echo(f"wazo-manage-db: {row.error}", err=True)
     raise SystemExit(status_exit_code(rows))
 
 

@@ -102,7 +102,13 @@ def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connecti
 
     Raises ConnectionFailed with one line naming the role and server.
     """
-    import psycopg2
+    try:
+        import psycopg2
+    except ImportError as error:
+        raise ConnectionFailed(
+            "psycopg2 is not installed (pip install psycopg2-binary, or apt install "
+            "python3-psycopg2)"
+        ) from error
 
     deadline = time.monotonic() + wait
     delay = 0.05
