@@ -1,5 +1,7 @@
 """Turn one file into findings and facts: parse, build the ordered statement stream, run rules.
 
+Imported only when some file is not in the cache (it loads pglast).
+
 A Python revision's upgrade() stream comes from alembic's offline rendering (so ``op.*`` calls
 are seen as the SQL they emit), with statements that came from a SQL string in the source
 located at that string. When rendering fails, the stream is the source's SQL strings in order.
@@ -26,6 +28,7 @@ from manage_db.lint.pysource import (
     SqlString,
     read_revision,
 )
+from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
 
 SYNTAX = rules.RULES["MDB001"]
@@ -75,8 +78,6 @@ def statement_key(text: str) -> str:
 
 def analyze_sql_file(path: str, text: str) -> tuple[FileResult, set[str]]:
     """Findings of a .sql file, and the keys of its statements (to recognise them elsewhere)."""
-    from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
-
     result = FileResult(RevisionFacts(path, "sql", sql_text_checksum(text)))
     result.suppressions = sql_suppressions(text)
     script = blank_psql_script(text)
@@ -187,8 +188,6 @@ def _first_code_line(tree: ast.Module) -> int:
 
 
 def _parse_sql_string(sql_string: SqlString, result: FileResult) -> list[Statement]:
-    from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
-
     call = sql_string.call
     anchors = range(call.lineno, (call.end_lineno or call.lineno) + 1)
     texts = [sql_string.text]
@@ -227,8 +226,6 @@ def _rendered_stream(
     used: set[int],
     sql_file_keys: set[str],
 ) -> list[Statement]:
-    from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
-
     matchers = [(_matcher(s.text), s) for s in upgrade_strings]
     stream: list[Statement] = []
     for chunk in rendering.chunks:
