@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from manage_db.errors import TreeError
 from manage_db.lint import manifest
@@ -137,19 +139,21 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     misses = [s for s in py_sources if cache.get(s.relpath, s.digest + sql_digest) is None]
     sql_misses = [s for s in sql_sources if cache.get(s.relpath, s.digest) is None]
     if misses or sql_misses:
+        # Every .sql file is read again: the revisions to analyse need all their statements.
         sql_keys = set()
-        from manage_db.lint.analysis import analyze_sql_file
-
+        analysed = _in_parallel(_analyze_sql_chunk, sql_sources, (), ("pglast",))
         for source in sql_sources:
-            result, keys = analyze_sql_file(source.relpath, source.data.decode("utf-8", "replace"))
-            sql_keys |= keys
+            entry, keys = analysed[source.relpath]
+            sql_keys.update(keys)
             if cache.get(source.relpath, source.digest) is None:
-                cache.put(source.relpath, source.digest, _entry(result))
+                cache.put(source.relpath, source.digest, entry)
     for source in sql_sources:
         keep(source.relpath, cache.get(source.relpath, source.digest))
     if misses:
         digests = {s.relpath: s.digest for s in misses}
-        for relpath, entry in _analyze_revisions(misses, sql_keys or set()).items():
+        preload = ("alembic.operations", "pglast")
+        analysed = _in_parallel(_analyze_chunk, misses, (sql_keys or set(),), preload)
+        for relpath, entry in analysed.items():
             cache.put(relpath, digests[relpath] + sql_digest, entry)
     for source in py_sources:
         keep(source.relpath, cache.get(source.relpath, source.digest + sql_digest))
@@ -204,24 +208,40 @@ def _entry(result) -> dict:
     }
 
 
-def _analyze_revisions(sources: list[_Source], sql_keys: set[str]) -> dict[str, dict]:
-    """Cache entries of ``sources``, by relative path; in several processes for big trees."""
+def _in_parallel(
+    function: Callable[..., dict[str, Any]],
+    sources: list[_Source],
+    extra: tuple[Any, ...],
+    preload: tuple[str, ...],
+) -> dict[str, Any]:
+    """``function(sources, *extra)``, split over one forked process per core for many files."""
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 4)
     if workers < 2 or len(sources) < PARALLEL_MIN_FILES:
-        return _analyze_chunk(sources, sql_keys)
+        return function(sources, *extra)
+    import importlib
     import multiprocessing
 
-    # Loaded once here, so that every forked worker starts with them.
-    import alembic.operations  # noqa: F401
-    import pglast  # noqa: F401
-
-    chunks = [(sources[i::workers], sql_keys) for i in range(workers)]
+    for module in preload:  # loaded once here, so that every worker starts with them
+        importlib.import_module(module)
+    chunks = [(sources[i::workers], *extra) for i in range(workers)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.starmap(_analyze_chunk, chunks)
-    return {relpath: entry for part in parts for relpath, entry in part.items()}
+        parts = pool.starmap(function, chunks)
+    return {relpath: value for part in parts for relpath, value in part.items()}
+
+
+def _analyze_sql_chunk(sources: list[_Source]) -> dict[str, tuple[dict, list[str]]]:
+    """(cache entry, statement keys) of each .sql file."""
+    from manage_db.lint.analysis import analyze_sql_file
+
+    analysed = {}
+    for source in sources:
+        result, keys = analyze_sql_file(source.relpath, source.data.decode("utf-8", "replace"))
+        analysed[source.relpath] = (_entry(result), sorted(keys))
+    return analysed
 
 
 def _analyze_chunk(sources: list[_Source], sql_keys: set[str]) -> dict[str, dict]:
+    """Cache entries of Python revisions: parsed, rendered offline together, then checked."""
     from manage_db.lint.analysis import FileResult, analyze_revision, read_python
     from manage_db.lint.offline import render_upgrades
 

@@ -182,9 +182,11 @@ def test_big_trees_are_analysed_in_parallel_with_the_same_findings(tree, monkeyp
         upgrade = f"op.add_column('users', sa.Column('c{index}', sa.Integer, nullable=False))"
         tree.revision(rev, down, upgrade=upgrade, downgrade="pass" if index % 3 else "op.f()")
         down = rev
+    for index in range(3):
+        tree.write(f"sql/s{index}.sql", "CREATE INDEX i ON users (x);\nGRANT ALL ON t TO x;\n")
     serial = [f.to_dict() for f in tree.lint({"cache": False}).findings]
     monkeypatch.setattr(service, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(service.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     parallel = [f.to_dict() for f in tree.lint({"cache": False}).findings]
-    assert len(serial) == 12 * 3 - 4
+    assert len(serial) == 12 * 3 - 4 + 3 * 3
     assert parallel == serial
