@@ -20,7 +20,6 @@ from manage_db.lint.cache import Cache
 from manage_db.lint.config import LintSettings
 from manage_db.lint.model import (
     ERROR,
-    INFO,
     WARNING,
     Finding,
     ReleasedEntry,
@@ -313,6 +312,3 @@ def record_release(path: Path, settings: LintSettings) -> list[ReleasedEntry]:
             )
         )
     return manifest.record(root / settings.manifest, facts)
-
-
-__all__ = ["ERROR", "INFO", "WARNING", "LintReport", "lint_paths", "lint_tree", "record_release"]
