@@ -7,7 +7,6 @@ answers, a throwaway cluster is started for the session instead.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-REPO = Path(__file__).resolve().parent.parent
+from pgtest import admin_execute, unique, with_db
 
 
 def _server_uri() -> str:
@@ -38,35 +37,6 @@ def pg_admin_uri() -> Iterator[str]:
             yield cluster_uri
         return
     yield uri
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
-
-
-def admin_execute(admin_uri: str, *statements) -> None:
-    conn = psycopg2.connect(admin_uri)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            for statement in statements:
-                cur.execute(statement)
-    finally:
-        conn.close()
-
-
-def with_db(uri: str, database: str, user: str | None = None, password: str | None = None) -> str:
-    """The same server URI pointed at another database (and user)."""
-    from manage_db.dao.connection import build_uri, parse_uri
-
-    params = parse_uri(uri)
-    params["dbname"] = database
-    if user:
-        params["user"] = user
-        params.pop("password", None)
-    if password:
-        params["password"] = password
-    return build_uri(params)
 
 
 @pytest.fixture

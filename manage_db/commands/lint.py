@@ -44,10 +44,17 @@ def lint(app, paths, components, output_format, strict, ignore, no_cache):
     Exit 0 when clean, 1 when there are errors (or warnings, with --strict).
     """
     from dataclasses import replace
+    from importlib.util import find_spec
 
+    from manage_db.errors import ConfigError
     from manage_db.lint.notifier import render, summary
     from manage_db.lint.service import lint_paths
 
+    # pglast is only recommended by the Debian package: say so instead of an ImportError.
+    if find_spec("pglast") is None:
+        raise ConfigError(
+            "lint needs pglast to parse SQL: apt-get install python3-pglast (or pip install pglast)"
+        )
     settings = _settings(app, ignore)
     if no_cache:
         settings = replace(settings, cache=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from manage_db.app import App
+from manage_db.commands.options import component_option
 from manage_db.services.sandbox import SandboxRun, run_sandbox
 
 
@@ -25,8 +26,9 @@ def render_kept(run: SandboxRun) -> str:
     help="Leave the throwaway server running and print its URI and the command that stops it.",
 )
 @click.argument("names", nargs=-1, metavar="[COMPONENT]...")
+@component_option
 @click.pass_obj
-def sandbox(app: App, keep: bool, names: tuple[str, ...]) -> None:
+def sandbox(app: App, keep: bool, names: tuple[str, ...], components: tuple[str, ...]) -> None:
     """Run init, upgrade and status on a fresh throwaway PostgreSQL server.
 
     Nothing touches the configured servers: every component is pointed at a new cluster in a
@@ -38,7 +40,7 @@ def sandbox(app: App, keep: bool, names: tuple[str, ...]) -> None:
     # The throwaway server needs no privilege: started as root, become the configured user
     # first (if it exists; otherwise the server alone is handed to an unprivileged user).
     app.become_unprivileged()
-    run = run_sandbox(app, names, keep=keep)
+    run = run_sandbox(app, names + components, keep=keep)
     click.echo(render_summary(run.results))
     click.echo(render_status(run.rows))
     if run.server_uri:

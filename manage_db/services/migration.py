@@ -156,9 +156,10 @@ def _run(
     def applied(
         ctx: Any = None, step: Any = None, heads: Any = None, run_args: Any = None, **_: Any
     ) -> None:
+        # alembic passes a MigrationInfo; up_revision_id is the revision applied or reverted.
         revision = getattr(step, "up_revision_id", None) or "?"
         result.applied.append(revision)
-        logger.info("%s: %s %s", component.name, name, getattr(step, "__str__", lambda: revision)())
+        logger.info("%s: %s %s", component.name, name, revision)
 
     try:
         run_command(

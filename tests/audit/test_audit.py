@@ -7,7 +7,8 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from conftest import admin_execute, unique, with_db
+
+from pgtest import admin_execute, unique, with_db
 
 TREE = Path(__file__).resolve().parent.parent / "fixtures" / "verify" / "clean"
 

@@ -9,7 +9,8 @@ import sys
 import textwrap
 
 import psycopg2
-from conftest import REPO, unique, with_db
+
+from pgtest import REPO, unique, with_db
 from trees import FIXTURES, make_tree
 
 

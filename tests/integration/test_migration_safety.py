@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import psycopg2
-from conftest import REPO, unique, with_db
+
+from pgtest import REPO, unique, with_db
 from trees import make_tree
 
 

@@ -7,9 +7,9 @@ import subprocess
 
 import psycopg2
 import pytest
-from conftest import REPO, with_db
 
 from manage_db.dao.revision_files import load_graph
+from pgtest import REPO, with_db
 
 HEAD = load_graph(REPO / "alembic").heads()[0]
 

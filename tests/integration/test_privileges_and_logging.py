@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, with_db
+
+from pgtest import REPO, with_db
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
 
@@ -138,3 +139,22 @@ def test_switch_to_user_who_cannot_read_the_interpreter_is_refused(write_config)
     assert result.returncode == 2
     assert result.stderr.startswith("wazo-manage-db: cannot run as user 'nobody': ")
     assert "is not readable by it" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_lint_without_pglast_says_which_package_to_install(write_config):
+    config = write_config({"db_uri": "postgresql://x@127.0.0.1:1/x", "plugins": False})
+    hide_pglast = (
+        "import sys; sys.modules['pglast'] = None; sys.argv[0] = 'wazo-manage-db'; "
+        "from manage_db.cli import main; main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hide_pglast, "-u", "root", "-c", str(config), "lint"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "wazo-manage-db: lint needs pglast to parse SQL: apt-get install python3-pglast "
+        "(or pip install pglast)"
+    )

@@ -6,9 +6,8 @@ import shutil
 import subprocess
 import sys
 
-from conftest import REPO
-
 from manage_db.dao.revision_files import load_graph
+from pgtest import REPO
 
 
 def tree_copy(tmp_path, write_config):
