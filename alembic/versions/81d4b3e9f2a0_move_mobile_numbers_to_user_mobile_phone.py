@@ -14,7 +14,6 @@ Create Date: 2026-09-01 11:05:52.000000
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -45,7 +44,8 @@ def upgrade():
         "INSERT INTO user_mobile_phone (user_id, number)"
         " SELECT id, mobilephonenumber FROM userfeatures WHERE mobilephonenumber <> ''"
     )
-    op.drop_column("userfeatures", "mobilephonenumber")
+    # The API has read user_mobile_phone since 26.08, so no running code uses the column.
+    op.drop_column("userfeatures", "mobilephonenumber")  # manage-db: noqa: MDB507
 
 
 def downgrade():

@@ -23,9 +23,7 @@ previous_wazo_version = "26.08"
 
 
 def upgrade():
-    op.execute(
-        sa.text("UPDATE infos SET wazo_version = :version").bindparams(version=wazo_version)
-    )
+    op.execute(sa.text("UPDATE infos SET wazo_version = :version").bindparams(version=wazo_version))
 
 
 def downgrade():

@@ -10,7 +10,6 @@ Create Date: 2026-08-11 14:02:19.000000
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 # revision identifiers, used by Alembic.
