@@ -21,10 +21,7 @@ def plugin_components() -> dict[str, dict[str, Any]]:
     from importlib.metadata import entry_points
 
     found: dict[str, dict[str, Any]] = {}
-    try:
-        points = entry_points(group=PLUGIN_GROUP)
-    except TypeError:  # Python < 3.10 signature; kept for the odd old interpreter
-        points = entry_points().get(PLUGIN_GROUP, [])  # type: ignore[attr-defined]
+    points = entry_points(group=PLUGIN_GROUP)
     for point in points:
         try:
             value = point.load()

@@ -34,9 +34,10 @@ step "Debian stack venv (.venv-debian: Debian's packages, this project installed
 .venv-debian/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 .venv-debian/bin/python scripts/check_stack.py requirements-debian.txt
 
-step "Style: ruff"
+step "Style: ruff, mypy"
 .venv/bin/ruff check manage_db tests bench alembic
 .venv/bin/ruff format --check manage_db tests bench alembic
+.venv/bin/mypy manage_db
 
 step "Lint and verify the platform tree with the tool itself"
 .venv/bin/wazo-manage-db --log-file /dev/null lint alembic

@@ -124,7 +124,9 @@ def parse_acl(acl: str) -> list[tuple[str, str, str]]:
 
 def _split_acl(body: str) -> list[str]:
     """Split on commas outside double quotes (role names may contain commas when quoted)."""
-    items, current, quoted = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in body:
         if char == '"':
             quoted = not quoted
