@@ -33,11 +33,6 @@ def component_db(pg_admin_uri, cleanup, throwaway_db):
 @pytest.fixture
 def audit(component_db, pg_admin_uri, write_config, run_cli):
     """Run `wazo-manage-db audit --json` on the component; (exit code, findings)."""
-    from manage_db.cli import cli
-    from manage_db.commands.audit import audit as audit_command
-
-    if "audit" not in cli.commands:  # until the lead registers the command
-        cli.add_command(audit_command)
     role, uri = component_db
     database = psycopg2.extensions.parse_dsn(uri)["dbname"]
     config = write_config(

@@ -10,7 +10,7 @@ import textwrap
 
 import psycopg2
 
-from pgtest import REPO, unique, with_db
+from pgtest import REPO, admin_execute, unique, with_db
 from trees import FIXTURES, make_tree
 
 
@@ -89,6 +89,19 @@ def test_platform_and_two_daemon_trees_reach_head_in_their_databases(
     assert query(
         own, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
     ) == [(names["auth_role"],)]
+
+    clean = run_cli("audit", config=config)
+    assert clean.exit_code == 0, clean
+    admin_execute(
+        shared, "GRANT SELECT ON chatd_room TO PUBLIC", "ALTER TABLE tenant OWNER TO postgres"
+    )
+    audit = run_cli("audit", "--json", config=config)
+    assert audit.exit_code == 1
+    found = {
+        (f["component"], f["object"], f["problem"]) for f in json.loads(audit.stdout)["findings"]
+    }
+    assert ("chatd", "table public.chatd_room", "acl") in found
+    assert ("asterisk", "table public.tenant", "owner") in found
 
 
 def test_component_selection_runs_only_that_component(run_cli, pg_admin_uri, cleanup, write_config):
