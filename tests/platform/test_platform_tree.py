@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-
-from alembic import command
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = "3f1c0e5a9b27"
