@@ -52,12 +52,16 @@ def schema_exists(conn: Any, schema: str) -> bool:
 
 
 def create_schema(conn: Any, schema: str, owner: str) -> None:
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
-                sql.Identifier(schema), sql.Identifier(owner)
+    """CREATE SCHEMA … AUTHORIZATION owner; another process creating it at the same time is fine."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                    sql.Identifier(schema), sql.Identifier(owner)
+                )
             )
-        )
+    except (errors.DuplicateSchema, errors.UniqueViolation):
+        pass
 
 
 def installed_extensions(conn: Any) -> set[str]:
@@ -67,5 +71,10 @@ def installed_extensions(conn: Any) -> set[str]:
 
 
 def create_extension(conn: Any, extension: str) -> None:
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))
+    """CREATE EXTENSION IF NOT EXISTS; another process creating it at the same time is fine."""
+    statement = sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    except (errors.DuplicateObject, errors.UniqueViolation):
+        pass

@@ -179,3 +179,22 @@ def test_two_upgrades_at_once_both_succeed_and_apply_each_revision_once(
     assert [code for code, _, _ in outcomes] == [0, 0], outcomes
     assert sorted(r[0] for r in query(owner, "SELECT rev FROM applied")) == ["a1", "b2"]
     assert sum("already at target" in out for _, out, _ in outcomes) == 1
+
+
+def test_two_inits_at_once_both_succeed(tmp_path, write_config, pg_admin_uri, cleanup):
+    config, owner, _ = setup_component(
+        tmp_path, write_config, pg_admin_uri, cleanup, [GOOD], extensions=["hstore", "pgcrypto"]
+    )
+    command = [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), "init"]
+    runs = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+        )
+        for _ in range(3)
+    ]
+    outcomes = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in runs]
+    assert [code for code, _, _ in outcomes] == [0, 0, 0], outcomes
+    assert {r[0] for r in query(owner, "SELECT extname FROM pg_extension")} >= {
+        "hstore",
+        "pgcrypto",
+    }
