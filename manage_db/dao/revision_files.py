@@ -16,6 +16,7 @@ from pathlib import Path
 from manage_db.errors import TreeError
 
 _KEYS = ("revision", "down_revision")
+_HEAD_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,18 @@ def load_graph(script_location: Path) -> RevisionGraph:
 def read_revision_file(path: Path) -> RevisionFile:
     """The revision id, parents and message a revision file declares."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # The assignments sit near the top: the head of the file usually suffices.
+        with open(path, "rb") as handle:
+            data = handle.read(_HEAD_BYTES)
+            whole = len(data) < _HEAD_BYTES
+            # Cut at a line end: a newline byte never sits inside a multi-byte character.
+            text = (data if whole else data[: data.rfind(b"\n") + 1]).decode("utf-8")
+            values = _scan_lines(text)
+            if values is None and not whole:
+                text = (data + handle.read()).decode("utf-8")
+                values = _scan_lines(text)
     except (OSError, UnicodeDecodeError) as error:
         raise TreeError(f"{path}: cannot read: {error}") from error
-    values = _scan_lines(text)
     if values is None:
         values = _scan_ast(text, path)
     if "revision" not in values or "down_revision" not in values:

@@ -93,3 +93,15 @@ def test_cycle_is_an_error(tmp_path):
 def test_not_a_tree_is_an_error(tmp_path):
     with pytest.raises(TreeError, match="not an alembic tree"):
         load_graph(tmp_path)
+
+
+def test_assignments_after_a_long_docstring_are_found(tmp_path):
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    long_doc = "é" * 5000  # multi-byte characters across the first read's boundary
+    (versions / "aaa_x.py").write_text(
+        f'"""long\n\n{long_doc}\n"""\nrevision = "aaa"\ndown_revision = None\n', encoding="utf-8"
+    )
+    graph = load_graph(tmp_path)
+    assert graph.heads() == ("aaa",)
+    assert graph.revisions["aaa"].message == "long"
