@@ -40,18 +40,8 @@ _RUNNING = re.compile(r"^-- Running upgrade (\S*) -> (\S+)", re.MULTILINE)
 
 
 def lint_command(python: str, *args: str) -> list[str]:
-    """``wazo-manage-db lint`` run by ``python``; registers the command if the CLI lacks it."""
-    from manage_db.cli import cli
-
-    if "lint" in cli.commands:
-        return [python, "-m", "manage_db", "lint", *args]
-    # Until cli.py registers it: the same group, with the lint command added.
-    code = (
-        "import sys; from manage_db.cli import cli; from manage_db.commands.lint import lint; "
-        "cli.add_command(lint); sys.exit(cli.main(['lint', *sys.argv[1:]], "
-        "prog_name='wazo-manage-db'))"
-    )
-    return [python, "-c", code, *args]
+    """``wazo-manage-db lint`` run by ``python``."""
+    return [python, "-m", "manage_db", "lint", *args]
 
 
 def render_offline_sql(tree: Path, out: Path) -> int:
