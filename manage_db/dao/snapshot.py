@@ -70,6 +70,7 @@ _SCHEMA_FILTER = """
     nspname NOT IN ('pg_catalog', 'information_schema')
     AND nspname NOT LIKE 'pg\\_toast%%' AND nspname NOT LIKE 'pg\\_temp\\_%%'
     AND (%(schemas)s::text[] IS NULL OR nspname = ANY(%(schemas)s::text[]))
+    AND nspname <> ALL(%(exclude_schemas)s::text[])
 """
 
 # One SELECT per catalog family, each returning (kind, name, props json).  json (not jsonb)
@@ -78,22 +79,33 @@ _OBJECTS = f"""
 WITH ns AS (
     SELECT oid, nspname, nspowner, nspacl FROM pg_namespace WHERE {_SCHEMA_FILTER}
 ),
-rel AS (
-    SELECT c.*, n.nspname FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
+kept AS (
+    -- Relations the snapshot holds (an index only if its table is held too).
+    SELECT c.oid FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
     WHERE NOT EXISTS (
         SELECT 1 FROM pg_depend m
-    WHERE m.deptype = 'e' AND m.classid = 'pg_class'::regclass AND m.objid = c.oid
+        WHERE m.deptype = 'e' AND m.classid = 'pg_class'::regclass AND m.objid = c.oid
     )
     AND NOT (c.relkind IN ('r', 'p') AND c.relname = ANY(%(exclude_tables)s::text[]))
+    AND (NOT %(only)s OR c.oid = ANY(%(rel_ids)s::oid[])
+         OR c.oid IN (SELECT indrelid FROM pg_index WHERE indexrelid = ANY(%(rel_ids)s::oid[]))
+         OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY(%(rel_ids)s::oid[])))
+),
+rel AS (
+    -- Read again, a table brings its indexes (a table rewrite rebuilds them under new oids).
+    SELECT c.*, n.nspname FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
+    WHERE c.oid IN (SELECT oid FROM kept)
+    AND (NOT %(only)s OR c.oid = ANY(%(rel_ids)s::oid[])
+         OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY(%(rel_ids)s::oid[])))
 )
 SELECT 'schema' AS kind, n.nspname AS name, json_build_object(
     'owner', pg_get_userbyid(n.nspowner),
     'acl', n.nspacl::text,
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = n.oid
                 AND d.classoid = 'pg_namespace'::regclass)
-) AS props
+) AS props, 'n' AS unit_kind, n.oid AS unit_id, NULL::oid AS parent_id
 FROM ns n
-WHERE NOT EXISTS (
+WHERE NOT %(only)s AND NOT EXISTS (
     SELECT 1 FROM pg_depend m
     WHERE m.deptype = 'e' AND m.classid = 'pg_namespace'::regclass AND m.objid = n.oid
 )
@@ -168,7 +180,7 @@ SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
             SELECT json_object_agg(ru.rulename, pg_get_ruledef(ru.oid) ORDER BY ru.rulename)
             FROM pg_rewrite ru WHERE ru.ev_class = c.oid AND ru.rulename <> '_RETURN'
         )
-    )
+    ), 'r', c.oid, NULL
 FROM rel c
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 UNION ALL
@@ -178,9 +190,9 @@ SELECT 'index', c.nspname || '.' || c.relname, json_build_object(
     'clustered', i.indisclustered,
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid
                 AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0)
-)
+), 'r', c.oid, i.indrelid
 FROM rel c JOIN pg_index i ON i.indexrelid = c.oid
-WHERE c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM rel t WHERE t.oid = i.indrelid)
+WHERE c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM kept t WHERE t.oid = i.indrelid)
 UNION ALL
 SELECT 'sequence', c.nspname || '.' || c.relname, json_build_object(
     'owner', pg_get_userbyid(c.relowner),
@@ -199,7 +211,7 @@ SELECT 'sequence', c.nspname || '.' || c.relname, json_build_object(
                    ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
                  WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid
                    AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i'))
-)
+), 'r', c.oid, NULL
 FROM rel c JOIN pg_sequence s ON s.seqrelid = c.oid
 WHERE c.relkind = 'S'
 UNION ALL
@@ -213,9 +225,9 @@ SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE '
         'result', pg_get_function_result(p.oid),
         -- pg_get_functiondef refuses aggregates; their signature and result are above.
         'definition', CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END
-    )
+    ), 'p', p.oid, NULL
 FROM pg_proc p JOIN ns n ON n.oid = p.pronamespace
-WHERE NOT EXISTS (
+WHERE (NOT %(only)s OR p.oid = ANY(%(proc_ids)s::oid[])) AND NOT EXISTS (
     SELECT 1 FROM pg_depend m
     WHERE m.deptype = 'e' AND m.classid = 'pg_proc'::regclass AND m.objid = p.oid
 )
@@ -242,9 +254,9 @@ SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
                        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),
         'subtype', (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r
                     WHERE r.rngtypid = t.oid)
-    )
+    ), 't', t.oid, NULL
 FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
-WHERE (t.typtype IN ('e', 'd', 'r')
+WHERE (NOT %(only)s OR t.oid = ANY(%(type_ids)s::oid[])) AND (t.typtype IN ('e', 'd', 'r')
        OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
 AND NOT EXISTS (
     SELECT 1 FROM pg_depend m
@@ -255,28 +267,48 @@ SELECT 'extension', e.extname, json_build_object(
     'version', e.extversion,
     'schema', en.nspname,
     'owner', pg_get_userbyid(e.extowner)
-)
+), 'e', e.oid, NULL
 FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace
-WHERE %(schemas)s::text[] IS NULL OR en.nspname = ANY(%(schemas)s::text[])
+WHERE NOT %(only)s
+AND (%(schemas)s::text[] IS NULL OR en.nspname = ANY(%(schemas)s::text[]))
 """
 
-_DIGESTS = f"SELECT kind, name, md5(props::text) FROM ({_OBJECTS}) o"
+_DIGESTS = f"""
+SELECT kind, name, md5(props::text), unit_kind, unit_id, parent_id FROM ({_OBJECTS}) o
+"""
 
 _DETAILS = f"""
 SELECT kind, name, md5(props::text), props::text FROM ({_OBJECTS}) o
 WHERE (kind, name) IN (SELECT * FROM unnest(%(kinds)s::text[], %(names)s::text[]))
 """
 
+_UNITS = f"""
+SELECT kind, name, md5(props::text), props::text, unit_kind, unit_id, parent_id
+FROM ({_OBJECTS}) o
+"""
+
+# A unit is what one catalog row stands for in the snapshot: ("r", oid) a relation, ("t", oid)
+# a type, ("p", oid) a function, ("n", oid) a schema, ("e", oid) an extension.
+Unit = tuple[str, int]
+
+
+class StaleSnapshot(Exception):
+    """A partial read does not fit the snapshot (a renamed object nobody asked for): read all."""
+
 
 class SnapshotReader:
     """Takes snapshots of the database behind one psycopg2 connection.
 
     ``schemas``: only these schemas (None: every non-system schema).
+    ``exclude_schemas``: schemas left out (verify's private log schema).
     ``exclude_tables``: table names left out (the component's version table).
     ``with_rows``: also take, for every table, its row count and a digest of its rows, as
     objects of kind ``rows`` — how a downgrade that loses data is caught.  Needs SELECT on
     every table, so connect as the owner or a superuser.  The reader empties the session's
     search_path.
+
+    ``take`` reads the whole catalog; ``refresh(units)`` reads only the given units again and
+    patches the last snapshot (what verify does after a migration, knowing what it touched).
     """
 
     def __init__(
@@ -284,30 +316,110 @@ class SnapshotReader:
         connection: Connection,
         *,
         schemas: Sequence[str] | None = None,
+        exclude_schemas: Sequence[str] = (),
         exclude_tables: Sequence[str] = (),
         with_rows: bool = False,
     ) -> None:
         self._connection = connection
         self._params: dict[str, Any] = {
             "schemas": list(schemas) if schemas is not None else None,
+            "exclude_schemas": list(exclude_schemas),
             "exclude_tables": list(exclude_tables),
+            "only": False,
+            "rel_ids": [],
+            "type_ids": [],
+            "proc_ids": [],
         }
         self._with_rows = with_rows
         # Names in definitions are qualified unless their schema is on the search_path: an
         # empty path makes the text the same whatever the role's or a dump's settings.
+        # The catalog queries are small but look big to the planner: JIT compiling them costs
+        # far more than running them.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('search_path', '', false)")
+            cursor.execute(
+                "SELECT set_config('search_path', '', false), set_config('jit', 'off', false)"
+            )
         # digest -> decoded properties; shared by every snapshot this reader takes.
         self._known: dict[str, Mapping[str, Any]] = {}
+        # The last snapshot's schema objects, and which unit each one stands for.
+        self._digests: dict[ObjectKey, str] = {}
+        self._unit_of: dict[ObjectKey, Unit] = {}
+        self._key_of: dict[Unit, ObjectKey] = {}
+        # table oid -> its indexes: rewriting a table (ALTER COLUMN TYPE) rebuilds them under new
+        # oids, and the old ones leave no trace but in this map.
+        self._indexes: dict[int, set[ObjectKey]] = {}
+        self._table_of: dict[ObjectKey, int] = {}
 
     def take(self) -> Snapshot:
         """Read the catalog now and return its snapshot."""
         with self._connection.cursor() as cursor:
             cursor.execute(_DIGESTS, self._params)
-            digests: dict[ObjectKey, str] = {(k, n): d for k, n, d in cursor.fetchall()}
+            rows = cursor.fetchall()
+        digests: dict[ObjectKey, str] = {(k, n): d for k, n, d, _, _, _ in rows}
         unknown = [key for key, digest in digests.items() if digest not in self._known]
         if unknown:
             self._fetch_properties(unknown, digests)
+        self._digests = digests
+        self._unit_of = {(k, n): (uk, int(uid)) for k, n, _, uk, uid, _ in rows}
+        self._key_of = {unit: key for key, unit in self._unit_of.items()}
+        self._table_of = {(k, n): int(t) for k, n, _, _, _, t in rows if t is not None}
+        self._indexes = {}
+        for key, table in self._table_of.items():
+            self._indexes.setdefault(table, set()).add(key)
+        return self._snapshot()
+
+    def current(self) -> Snapshot:
+        """The last snapshot again (nothing ran since), its rows read again if they are kept."""
+        return self._snapshot()
+
+    def refresh(self, units: Iterable[Unit]) -> Snapshot:
+        """Read ``units`` again and return the last snapshot patched with them.
+
+        A unit that no longer exists leaves the snapshot; one that appears joins it.  Raises
+        StaleSnapshot when a unit read comes back under the name of an object that was not
+        read again: something changed that the caller did not know of.
+        """
+        wanted = set(units)
+        params = dict(
+            self._params,
+            only=True,
+            rel_ids=[oid for kind, oid in wanted if kind == "r"],
+            type_ids=[oid for kind, oid in wanted if kind == "t"],
+            proc_ids=[oid for kind, oid in wanted if kind == "p"],
+        )
+        with self._connection.cursor() as cursor:
+            cursor.execute(_UNITS, params)
+            rows = cursor.fetchall()
+        gone = {self._key_of[unit] for unit in wanted if unit in self._key_of}
+        for kind, oid in wanted:
+            if kind == "r":
+                gone |= self._indexes.get(oid, set())
+        for key in gone:
+            self._forget(key)
+        for kind, name, digest, text, unit_kind, unit_id, table in rows:
+            key = (kind, name)
+            if key in self._digests:
+                raise StaleSnapshot(f"{kind} {name} read again under another object")
+            if digest not in self._known:
+                self._known[digest] = json.loads(text)
+            unit = (unit_kind, int(unit_id))
+            self._digests[key] = digest
+            self._unit_of[key] = unit
+            self._key_of[unit] = key
+            if table is not None:
+                self._table_of[key] = int(table)
+                self._indexes.setdefault(int(table), set()).add(key)
+        return self._snapshot()
+
+    def _forget(self, key: ObjectKey) -> None:
+        del self._digests[key]
+        del self._key_of[self._unit_of.pop(key)]
+        table = self._table_of.pop(key, None)
+        if table is not None:
+            self._indexes[table].discard(key)
+
+    def _snapshot(self) -> Snapshot:
+        digests = dict(self._digests)
         properties = {key: self._known[digest] for key, digest in digests.items()}
         if self._with_rows:
             tables = [name for kind, name in digests if kind == "table"]

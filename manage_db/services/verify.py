@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from manage_db.dao.snapshot import Snapshot, SnapshotReader, take_snapshot
+from manage_db.dao.ddl_log import LOG_SCHEMA, DdlLog
+from manage_db.dao.snapshot import Snapshot, SnapshotReader, StaleSnapshot, take_snapshot
 from manage_db.errors import ConnectionFailed, TreeError
 from manage_db.services.schema_diff import Difference, diff_snapshots
 
@@ -37,6 +38,7 @@ REUPGRADE = "re-upgrade"
 HEADS = "heads"
 REFERENCE = "reference"
 SEED = "seed"
+SELF_CHECK = "self-check"
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,14 @@ class VerifyOptions:
     """``reference``: a ``pg_dump -s`` file or a database URI the final schema must match.
     ``seeds``: (revision, SQL file) pairs — the file runs just before that revision's upgrade.
     ``check_rows``: also compare row counts and contents of every table (on with seeds).
+    ``incremental``: after each step read again only what the step touched (event-trigger
+    log), with a full read to check at the end; False reads the whole catalog every time.
     """
 
     reference: str | None = None
     seeds: tuple[tuple[str, Path], ...] = ()
     check_rows: bool = False
+    incremental: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class Defect:
     """One thing wrong with one revision (or with the tree, for ``heads``)."""
 
     revision: str | None
-    step: str  # UPGRADE, DOWNGRADE, REUPGRADE, HEADS, REFERENCE, SEED
+    step: str  # UPGRADE, DOWNGRADE, REUPGRADE, HEADS, REFERENCE, SEED, SELF_CHECK
     message: str
     differences: tuple[Difference, ...] = ()
 
@@ -281,12 +286,21 @@ def _connect(dsn: str) -> Any:
 
 
 class _Migrator:
-    """One connection and one EnvironmentContext that run single alembic steps."""
+    """One connection and one MigrationContext that run single alembic steps.
+
+    What ``MigrationContext.run_migrations`` does for each step, without what it repeats on
+    every call (looking for the version table, reading the heads): the version table is made
+    once, the heads are kept by one HeadMaintainer, and each step is its migration function
+    and its version-table update in one transaction.  ``alembic.context`` and ``alembic.op``
+    point at this context for the whole walk, as they would inside env.py.
+    """
 
     def __init__(self, script: Any, owner_dsn: str, version_table: str) -> None:
         import psycopg2
         from alembic.config import Config
+        from alembic.operations import Operations
         from alembic.runtime.environment import EnvironmentContext
+        from alembic.runtime.migration import HeadMaintainer
         from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
@@ -298,13 +312,20 @@ class _Migrator:
         )
         self._connection = self._engine.connect()
         self._env = EnvironmentContext(Config(), script)
-        self._steps: list[Any] = []
         self._env.configure(
             connection=self._connection,
             version_table=version_table,
             transaction_per_migration=True,
-            fn=lambda heads, context: self._steps,
         )
+        self._context = self._env.get_context()
+        self._proxies = ExitStack()
+        self._proxies.enter_context(self._env)
+        self._proxies.enter_context(Operations.context(self._context))
+        self._context.impl.start_migrations()
+        heads = self._context.get_current_heads()
+        if not heads:
+            self._context._ensure_version_table()
+        self._heads = HeadMaintainer(self._context, heads)
 
     def upgrade(self, revision: str) -> None:
         """Apply one revision (its own transaction)."""
@@ -321,18 +342,27 @@ class _Migrator:
         make = (
             MigrationStep.upgrade_from_script if is_upgrade else MigrationStep.downgrade_from_script
         )
-        self._steps = [make(self._script.revision_map, script)]
-        with self._env:
-            self._env.run_migrations()
+        step = make(self._script.revision_map, script)
+        with self._context.begin_transaction(_per_migration=True):
+            logger.debug("Running %s", step)
+            step.migration_fn()
+            self._heads.update_to_step(step)
 
     def close(self) -> None:
         """Close the connection."""
+        self._proxies.close()
         self._connection.close()
         self._engine.dispose()
 
 
 class _RoundTrip:
-    """The walk of one tree: up, snapshot, down, compare, up, compare — per revision."""
+    """The walk of one tree: up, snapshot, down, compare, up, compare — per revision.
+
+    Snapshots are full at the start and at the end; in between, the event-trigger log tells
+    which objects each step touched and only those are read again (``incremental``), or the
+    whole catalog when the log cannot tell.  The final full snapshot must equal the patched
+    one: a difference is reported as a defect of verify itself.
+    """
 
     def __init__(
         self,
@@ -351,29 +381,82 @@ class _RoundTrip:
         self._snapshot_connection = _connect(sandbox.admin_dsn)
         self._reader = SnapshotReader(
             self._snapshot_connection,
+            exclude_schemas=[LOG_SCHEMA],
             exclude_tables=[target.version_table],
             with_rows=options.check_rows or bool(seeds),
         )
+        self._log: DdlLog | None = None
+        if options.incremental:
+            self._log = DdlLog(self._snapshot_connection)
+            self._log.install()
         self._last: Snapshot | None = None
+        self.full_reads = 0
+        self.partial_reads = 0
 
     def run(self, revisions: Sequence[str]) -> None:
         """Walk ``revisions`` (base first), recording defects in the report."""
         migrator = _Migrator(self._script, self._sandbox.owner_dsn, self._target.version_table)
         try:
-            before = self._reader.take()
+            before = self._take_full()
             for revision in revisions:
                 if revision in self._seeds:
                     self._seed(revision)
-                    before = self._reader.take()
+                    before = self._take()
                 after = self._check_revision(migrator, revision, before)
                 if after is None:
-                    return
+                    break
                 self._report.checked += 1
                 before = after
-            self._last = before
+            else:
+                self._last = before
+            self._self_check()
         finally:
             migrator.close()
             self._snapshot_connection.close()
+        logger.debug("snapshots: %d full, %d partial", self.full_reads, self.partial_reads)
+
+    def _take_full(self) -> Snapshot:
+        if self._log is not None:
+            self._log.clear()
+        self.full_reads += 1
+        return self._reader.take()
+
+    def _take(self) -> Snapshot:
+        """The snapshot after a step: patched from the DDL log when it can tell what changed."""
+        if self._log is None:
+            return self._take_full()
+        changes = self._log.read()
+        if changes.everything is not None:
+            logger.debug("full snapshot: %s", changes.everything)
+            return self._take_full()
+        if changes.none:
+            return self._reader.current()
+        try:
+            snapshot = self._reader.refresh(changes.units)
+        except StaleSnapshot as error:
+            logger.debug("full snapshot: %s", error)
+            return self._take_full()
+        self.partial_reads += 1
+        return snapshot
+
+    def _self_check(self) -> None:
+        """Compare the patched snapshot with a full read; a difference is a bug of verify."""
+        if self._log is None:
+            return
+        last = self._take()
+        full = self._reader.take()
+        if not full.same_as(last):
+            differences = tuple(diff_snapshots(full, last))
+            self._report.defects.append(
+                Defect(
+                    None,
+                    SELF_CHECK,
+                    "wazo-manage-db bug: the snapshot patched after each step differs from a "
+                    f"full read at the end ({len(differences)} difference(s)); please report it "
+                    "with the tree",
+                    differences,
+                )
+            )
 
     def _check_revision(
         self, migrator: _Migrator, revision: str, before: Snapshot
@@ -386,14 +469,14 @@ class _RoundTrip:
             defects.append(Defect(revision, UPGRADE, f"upgrade failed: {_one_line(error)}"))
             self._report.stopped = f"upgrade of {revision} failed"
             return None
-        after = self._reader.take()
+        after = self._take()
         try:
             migrator.downgrade(revision)
         except Exception as error:
             defects.append(Defect(revision, DOWNGRADE, f"downgrade failed: {_one_line(error)}"))
             # The failed downgrade was rolled back: go on from the upgraded state if it is intact.
             return self._go_on_from(revision, after)
-        reverted = self._reader.take()
+        reverted = self._take()
         if not reverted.same_as(before):
             differences = tuple(diff_snapshots(before, reverted))
             defects.append(
@@ -412,7 +495,7 @@ class _RoundTrip:
             )
             self._report.stopped = f"upgrade of {revision} after its downgrade failed"
             return None
-        again = self._reader.take()
+        again = self._take()
         if not again.same_as(after):
             differences = tuple(diff_snapshots(after, again))
             defects.append(
@@ -427,7 +510,7 @@ class _RoundTrip:
         return again
 
     def _go_on_from(self, revision: str, expected: Snapshot) -> Snapshot | None:
-        now = self._reader.take()
+        now = self._take()
         if now.same_as(expected):
             return now
         self._report.stopped = f"the failed downgrade of {revision} left the database changed"

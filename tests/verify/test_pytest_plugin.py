@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
+
+
+@pytest.fixture(autouse=True)
+def _explicit_plugin(monkeypatch):
+    """Load the plugin with -p only: installed, its entry point would register it twice."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
 def _ini(pytester, tree: str, admin_uri: str) -> None:
