@@ -46,6 +46,11 @@ from manage_db.commands.options import admin_uri_option, component_option, json_
 @click.option(
     "--check-rows", is_flag=True, help="Also compare every table's rows across each round trip."
 )
+@click.option(
+    "--full-snapshots",
+    is_flag=True,
+    help="Read the whole catalog after every step instead of what the step touched (slower).",
+)
 @admin_uri_option
 @json_option
 @click.pass_obj
@@ -58,6 +63,7 @@ def verify(
     reference,
     seeds,
     check_rows,
+    full_snapshots,
     admin_uri,
     as_json,
 ):
@@ -75,7 +81,10 @@ def verify(
     if not seeds and configured.get("seed") and configured.get("seed_before"):
         seeds = (f"{configured['seed_before']}:{configured['seed']}",)
     options = VerifyOptions(
-        reference=reference, seeds=tuple(_parse_seed(s) for s in seeds), check_rows=check_rows
+        reference=reference,
+        seeds=tuple(_parse_seed(s) for s in seeds),
+        check_rows=check_rows,
+        incremental=not full_snapshots,
     )
     targets = _targets(app, components, script_location, version_table, extensions)
     app.become_unprivileged(peer_admin=getattr(app, "uses_peer_admin", False))
