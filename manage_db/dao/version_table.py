@@ -14,11 +14,25 @@ def qualified(table: str, schema: str | None) -> sql.Composed:
     return sql.SQL("{}").format(sql.Identifier(table))
 
 
-def read_current(conn: Any, table: str, schema: str | None = None) -> tuple[str, ...]:
-    """Applied heads, sorted; () when the version table does not exist yet."""
+def exists(conn: Any, table: str, schema: str | None = None) -> bool:
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s)", (qualified(table, schema).as_string(conn),))
-        if cur.fetchone()[0] is None:
-            return ()
+        return cur.fetchone()[0] is not None
+
+
+def drop_if_empty(conn: Any, table: str, schema: str | None = None) -> bool:
+    """Drop the version table when it holds no revision; True when it was dropped."""
+    if not exists(conn, table, schema) or read_current(conn, table, schema):
+        return False
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP TABLE {}").format(qualified(table, schema)))
+    return True
+
+
+def read_current(conn: Any, table: str, schema: str | None = None) -> tuple[str, ...]:
+    """Applied heads, sorted; () when the version table does not exist yet."""
+    if not exists(conn, table, schema):
+        return ()
+    with conn.cursor() as cur:
         cur.execute(sql.SQL("SELECT version_num FROM {}").format(qualified(table, schema)))
         return tuple(sorted(row[0] for row in cur.fetchall()))

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.dao import locks
+from manage_db.dao import locks, version_table
 from manage_db.dao.alembic_tree import run_command
 from manage_db.dao.connection import connect, sqlalchemy_url
 from manage_db.dao.revision_files import RevisionGraph, load_graph
@@ -84,7 +84,15 @@ def upgrade(
             result.message = "already at target"
             return result
         alembic_target = "heads" if wanted == graph.heads() else target
-        _run(component, owner_uri, graph, "upgrade", alembic_target, result, conn)
+        had_table = version_table.exists(conn, component.version_table, component.schema)
+        try:
+            _run(component, owner_uri, graph, "upgrade", alembic_target, result, conn)
+        except ManageDbError:
+            # Some alembic versions create the version table before loading the revisions: a
+            # first upgrade that fails at once leaves the database exactly as it was.
+            if not had_table:
+                version_table.drop_if_empty(conn, component.version_table, component.schema)
+            raise
     return result
 
 
