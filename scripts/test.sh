@@ -40,7 +40,9 @@ step "Style: ruff, mypy"
 .venv/bin/mypy manage_db
 
 step "Lint and verify the platform tree with the tool itself"
-.venv/bin/wazo-manage-db --log-file /dev/null lint alembic
+.venv/bin/wazo-manage-db --log-file /dev/null -u root lint --strict alembic
+.venv/bin/wazo-manage-db --log-file /dev/null -u root verify --component asterisk \
+    --admin-uri postgresql://postgres@127.0.0.1:5432/postgres
 
 step "Tests on PyPI's stack"
 .venv/bin/python -m pytest -p no:cacheprovider -m "not packaging" tests
