@@ -37,3 +37,14 @@ def with_db(uri: str, database: str, user: str | None = None, password: str | No
     if password:
         params["password"] = password
     return build_uri(params)
+
+
+def query(uri: str, statement, *args) -> list[tuple]:
+    """Rows of one statement, on a connection of its own."""
+    conn = psycopg2.connect(uri)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, args or None)
+            return cur.fetchall()
+    finally:
+        conn.close()

@@ -100,26 +100,27 @@ def downgrade(
     component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
 ) -> RunResult:
     """Revert revisions down to ``target`` (an id, 'base' or '-N')."""
-    graph = load_graph(component.script_location)
-    resolve_target(graph, target)
-    result = RunResult(component.name)
-    with migration_lock(component, owner_uri, lock_wait) as conn:
-        result.before = read_current(conn, component.version_table, component.schema)
-        _check_known(graph, component, result.before)
-        _run(component, owner_uri, graph, "downgrade", target, result, conn)
-    return result
+    return _locked_command(component, owner_uri, "downgrade", target, lock_wait)
 
 
 def stamp(
     component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
 ) -> RunResult:
     """Record ``target`` as applied without running anything."""
+    return _locked_command(component, owner_uri, "stamp", target, lock_wait, purge=True)
+
+
+def _locked_command(
+    component: Component, owner_uri: str, name: str, target: str, lock_wait: float, **kwargs: Any
+) -> RunResult:
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
     result = RunResult(component.name)
     with migration_lock(component, owner_uri, lock_wait) as conn:
         result.before = read_current(conn, component.version_table, component.schema)
-        _run(component, owner_uri, graph, "stamp", target, result, conn, purge=True)
+        if name != "stamp":  # stamp is how a database at an unknown revision is repaired
+            _check_known(graph, component, result.before)
+        _run(component, owner_uri, graph, name, target, result, conn, **kwargs)
     return result
 
 

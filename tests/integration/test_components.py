@@ -8,9 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-import psycopg2
-
-from pgtest import REPO, admin_execute, unique, with_db
+from pgtest import REPO, admin_execute, query, unique, with_db
 from trees import FIXTURES, make_tree
 
 
@@ -45,16 +43,6 @@ def three_components(pg_admin_uri, cleanup, write_config, **extra):
         }
     )
     return config, {"role": role, "database": database, "auth_role": auth_role, "auth_db": auth_db}
-
-
-def query(uri, statement, *args):
-    conn = psycopg2.connect(uri)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement, args)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_platform_and_two_daemon_trees_reach_head_in_their_databases(

@@ -7,7 +7,7 @@ import sys
 
 import psycopg2
 
-from pgtest import REPO, unique, with_db
+from pgtest import REPO, query, unique, with_db
 from trees import make_tree
 
 
@@ -34,16 +34,6 @@ def setup_component(tmp_path, write_config, pg_admin_uri, cleanup, revisions, **
         }
     )
     return config, with_db(pg_admin_uri, database, role), location
-
-
-def query(uri, statement):
-    conn = psycopg2.connect(uri)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 GOOD = (

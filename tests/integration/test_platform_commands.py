@@ -5,27 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 
-import psycopg2
 import pytest
 
 from manage_db.dao.revision_files import load_graph
-from pgtest import REPO, with_db
+from pgtest import REPO, query, with_db
 
 HEAD = load_graph(REPO / "alembic").heads()[0]
 
 
 def owner_uri(pg_admin_uri, names):
     return with_db(pg_admin_uri, names["database"], names["role"], "secret")
-
-
-def query(uri, statement, *args):
-    conn = psycopg2.connect(uri)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement, args)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def pg_dump_schema(uri):
