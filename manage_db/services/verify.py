@@ -346,7 +346,31 @@ class _Migrator:
         with self._context.begin_transaction(_per_migration=True):
             logger.debug("Running %s", step)
             step.migration_fn()
-            self._heads.update_to_step(step)
+            self._record(step, script, is_upgrade)
+
+    def _record(self, step: Any, script: Any, is_upgrade: bool) -> None:
+        """Move the version table by one linear step, or let alembic work out a branchy one.
+
+        HeadMaintainer.update_to_step walks the whole ancestry of a downgrade to find which
+        branches it unmerges — a cost growing with the history, every step.  A revision with one
+        parent that is no branch point, moving the only head, needs just one UPDATE (or the
+        INSERT/DELETE at base) — what update_to_step would do too.
+        """
+        heads = self._heads
+        down = script.down_revision
+        parent = self._script.get_revision(down) if isinstance(down, str) else None
+        linear = down is None or (parent is not None and not parent.is_branch_point)
+        if linear:
+            old, new = (down, script.revision) if is_upgrade else (script.revision, down)
+            if heads.heads == ({old} if old else set()):
+                if old is None:
+                    heads._insert_version(new)
+                elif new is None:
+                    heads._delete_version(old)
+                else:
+                    heads._update_version(old, new)
+                return
+        heads.update_to_step(step)
 
     def close(self) -> None:
         """Close the connection."""

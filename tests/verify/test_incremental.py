@@ -33,6 +33,7 @@ CASES = [
     "forgets_comment",
     "grants_in_downgrade",
     "reorders_enum",
+    "merged_branches",
 ]
 
 
@@ -61,6 +62,12 @@ def test_incremental_snapshots_report_rows_lost_by_a_data_migration(pg_admin_uri
         run("loses_rows", pg_admin_uri, seeds=(seed,), incremental=False)
     )
     assert [d.object for d in incremental.defects[0].differences] == ["rows public.contact"]
+
+
+def test_tree_with_branches_and_a_merge_round_trips(pg_admin_uri):
+    report = run("merged_branches", pg_admin_uri)
+    assert report.defects == []
+    assert report.clean and report.checked == report.revisions == 4
 
 
 def differences(report, revision, step):
