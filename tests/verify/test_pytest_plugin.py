@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
+REPO = Path(__file__).resolve().parent.parent.parent
+FIXTURES = REPO / "tests" / "fixtures" / "verify"
 
 
 @pytest.fixture(autouse=True)
 def _explicit_plugin(monkeypatch):
-    """Load the plugin with -p only: installed, its entry point would register it twice."""
+    """Load the plugin with -p only (installed, its entry point would register it twice), from
+    this checkout (an interpreter without the package installed finds it too)."""
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), path])))
 
 
 def _ini(pytester, tree: str, admin_uri: str) -> None:
