@@ -55,8 +55,8 @@ END $$;
 CREATE FUNCTION {LOG_SCHEMA}.units_of(cls oid, obj oid, OUT kind text, OUT id oid)
 RETURNS SETOF record LANGUAGE sql STABLE ROWS 2 AS $$
     SELECT 'r'::text, obj WHERE cls = 'pg_class'::regclass
-    UNION ALL SELECT 't', t.oid FROM pg_type t
-        WHERE cls = 'pg_class'::regclass AND t.typrelid = obj
+    UNION ALL SELECT 't', c.reltype FROM pg_class c
+        WHERE cls = 'pg_class'::regclass AND c.oid = obj AND c.reltype <> 0
     UNION ALL SELECT 'r', i.indrelid FROM pg_index i
         WHERE cls = 'pg_class'::regclass AND i.indexrelid = obj
     UNION ALL SELECT 'r', i.indexrelid FROM pg_index i
@@ -151,11 +151,17 @@ touched AS (
 dependent AS (
     -- One level of dependents: their text names the touched object (a view's definition, a
     -- foreign key of another table, an index on a renamed column, a function's arguments).
+    -- OFFSET 0 keeps the lateral subquery a per-unit index lookup: the planner, guessing
+    -- hundreds of touched units, would otherwise merge-join the whole of pg_depend.
     SELECT u.kind, u.id
     FROM touched t
-    JOIN pg_depend d ON d.refobjid = t.id AND d.refclassid = CASE t.kind
-        WHEN 'r' THEN 'pg_class'::regclass WHEN 't' THEN 'pg_type'::regclass
-        ELSE 'pg_proc'::regclass END
+    CROSS JOIN LATERAL (
+        SELECT d.classid, d.objid FROM pg_depend d
+        WHERE d.refobjid = t.id AND d.refclassid = CASE t.kind
+            WHEN 'r' THEN 'pg_class'::regclass WHEN 't' THEN 'pg_type'::regclass
+            ELSE 'pg_proc'::regclass END
+        OFFSET 0
+    ) d
     CROSS JOIN LATERAL {LOG_SCHEMA}.units_of(d.classid, d.objid) u
 )
 SELECT (SELECT reason FROM full_reason),
@@ -201,12 +207,14 @@ class DdlLog:
         """Create the private schema, the log and the event triggers (superuser only)."""
         with self._connection.cursor() as cursor:
             cursor.execute(_INSTALL)
+            # Read after every step: planned once, not each time.
+            cursor.execute(f"PREPARE manage_db_ddl_log_read AS {_READ}")
         self._roles = self._role_fingerprint()
 
     def read(self) -> Changes:
         """Empty the log and tell what changed since the previous read."""
         with self._connection.cursor() as cursor:
-            cursor.execute(_READ)
+            cursor.execute("EXECUTE manage_db_ddl_log_read")
             reason, commands, roles, kinds, ids = cursor.fetchone()
         if roles != self._roles:
             self._roles = roles

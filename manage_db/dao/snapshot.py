@@ -80,23 +80,33 @@ WITH ns AS (
     SELECT oid, nspname, nspowner, nspacl FROM pg_namespace WHERE {_SCHEMA_FILTER}
 ),
 kept AS (
-    -- Relations the snapshot holds (an index only if its table is held too).
-    SELECT c.oid FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
-    WHERE NOT EXISTS (
+    -- Relations the snapshot holds (an index only if its table is held too); "selected": to be
+    -- read, not only there as the table of an index being read.
+    SELECT c.oid, true AS selected FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
+    WHERE NOT %(only)s AND NOT EXISTS (
         SELECT 1 FROM pg_depend m
         WHERE m.deptype = 'e' AND m.classid = 'pg_class'::regclass AND m.objid = c.oid
     )
     AND NOT (c.relkind IN ('r', 'p') AND c.relname = ANY(%(exclude_tables)s::text[]))
-    AND (NOT %(only)s OR c.oid = ANY(%(rel_ids)s::oid[])
-         OR c.oid IN (SELECT indrelid FROM pg_index WHERE indexrelid = ANY(%(rel_ids)s::oid[]))
-         OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY(%(rel_ids)s::oid[])))
+    UNION ALL
+    -- A partial read, driven by the oids asked for (the caller leaves extension members out):
+    -- a table brings its indexes (a table rewrite rebuilds them under new oids), an index its
+    -- table.
+    SELECT c.oid, bool_or(w.selected) FROM (
+        SELECT unnest(%(rel_ids)s::oid[]) AS oid, true AS selected
+        UNION ALL
+        SELECT indexrelid, true FROM pg_index WHERE indrelid = ANY(%(rel_ids)s::oid[])
+        UNION ALL
+        SELECT indrelid, false FROM pg_index WHERE indexrelid = ANY(%(rel_ids)s::oid[])
+    ) w JOIN pg_class c ON c.oid = w.oid JOIN ns n ON n.oid = c.relnamespace
+    WHERE %(only)s
+    AND NOT (c.relkind IN ('r', 'p') AND c.relname = ANY(%(exclude_tables)s::text[]))
+    GROUP BY c.oid
 ),
 rel AS (
-    -- Read again, a table brings its indexes (a table rewrite rebuilds them under new oids).
-    SELECT c.*, n.nspname FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
-    WHERE c.oid IN (SELECT oid FROM kept)
-    AND (NOT %(only)s OR c.oid = ANY(%(rel_ids)s::oid[])
-         OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY(%(rel_ids)s::oid[])))
+    SELECT c.*, n.nspname
+    FROM kept k JOIN pg_class c ON c.oid = k.oid JOIN ns n ON n.oid = c.relnamespace
+    WHERE k.selected
 )
 SELECT 'schema' AS kind, n.nspname AS name, json_build_object(
     'owner', pg_get_userbyid(n.nspowner),
@@ -136,13 +146,14 @@ SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                 'identity', NULLIF(a.attidentity, ''),
                 'generated', NULLIF(a.attgenerated, ''),
                 'collation', (SELECT co.collname FROM pg_collation co
-                              WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation),
+                              WHERE co.oid = a.attcollation AND a.attcollation <> (
+                                  SELECT t.typcollation FROM pg_type t
+                                  WHERE t.oid = a.atttypid)),
                 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid
                             AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum),
                 'acl', a.attacl::text
             ) ORDER BY a.attname)
             FROM pg_attribute a
-            JOIN pg_type t ON t.oid = a.atttypid
             LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         ),
@@ -227,10 +238,10 @@ SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE '
         'definition', CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END
     ), 'p', p.oid, NULL
 FROM pg_proc p JOIN ns n ON n.oid = p.pronamespace
-WHERE (NOT %(only)s OR p.oid = ANY(%(proc_ids)s::oid[])) AND NOT EXISTS (
+WHERE (NOT %(only)s OR p.oid = ANY(%(proc_ids)s::oid[])) AND (%(only)s OR NOT EXISTS (
     SELECT 1 FROM pg_depend m
     WHERE m.deptype = 'e' AND m.classid = 'pg_proc'::regclass AND m.objid = p.oid
-)
+))
 UNION ALL
 SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
                       WHEN 'r' THEN 'range type' ELSE 'composite type' END,
@@ -258,10 +269,10 @@ SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
 FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
 WHERE (NOT %(only)s OR t.oid = ANY(%(type_ids)s::oid[])) AND (t.typtype IN ('e', 'd', 'r')
        OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-AND NOT EXISTS (
+AND (%(only)s OR NOT EXISTS (
     SELECT 1 FROM pg_depend m
     WHERE m.deptype = 'e' AND m.classid = 'pg_type'::regclass AND m.objid = t.oid
-)
+))
 UNION ALL
 SELECT 'extension', e.extname, json_build_object(
     'version', e.extversion,
@@ -282,10 +293,43 @@ SELECT kind, name, md5(props::text), props::text FROM ({_OBJECTS}) o
 WHERE (kind, name) IN (SELECT * FROM unnest(%(kinds)s::text[], %(names)s::text[]))
 """
 
+# Objects that belong to an extension, as units: a partial read leaves them out in Python
+# rather than asking pg_depend for every object read (they change only with CREATE/ALTER
+# EXTENSION, after which the DDL log asks for a full read).
+_EXTENSION_MEMBERS = """
+SELECT CASE classid WHEN 'pg_class'::regclass THEN 'r' WHEN 'pg_type'::regclass THEN 't'
+                    WHEN 'pg_proc'::regclass THEN 'p' END, objid
+FROM pg_depend
+WHERE deptype = 'e' AND classid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)
+"""
+
 _UNITS = f"""
 SELECT kind, name, md5(props::text), props::text, unit_kind, unit_id, parent_id
 FROM ({_OBJECTS}) o
 """
+
+# The partial read is run after every migration step: prepared once, it is not planned again
+# each time (planning the big query costs more than running it on a few objects).
+_PARTIAL_READ = "manage_db_snapshot_units"
+_PARAM_TYPES = {
+    "schemas": "text[]",
+    "exclude_schemas": "text[]",
+    "exclude_tables": "text[]",
+    "only": "boolean",
+    "rel_ids": "oid[]",
+    "type_ids": "oid[]",
+    "proc_ids": "oid[]",
+}
+
+
+def _prepared(name: str, query: str) -> str:
+    """``PREPARE name (...) AS query``, its ``%(param)s`` placeholders made positional."""
+    names = list(_PARAM_TYPES)
+    for position, param in enumerate(names, start=1):
+        query = query.replace(f"%({param})s", f"${position}")
+    types = ", ".join(_PARAM_TYPES[param] for param in names)
+    return f"PREPARE {name} ({types}) AS {query.replace('%%', '%')}"
+
 
 # A unit is what one catalog row stands for in the snapshot: ("r", oid) a relation, ("t", oid)
 # a type, ("p", oid) a function, ("n", oid) a schema, ("e", oid) an extension.
@@ -349,6 +393,8 @@ class SnapshotReader:
         # oids, and the old ones leave no trace but in this map.
         self._indexes: dict[int, set[ObjectKey]] = {}
         self._table_of: dict[ObjectKey, int] = {}
+        self._extension_members: set[Unit] = set()
+        self._prepared = False
 
     def take(self) -> Snapshot:
         """Read the catalog now and return its snapshot."""
@@ -360,6 +406,9 @@ class SnapshotReader:
         if unknown:
             self._fetch_properties(unknown, digests)
         self._digests = digests
+        with self._connection.cursor() as cursor:
+            cursor.execute(_EXTENSION_MEMBERS)
+            self._extension_members = {(kind, int(oid)) for kind, oid in cursor}
         self._unit_of = {(k, n): (uk, int(uid)) for k, n, _, uk, uid, _ in rows}
         self._key_of = {unit: key for key, unit in self._unit_of.items()}
         self._table_of = {(k, n): int(t) for k, n, _, _, _, t in rows if t is not None}
@@ -379,7 +428,7 @@ class SnapshotReader:
         StaleSnapshot when a unit read comes back under the name of an object that was not
         read again: something changed that the caller did not know of.
         """
-        wanted = set(units)
+        wanted = set(units) - self._extension_members
         params = dict(
             self._params,
             only=True,
@@ -388,7 +437,13 @@ class SnapshotReader:
             proc_ids=[oid for kind, oid in wanted if kind == "p"],
         )
         with self._connection.cursor() as cursor:
-            cursor.execute(_UNITS, params)
+            if not self._prepared:
+                # A generic plan: the one-time filters on "only" still skip the full branches.
+                cursor.execute("SET plan_cache_mode = force_generic_plan")
+                cursor.execute(_prepared(_PARTIAL_READ, _UNITS))
+                self._prepared = True
+            placeholders = ", ".join(f"%({param})s" for param in _PARAM_TYPES)
+            cursor.execute(f"EXECUTE {_PARTIAL_READ} ({placeholders})", params)
             rows = cursor.fetchall()
         gone = {self._key_of[unit] for unit in wanted if unit in self._key_of}
         for kind, oid in wanted:
