@@ -14,15 +14,16 @@ the component's version table, so a step costs the migration and a snapshot, not
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from manage_db.dao import throwaway
 from manage_db.dao.ddl_log import LOG_SCHEMA, DdlLog
 from manage_db.dao.snapshot import Snapshot, SnapshotReader, StaleSnapshot, take_snapshot
+from manage_db.dao.throwaway import Sandbox, connect, run_sql
 from manage_db.errors import ConnectionFailed, TreeError
 from manage_db.services.schema_diff import Difference, diff_snapshots
 
@@ -177,112 +178,18 @@ def _check_seeds(script: Any, seeds: Sequence[tuple[str, Path]]) -> dict[str, Pa
     return found
 
 
-@dataclass
-class Sandbox:
-    """A throwaway database: URIs to reach it as the superuser and as the migrating role."""
-
-    database: str
-    admin_dsn: str
-    owner_dsn: str
-    owner: str
-
-
 @contextmanager
 def throwaway_database(admin_uri: str, target: VerifyTarget) -> Iterator[Sandbox]:
-    """Create a database owned by the target's role (or a throwaway role); drop both after.
-
-    The configured owner is used when it exists, so migrations that name it (default
-    privileges, policies) behave as in production; otherwise a role with a unique name is
-    created rather than the real one, so verify leaves nothing behind on a shared server.
-    """
-    from psycopg2 import sql
-
-    suffix = secrets.token_hex(5)
-    database = f"manage_db_verify_{suffix}"
-    admin = _connect(admin_uri)
-    created_role: str | None = None
-    try:
-        with admin.cursor() as cursor:
-            owner, password = target.owner, target.owner_password
-            if owner is not None:
-                cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,))
-                if cursor.fetchone() is None:
-                    owner = None
-            if owner is None:
-                owner = created_role = f"manage_db_verify_{suffix}"
-                password = secrets.token_urlsafe(16)
-                cursor.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                        sql.Identifier(owner), sql.Literal(password)
-                    )
-                )
-            cursor.execute(
-                sql.SQL(
-                    "CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0"
-                ).format(sql.Identifier(database), sql.Identifier(owner))
-            )
-            # Throwaway data: durability is not worth a WAL flush per migration.
-            cursor.execute(
-                sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
-                    sql.Identifier(database)
-                )
-            )
-        admin_dsn = _with(admin_uri, dbname=database)
-        owner_options: dict[str, str] = {"dbname": database, "user": owner}
-        if password:
-            owner_options["password"] = password
-        if target.schema:
-            owner_options["options"] = f"-c search_path={target.schema},public"
-        _prepare_database(admin_dsn, owner, target)
-        yield Sandbox(database, admin_dsn, _with(admin_uri, **owner_options), owner)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
-            if created_role is not None:
-                cursor.execute(
-                    sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(created_role))
-                )
-        admin.close()
-
-
-def _prepare_database(admin_dsn: str, owner: str, target: VerifyTarget) -> None:
-    """The component's schema (owned by the role) and extensions (as superuser)."""
-    from psycopg2 import sql
-
-    connection = _connect(admin_dsn)
-    try:
-        with connection.cursor() as cursor:
-            if target.schema:
-                cursor.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
-                        sql.Identifier(target.schema), sql.Identifier(owner)
-                    )
-                )
-            for extension in target.extensions:
-                cursor.execute(
-                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
-                )
-    finally:
-        connection.close()
-
-
-def _with(uri: str, **params: str) -> str:
-    from psycopg2.extensions import make_dsn
-
-    return str(make_dsn(uri, **params))
-
-
-def _connect(dsn: str) -> Any:
-    import psycopg2
-
-    try:
-        connection = psycopg2.connect(dsn)
-    except psycopg2.OperationalError as error:
-        raise ConnectionFailed(f"cannot connect: {str(error).strip().splitlines()[0]}") from error
-    connection.autocommit = True
-    return connection
+    """A throwaway database for ``target``: owned by its owner role when that role exists
+    (else by a throwaway role), its schema and extensions made; dropped after."""
+    with throwaway.throwaway_database(
+        admin_uri,
+        owner=target.owner,
+        owner_password=target.owner_password,
+        schema=target.schema,
+        extensions=target.extensions,
+    ) as sandbox:
+        yield sandbox
 
 
 class _Migrator:
@@ -402,7 +309,7 @@ class _RoundTrip:
         self._target = target
         self._seeds = seeds
         self._report = report
-        self._snapshot_connection = _connect(sandbox.admin_dsn)
+        self._snapshot_connection = connect(sandbox.admin_dsn)
         self._reader = SnapshotReader(
             self._snapshot_connection,
             exclude_schemas=[LOG_SCHEMA],
@@ -542,14 +449,12 @@ class _RoundTrip:
 
     def _seed(self, revision: str) -> None:
         path = self._seeds[revision]
-        connection = _connect(self._sandbox.owner_dsn)
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(path.read_text())
+            run_sql(self._sandbox.owner_dsn, path.read_text())
+        except ConnectionFailed:
+            raise
         except Exception as error:
             raise TreeError(f"seed {path} before {revision} failed: {_one_line(error)}") from error
-        finally:
-            connection.close()
 
     def compare_with_reference(self, reference: str, admin_uri: str) -> None:
         """Compare the head schema with a ``pg_dump -s`` file or another database."""
@@ -573,7 +478,7 @@ def reference_snapshot(reference: str, admin_uri: str, version_table: str) -> Sn
     """Snapshot of a reference schema: a database URI, or a ``pg_dump -s`` file loaded into a
     throwaway database (psql meta-commands skipped; make it with ``-O -x``)."""
     if reference.startswith(("postgresql://", "postgres://")) or "dbname=" in reference:
-        connection = _connect(reference)
+        connection = connect(reference)
         try:
             return take_snapshot(connection, exclude_tables=[version_table])
         finally:
@@ -584,17 +489,15 @@ def reference_snapshot(reference: str, admin_uri: str, version_table: str) -> Sn
     dump = "\n".join(
         line for line in path.read_text().splitlines() if not line.lstrip().startswith("\\")
     )
-    target = VerifyTarget(name="reference", script_location=path.parent)
-    with throwaway_database(admin_uri, target) as sandbox:
-        connection = _connect(sandbox.admin_dsn)
+    with throwaway.throwaway_database(admin_uri) as sandbox:
         try:
-            with connection.cursor() as cursor:
-                try:
-                    cursor.execute(dump)
-                except Exception as error:
-                    raise TreeError(
-                        f"reference {path} does not load: {_one_line(error)}"
-                    ) from error
+            run_sql(sandbox.admin_dsn, dump)
+        except ConnectionFailed:
+            raise
+        except Exception as error:
+            raise TreeError(f"reference {path} does not load: {_one_line(error)}") from error
+        connection = connect(sandbox.admin_dsn)
+        try:
             return take_snapshot(connection, exclude_tables=[version_table])
         finally:
             connection.close()
