@@ -92,20 +92,28 @@ kept AS (
     -- A partial read, driven by the oids asked for (the caller leaves extension members out):
     -- a table brings its indexes (a table rewrite rebuilds them under new oids), an index its
     -- table.
+    -- (OFFSET 0: one index lookup per oid; the prepared plan cannot know there are few.)
     SELECT c.oid, bool_or(w.selected) FROM (
         SELECT unnest(%(rel_ids)s::oid[]) AS oid, true AS selected
         UNION ALL
         SELECT indexrelid, true FROM pg_index WHERE indrelid = ANY(%(rel_ids)s::oid[])
         UNION ALL
         SELECT indrelid, false FROM pg_index WHERE indexrelid = ANY(%(rel_ids)s::oid[])
-    ) w JOIN pg_class c ON c.oid = w.oid JOIN ns n ON n.oid = c.relnamespace
+    ) w
+    CROSS JOIN LATERAL (
+        SELECT c.oid, c.relkind, c.relname, c.relnamespace FROM pg_class c
+        WHERE c.oid = w.oid OFFSET 0
+    ) c
+    JOIN ns n ON n.oid = c.relnamespace
     WHERE %(only)s
     AND NOT (c.relkind IN ('r', 'p') AND c.relname = ANY(%(exclude_tables)s::text[]))
     GROUP BY c.oid
 ),
 rel AS (
     SELECT c.*, n.nspname
-    FROM kept k JOIN pg_class c ON c.oid = k.oid JOIN ns n ON n.oid = c.relnamespace
+    FROM kept k
+    CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = k.oid OFFSET 0) c
+    JOIN ns n ON n.oid = c.relnamespace
     WHERE k.selected
 )
 SELECT 'schema' AS kind, n.nspname AS name, json_build_object(
