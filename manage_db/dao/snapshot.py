@@ -17,7 +17,7 @@ trip of a few hundred short rows, and comparing two snapshots is comparing their
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import md5
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,35 @@ class Snapshot:
     def keys(self) -> Iterable[ObjectKey]:
         """The objects, in a stable order."""
         return sorted(self.digests)
+
+
+class _Properties(Mapping[ObjectKey, Mapping[str, Any]]):
+    """The properties of a snapshot's objects, looked up by digest when asked for.
+
+    Only differences are ever described, so building the whole map after every step would be
+    wasted; the digest cache it reads is only ever added to.
+    """
+
+    def __init__(
+        self,
+        digests: Mapping[ObjectKey, str],
+        known: Mapping[str, Mapping[str, Any]],
+        extra: Mapping[ObjectKey, Mapping[str, Any]],
+    ) -> None:
+        self._digests = digests
+        self._known = known
+        self._extra = extra
+
+    def __getitem__(self, key: ObjectKey) -> Mapping[str, Any]:
+        if key in self._extra:
+            return self._extra[key]
+        return self._known[self._digests[key]]
+
+    def __iter__(self) -> Iterator[ObjectKey]:
+        return iter(self._digests)
+
+    def __len__(self) -> int:
+        return len(self._digests)
 
 
 # Schemas the snapshot never looks at: the system's own and the per-session temporary ones.
@@ -483,15 +512,14 @@ class SnapshotReader:
 
     def _snapshot(self) -> Snapshot:
         digests = dict(self._digests)
-        properties = {key: self._known[digest] for key, digest in digests.items()}
+        rows: dict[ObjectKey, Mapping[str, Any]] = {}
         if self._with_rows:
             tables = [name for kind, name in digests if kind == "table"]
             for name, props in self._read_rows(tables).items():
                 key = ("rows", name)
-                digest = md5(json.dumps(props, sort_keys=True).encode()).hexdigest()
-                digests[key] = digest
-                properties[key] = props
-        return Snapshot(digests=digests, properties=properties)
+                digests[key] = md5(json.dumps(props, sort_keys=True).encode()).hexdigest()
+                rows[key] = props
+        return Snapshot(digests=digests, properties=_Properties(digests, self._known, rows))
 
     def _fetch_properties(self, keys: list[ObjectKey], digests: dict[ObjectKey, str]) -> None:
         params = dict(self._params, kinds=[k for k, _ in keys], names=[n for _, n in keys])
