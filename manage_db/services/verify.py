@@ -7,8 +7,11 @@ the upgrade, upgrades again and compares with the snapshot taken after the first
 Every revision whose upgrade or downgrade raises, or whose downgrade leaves a difference, is
 reported with the differences; the walk goes on as long as the database is at a known state.
 
-The tree's env.py is not run: alembic is driven directly through one EnvironmentContext with
-the component's version table, so a step costs the migration and a snapshot, not a reload.
+The tree's env.py is not run: alembic is driven directly through one MigrationContext with
+the component's version table, so a step costs the migration and its snapshot, not a reload.
+A snapshot after a step reads again only what the step touched, as told by event triggers in
+the throwaway database (dao.ddl_log), or everything when they cannot tell; a full read at the
+end must agree with the patched snapshot.
 """
 
 from __future__ import annotations
