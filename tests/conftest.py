@@ -6,7 +6,10 @@ answers, a throwaway cluster is started for the session instead.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +18,11 @@ import pytest
 from psycopg2 import sql
 
 from pgtest import admin_execute, unique, with_db
+
+# Caches the tool keeps per user (revision graphs, lint results) go to a directory of this run.
+_CACHE_HOME = tempfile.mkdtemp(prefix="wazo-manage-db-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+atexit.register(shutil.rmtree, _CACHE_HOME, True)
 
 
 def _server_uri() -> str:

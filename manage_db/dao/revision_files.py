@@ -9,14 +9,18 @@ literal assignments at module level. Lines are read as text and the right-hand s
 from __future__ import annotations
 
 import ast
+import hashlib
 import heapq
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from manage_db.dao.user_cache import cache_dir, read_json, write_json
 from manage_db.errors import TreeError
 
 _KEYS = ("revision", "down_revision")
 _HEAD_BYTES = 4096
+_CACHE_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -102,27 +106,55 @@ class RevisionGraph:
         return [self.revisions[r] for r in self.pending((), self.heads())]
 
 
+def _graph_cache_path(directory: Path) -> Path:
+    name = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:24]
+    return cache_dir() / f"graph-{_CACHE_FORMAT}-{name}.json"
+
+
 def versions_dir(script_location: Path) -> Path:
     return Path(script_location) / "versions"
 
 
-def load_graph(script_location: Path) -> RevisionGraph:
-    """Read every revision file of a tree. TreeError when a file declares no revision."""
+def load_graph(script_location: Path, *, use_cache: bool = True) -> RevisionGraph:
+    """Read every revision file of a tree. TreeError when a file declares no revision.
+
+    What each file declares is cached per user, keyed by the file's inode, size and mtime, so an
+    unchanged tree costs one ``stat`` per file instead of a read.
+    """
     script_location = Path(script_location)
     directory = versions_dir(script_location)
     if not directory.is_dir():
         raise TreeError(f"{script_location}: not an alembic tree (no versions/ directory)")
+    cache_path = _graph_cache_path(directory) if use_cache else None
+    cached = (read_json(cache_path) if cache_path else None) or {}
+    fresh: dict[str, list] = {}
     graph = RevisionGraph(script_location)
-    for path in sorted(directory.glob("*.py")):
-        if path.name.startswith(("_", ".")):
-            continue
-        rev = read_revision_file(path)
+    entries = sorted(
+        (
+            e
+            for e in os.scandir(directory)
+            if e.name.endswith(".py") and not e.name.startswith(("_", "."))
+        ),
+        key=lambda e: e.name,
+    )
+    for entry in entries:
+        path = directory / entry.name
+        stat = entry.stat()
+        key = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+        hit = cached.get(entry.name)
+        if hit is not None and hit[:3] == key:
+            rev = RevisionFile(hit[3], tuple(hit[4]), path, hit[5])
+        else:
+            rev = read_revision_file(path)
+        fresh[entry.name] = [*key, rev.revision, list(rev.down_revisions), rev.message]
         other = graph.revisions.get(rev.revision)
         if other is not None:
             raise TreeError(
                 f"{path}: revision {rev.revision} is also declared in {other.path.name}"
             )
         graph.revisions[rev.revision] = rev
+    if cache_path is not None and fresh != cached:
+        write_json(cache_path, fresh)
     for rev in graph.revisions.values():
         for parent in rev.down_revisions:
             if parent not in graph.revisions:

@@ -8,21 +8,15 @@ the directory is not writable, lint simply runs without a cache.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import manage_db
+from manage_db.dao.user_cache import cache_dir, read_json, write_json
 
 _FORMAT = 1
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "wazo-manage-db"
 
 
 def _rules_signature() -> str:
@@ -48,10 +42,7 @@ class Cache:
             return
         key = hashlib.sha256(f"{root.resolve()}:{_rules_signature()}".encode()).hexdigest()[:24]
         self.path = cache_dir() / f"lint-{key}.json"
-        try:
-            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.entries = {}
+        self.entries = read_json(self.path) or {}
 
     def get(self, relpath: str, content_hash: str) -> dict[str, Any] | None:
         entry = self.entries.get(relpath)
@@ -72,12 +63,4 @@ class Cache:
             return
         for relpath in stale:
             del self.entries[relpath]
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=self.path.parent, delete=False, suffix=".tmp", encoding="utf-8"
-            ) as handle:
-                json.dump(self.entries, handle, separators=(",", ":"))
-            os.replace(handle.name, self.path)
-        except OSError:
-            pass
+        write_json(self.path, self.entries)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from manage_db.dao.revision_files import load_graph
@@ -105,3 +108,32 @@ def test_assignments_after_a_long_docstring_are_found(tmp_path):
     graph = load_graph(tmp_path)
     assert graph.heads() == ("aaa",)
     assert graph.revisions["aaa"].message == "long"
+
+
+def test_cached_graph_sees_edited_added_and_removed_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    versions = tmp_path / "tree" / "versions"
+    write_rev(versions, "aaa", None)
+    write_rev(versions, "bbb", "aaa")
+    assert load_graph(tmp_path / "tree").heads() == ("bbb",)
+    assert list((tmp_path / "cache" / "wazo-manage-db").glob("graph-*.json"))
+
+    write_rev(versions, "ccc", "bbb")
+    assert load_graph(tmp_path / "tree").heads() == ("ccc",)
+    # An edit in place that keeps the size: the mtime tells.
+    path = versions / "ccc_x.py"
+    path.write_text(path.read_text().replace("'bbb'", "'aaa'"))
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+    assert load_graph(tmp_path / "tree").revisions["ccc"].down_revisions == ("aaa",)
+    (versions / "bbb_x.py").unlink()
+    assert load_graph(tmp_path / "tree").heads() == ("ccc",)
+    assert set(load_graph(tmp_path / "tree").revisions) == {"aaa", "ccc"}
+
+
+def test_graph_loads_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    write_rev(tmp_path / "versions", "aaa", None)
+    assert load_graph(tmp_path).heads() == ("aaa",)
+    assert load_graph(tmp_path).heads() == ("aaa",)
