@@ -10,46 +10,31 @@ A rule module defines ``RULE`` (a :class:`~manage_db.lint.model.Rule`) and one o
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 from manage_db.lint.model import Rule
-from manage_db.lint.rules import (
-    mdb001,
-    mdb101,
-    mdb201,
-    mdb301,
-    mdb401,
-    mdb501,
-    mdb502,
-    mdb503,
-    mdb504,
-    mdb505,
-    mdb506,
-    mdb507,
-    mdb508,
-    mdb509,
-    mdb510,
-    mdb601,
-)
 
-MODULES: tuple[ModuleType, ...] = (
-    mdb001,
-    mdb101,
-    mdb201,
-    mdb301,
-    mdb401,
-    mdb501,
-    mdb502,
-    mdb503,
-    mdb504,
-    mdb505,
-    mdb506,
-    mdb507,
-    mdb508,
-    mdb509,
-    mdb510,
-    mdb601,
+# One line per rule: the module named after its code.
+_CODES = (
+    "mdb001",
+    "mdb101",
+    "mdb201",
+    "mdb301",
+    "mdb401",
+    "mdb501",
+    "mdb502",
+    "mdb503",
+    "mdb504",
+    "mdb505",
+    "mdb506",
+    "mdb507",
+    "mdb508",
+    "mdb509",
+    "mdb510",
+    "mdb601",
 )
+MODULES: tuple[ModuleType, ...] = tuple(importlib.import_module(f"{__name__}.{c}") for c in _CODES)
 RULES: dict[str, Rule] = {m.RULE.code: m.RULE for m in MODULES}
 BY_NAME: dict[str, str] = {m.RULE.name: m.RULE.code for m in MODULES}
 STATEMENT_RULES = tuple(m for m in MODULES if hasattr(m, "check_statement"))
