@@ -85,6 +85,18 @@ def render_status(rows: Sequence[StatusRow], as_json: bool = False) -> str:
     return "\n".join(lines)
 
 
+def render_current(rows: Sequence[StatusRow]) -> str:
+    """Each component's applied revisions, the heads among them marked."""
+    lines = []
+    for r in rows:
+        if r.error:
+            lines.append(f"{r.component}: error: {r.error}")
+        else:
+            marks = [f"{rev}{' (head)' if rev in r.heads else ''}" for rev in r.current]
+            lines.append(f"{r.component}: {', '.join(marks) or 'base'}")
+    return "\n".join(lines)
+
+
 def status_exit_code(rows: Sequence[StatusRow]) -> int:
     """0 all at head, 3 some behind, the error's code when a component could not be read."""
     from manage_db.errors import EXIT_BEHIND

@@ -14,16 +14,21 @@ from manage_db.commands.options import component_option, json_option, single_com
 def status(app, components, as_json):
     """Is every component at head? Exit 0 yes, 3 behind, another code on error."""
     from manage_db.notifier import render_status, status_exit_code
-    from manage_db.services.runner import status_components
 
-    selected = app.components(components)
-    app.become_unprivileged()
-    rows = status_components(app, selected)
+    rows = _status_rows(app, components)
     click.echo(render_status(rows, as_json))
     for row in rows:
         if row.error:
             click.echo(f"wazo-manage-db: {row.error}", err=True)
     raise SystemExit(status_exit_code(rows))
+
+
+def _status_rows(app, components):
+    from manage_db.services.runner import status_components
+
+    selected = app.components(components)
+    app.become_unprivileged()
+    return status_components(app, selected)
 
 
 check = click.Command(
@@ -36,18 +41,10 @@ check = click.Command(
 @click.pass_obj
 def current(app, components):
     """The revisions each component's database is at."""
-    from manage_db.notifier import status_exit_code
-    from manage_db.services.runner import status_components
+    from manage_db.notifier import render_current, status_exit_code
 
-    selected = app.components(components)
-    app.become_unprivileged()
-    rows = status_components(app, selected)
-    for row in rows:
-        if row.error:
-            click.echo(f"{row.component}: error: {row.error}")
-        else:
-            marks = [f"{rev}{' (head)' if rev in row.heads else ''}" for rev in row.current]
-            click.echo(f"{row.component}: {', '.join(marks) or 'base'}")
+    rows = _status_rows(app, components)
+    click.echo(render_current(rows))
     code = status_exit_code(rows)
     raise SystemExit(0 if code == 3 else code)
 
