@@ -11,7 +11,8 @@ the tree is never reloaded per step. Whatever the env.py asks:
 - its ``configure()`` is wrapped: one revision per transaction (``transaction_per_migration``),
   our per-step callbacks added, and a version table other than the component's is one clear error;
 - the daemon's ``fileConfig`` is ignored and wazo-manage-db's logging (handlers, levels, its log
-  file) is put back as it was, so progress lines keep reaching the log file during the run.
+  file) is put back as it was, so progress lines keep reaching the log file during the run;
+- the engine env.py created is disposed of afterwards, so no pooled session outlives the command.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class MigrationTree:
                     for listener in listeners:
                         listener.step_failed(*self.failed_step, error)
                 raise
+            finally:
+                environment.release_engine()
 
     def _wrap_revisions(self) -> None:
         """Wrap each revision's upgrade()/downgrade() once, so step_started runs just before it."""
@@ -157,6 +160,7 @@ class _RuntimeEnvironment:
     ):
         self.tree = tree
         self.listeners = tuple(listeners)
+        self.engine: Any = None
         self.context = EnvironmentContext(tree.config, tree.script, fn=steps, **options)
         self._configure = self.context.configure
         self.context.configure = self.configure  # type: ignore[method-assign]
@@ -183,7 +187,15 @@ class _RuntimeEnvironment:
         given = kwargs.get("on_version_apply") or ()
         callbacks = [given] if callable(given) else list(given)
         kwargs["on_version_apply"] = [*callbacks, self._step_applied]
+        connection = kwargs.get("connection", args[0] if args else None)
+        self.engine = getattr(connection, "engine", None)
         self._configure(*args, **kwargs)
+
+    def release_engine(self) -> None:
+        """Close what the env.py's engine still pools (stock env.py files close, never dispose)."""
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
 
     def step_started(self, revision: str, direction: str) -> None:
         """A revision's migration function is about to run."""

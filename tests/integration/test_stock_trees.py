@@ -8,6 +8,7 @@ process with the daemons' packages on PYTHONPATH, as a package's postinst would 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -291,3 +292,50 @@ def test_listeners_hear_each_step_inside_its_transaction(pg_admin_uri, cleanup, 
         ("applied", "b2000000000b", "downgrade"),
         ("applied", "b2000000000b", "stamp"),
     ]
+
+
+def test_daemon_logging_config_leaves_ours_untouched_and_no_session_behind(
+    pg_admin_uri, cleanup, tmp_path, monkeypatch
+):
+    from manage_db.runtime.adapter import MigrationTree
+
+    database = unique("t_db")
+    cleanup(database=database)
+    admin_execute(pg_admin_uri, f"CREATE DATABASE {database}")
+    uri = with_db(pg_admin_uri, database)
+    ours = logging.getLogger("manage_db")
+    handler = logging.FileHandler(tmp_path / "ours.log")
+    ours.addHandler(handler)
+    monkeypatch.setattr(ours, "level", logging.INFO)
+    root_handlers = list(logging.getLogger().handlers)
+
+    class DuringTheRun:
+        def step_started(self, revision, direction, connection):
+            logging.getLogger("manage_db.services.migration").info("running %s", revision)
+
+        def step_applied(self, revision, direction, connection):
+            pass
+
+        def step_failed(self, revision, direction, error):
+            pass
+
+    component = Component(
+        "dird", FIXTURES / "dird" / "alembic", database, "postgres", "alembic_version_dird"
+    )
+    try:
+        # dird's env.py calls fileConfig(config.config_file_name) unconditionally.
+        tree = MigrationTree.load(component, "postgresql+psycopg2://" + uri.split("://", 1)[1])
+        tree.upgrade("heads", [DuringTheRun()])
+    finally:
+        ours.removeHandler(handler)
+        handler.close()
+
+    assert logging.getLogger().handlers == root_handlers
+    assert ours.handlers == [] and not ours.disabled and ours.level == logging.INFO
+    assert (tmp_path / "ours.log").read_text().splitlines() == [
+        "running 5e6f7a8b9c01",
+        "running 9d8c7b6a5f43",
+    ]
+    assert query(
+        pg_admin_uri, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", database
+    ) == [(0,)]
