@@ -29,7 +29,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
-from manage_db.errors import TreeError
+from manage_db.errors import ManageDbError, TreeError
 from manage_db.models import Component
 from manage_db.runtime import compat_runtime
 from manage_db.runtime.listeners import DOWNGRADE, STAMP, UPGRADE, StepListener
@@ -121,13 +121,43 @@ class MigrationTree:
         """Wrap each revision's upgrade()/downgrade() once, so step_started runs just before it."""
         if self._wrapped:
             return
-        for revision in self.script.walk_revisions():
+        for revision in self._revisions():
             module = revision.module
             for direction in (UPGRADE, DOWNGRADE):
                 original = getattr(module, direction, None)
                 if callable(original):
                     setattr(module, direction, _announced(revision.revision, direction, original))
         self._wrapped = True
+
+    def _revisions(self) -> list[Any]:
+        """Every revision of the tree, imported; a file that does not import is a TreeError."""
+        try:
+            return list(self.script.walk_revisions())
+        except ManageDbError:
+            raise
+        except SyntaxError as error:
+            raise TreeError(
+                f"{error.filename}:{error.lineno}: syntax error: {error.msg}"
+            ) from error
+        except Exception as error:
+            where = _revision_file_in_traceback(error, Path(self.script.versions))
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise TreeError(
+                f"{self.component.name}: cannot load {where or self.script.versions}: "
+                f"{type(error).__name__}: {first}"
+            ) from error
+
+
+def _revision_file_in_traceback(error: BaseException, versions: Path) -> Path | None:
+    """The revision file whose import raised ``error`` (the innermost frame in ``versions``)."""
+    found = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        filename = Path(traceback.tb_frame.f_code.co_filename)
+        if filename.parent == versions:
+            found = filename
+        traceback = traceback.tb_next
+    return found
 
 
 def _announced(revision: str, direction: str, function: Callable[..., Any]) -> Callable[..., Any]:

@@ -90,7 +90,7 @@ def upgrade(
         alembic_target = "heads" if wanted == graph.heads() else target
         had_table = version_table.exists(conn, component.version_table, component.schema)
         try:
-            _run(component, owner_uri, graph, "upgrade", alembic_target, result, conn, listeners)
+            _run(component, owner_uri, "upgrade", alembic_target, result, conn, listeners)
         except ManageDbError:
             # Some alembic versions create the version table before loading the revisions: a
             # first upgrade that fails at once leaves the database exactly as it was.
@@ -139,7 +139,7 @@ def _locked_command(
         result.before = read_current(conn, component.version_table, component.schema)
         if name != "stamp":  # stamp is how a database at an unknown revision is repaired
             _check_known(graph, component, result.before)
-        _run(component, owner_uri, graph, name, target, result, conn, listeners)
+        _run(component, owner_uri, name, target, result, conn, listeners)
     return result
 
 
@@ -190,7 +190,6 @@ class _Progress:
 def _run(
     component: Component,
     owner_uri: str,
-    graph: RevisionGraph,
     name: str,
     target: str,
     result: RunResult,
@@ -210,9 +209,13 @@ def _run(
         if _is_alembic_usage_error(error):
             raise TreeError(f"{component.name}: {_one_line(error)}") from error
         result.after = read_current(conn, component.version_table, component.schema)
+        # The runtime knows the revision that started and did not finish; none: env.py itself.
         failing = tree.failed_step[0] if tree is not None and tree.failed_step else None
-        failing = failing or _failing_revision(graph, result.after, target, name)
-        where = f"revision {failing}" if failing else f"{name} to {target}"
+        where = (
+            f"revision {failing}"
+            if failing
+            else f"{name} to {target} (in {component.script_location}/env.py, no revision ran)"
+        )
         failure = MigrationFailed(
             f"{component.name}: {where} failed: {_one_line(error)}; database left at "
             f"{', '.join(result.after) or 'base'}"
@@ -228,22 +231,6 @@ def _run(
         ",".join(result.after) or "base",
         time.monotonic() - started,
     )
-
-
-def _failing_revision(
-    graph: RevisionGraph, current: tuple[str, ...], target: str, name: str
-) -> str | None:
-    """The revision that was running: the next one after the last applied toward the target."""
-    if name == "upgrade":
-        heads = graph.heads() if target in ("head", "heads") else None
-        if heads is None and target in graph.revisions:
-            heads = (target,)
-        if heads:
-            pending = graph.pending(current, heads)
-            return pending[0] if pending else None
-    if name == "downgrade" and len(current) == 1:
-        return current[0]
-    return None
 
 
 def _is_alembic_usage_error(error: BaseException) -> bool:
