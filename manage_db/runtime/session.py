@@ -32,6 +32,17 @@ def with_session_settings(uri: str, settings: Mapping[str, str]) -> str:
     return build_uri(params)
 
 
+def migration_uri(uri: str) -> str:
+    """The URI the migrations themselves run on: ``uri`` with asynchronous commits.
+
+    Each revision commits on its own; waiting for the WAL flush of every one of them costs a disk
+    sync per revision (3 ms each, a third of a 1,000-revision upgrade). Asynchronously committed
+    steps stay atomic (a crash loses whole revisions, never half of one, and a rerun applies them
+    again); ``dao.version_table.wait_durable`` makes them durable before the run reports.
+    """
+    return with_session_settings(uri, {"synchronous_commit": "off"})
+
+
 def session_uri(uri: str, schema: str | None) -> str:
     """The URI a migration session of a component confined to ``schema`` connects with."""
     return with_session_settings(uri, session_settings(schema))

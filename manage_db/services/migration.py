@@ -23,6 +23,7 @@ from manage_db.models import Component, RunResult
 from manage_db.revision_graph import RevisionGraph
 from manage_db.runtime.adapter import MigrationTree
 from manage_db.runtime.listeners import StepListener
+from manage_db.runtime.session import migration_uri
 
 logger = logging.getLogger(__name__)
 
@@ -199,8 +200,12 @@ def _run(
     started = time.monotonic()
     tree: MigrationTree | None = None
     try:
-        tree = MigrationTree.load(component, sqlalchemy_url(owner_uri))
-        getattr(tree, name)(target, [_Progress(component, result), *listeners])
+        tree = MigrationTree.load(component, sqlalchemy_url(migration_uri(owner_uri)))
+        try:
+            getattr(tree, name)(target, [_Progress(component, result), *listeners])
+        finally:
+            # The steps committed asynchronously: durable before anything is reported.
+            version_table.wait_durable(conn)
     except ManageDbError:
         raise
     except SyntaxError as error:
