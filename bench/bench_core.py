@@ -6,7 +6,10 @@ In one throwaway database, on a generated tree of ``--revisions`` revisions:
 * ``status`` of an up-to-date database vs ``alembic current`` vs the floor, one ``psql`` query
   of the version table (target: ≤ 0.3× alembic);
 * ``upgrade`` base → head vs ``alembic upgrade head`` vs ``psql -f`` of the offline SQL
-  (target: ≤ 1.1× alembic), the database dropped and created again before every run.
+  (target: ≤ 1.1× alembic), the database dropped and created again before every run;
+* ``upgrade`` base → head of the same history under a stock-style env.py (no
+  ``transaction_per_migration``: wazo-manage-db still commits each revision on its own, alembic
+  runs them all in one transaction) vs ``alembic upgrade head`` (target: ≤ 1.2× alembic).
 
 Both tools connect as the role owning the database.  Prints a markdown table.
 
@@ -27,6 +30,7 @@ import gen_tree
 STATUS_TARGET = 0.3
 OURS = ("wazo-manage-db",)
 UPGRADE_TARGET = 1.1
+STOCK_UPGRADE_TARGET = 1.2
 
 
 def prepare_tree(tree: Path | None, workdir: Path, revisions: int) -> gen_tree.TreeInfo:
@@ -163,6 +167,8 @@ def run_benchmark(
         skip=OURS if args.dry_run else (),
     )
 
+    stock = stock_upgrade(args, tree, workdir, owner_uri, database, owner, admin_uri)
+
     if args.profile and not args.dry_run:
         print("\n== profile of wazo-manage-db status", file=sys.stderr)
         print(common.profile_import_time(manage_db("status")), file=sys.stderr)
@@ -181,7 +187,67 @@ def run_benchmark(
             UPGRADE_TARGET,
             statistic=args.statistic,
         ),
+        *common.comparison_rows(
+            f"upgrade base → head, {tree.revisions} revisions, stock-style env.py "
+            "(no transaction_per_migration)",
+            stock,
+            STOCK_UPGRADE_TARGET,
+            statistic=args.statistic,
+        ),
     ]
+
+
+def stock_upgrade(
+    args: argparse.Namespace,
+    tree: gen_tree.TreeInfo,
+    workdir: Path,
+    owner_uri: str,
+    database: str,
+    owner: str,
+    admin_uri: str,
+) -> dict[str, common.Timing]:
+    """Upgrade timings of the same history under a stock daemon's env.py, side by side."""
+    # Same arguments, same revisions (gen_tree's output depends only on them); another env.py.
+    stock = gen_tree.generate_tree(
+        workdir / "stock",
+        tree.revisions,
+        version_table=tree.version_table,
+        stock_env=True,
+    )
+    config = common.write_manage_db_config(
+        workdir / "stock.yml",
+        owner_uri,
+        {
+            "bench": {
+                "script_location": str(stock.script_location),
+                "database": database,
+                "owner": owner,
+                "version_table": tree.version_table,
+            }
+        },
+        admin=admin_uri,
+    )
+    # A stock env.py passes ALEMBIC_DB_URI to create_engine as it is: pin psycopg2 for alembic.
+    pinned = {"ALEMBIC_DB_URI": "postgresql+psycopg2://" + owner_uri.split("://", 1)[1]}
+    return common.measure(
+        "upgrade base -> head, stock env.py",
+        [
+            common.Candidate(
+                "alembic",
+                [[args.alembic_python or args.python, "-m", "alembic", "upgrade", "head"]],
+                pinned,
+                stock.path,
+            ),
+            common.Candidate(
+                "wazo-manage-db",
+                [[args.python, "-m", "manage_db", "-c", str(config), "upgrade"]],
+            ),
+        ],
+        args.upgrade_repeat,
+        skip=OURS if args.dry_run else (),
+        before=lambda: common.reset_database(database, owner),
+        after=lambda: check_head(admin_uri, tree),
+    )
 
 
 def check_head(uri: str, tree: gen_tree.TreeInfo) -> None:

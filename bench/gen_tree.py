@@ -516,6 +516,48 @@ else:
     run_migrations_online()
 '''
 
+STOCK_ENV_PY = '''\
+"""Alembic environment of a benchmark tree shaped like a stock Wazo daemon's (gen_tree.py)."""
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+
+VERSION_TABLE = {version_table!r}
+URI = os.getenv('ALEMBIC_DB_URI', None)
+
+
+def run_migrations_offline():
+    url = URI or config.get_main_option('sqlalchemy.url')
+    context.configure(url=url, version_table=VERSION_TABLE)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    url = URI or config.get_main_option('sqlalchemy.url')
+    engine = create_engine(url)
+    connection = engine.connect()
+    context.configure(connection=connection, version_table=VERSION_TABLE)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        connection.close()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
 SCRIPT_PY_MAKO = '''\
 """${message}
 
@@ -584,11 +626,15 @@ def generate_tree(
     seed: int = 0,
     prefix: str = "",
     database: str = "bench",
+    stock_env: bool = False,
 ) -> TreeInfo:
     """Write a daemon-style alembic project with ``revisions`` linear revisions into ``out``.
 
     ``prefix`` is put in front of every table, type and function name, so that several trees
     can share one database.  An existing ``versions`` directory is emptied first.
+    ``stock_env``: an env.py shaped like a stock Wazo daemon's (URL read at import, no
+    ``transaction_per_migration``, default pool, connection closed but engine not disposed,
+    offline mode without literal binds) instead of the benchmark's own.
     """
     rng = random.Random(f"{seed}:{prefix}")
     versions = out / "alembic" / "versions"
@@ -596,7 +642,8 @@ def generate_tree(
         shutil.rmtree(versions)
     versions.mkdir(parents=True)
     (out / "alembic.ini").write_text(ALEMBIC_INI.format(database=database))
-    (out / "alembic" / "env.py").write_text(ENV_PY.format(version_table=version_table))
+    env_py = STOCK_ENV_PY if stock_env else ENV_PY
+    (out / "alembic" / "env.py").write_text(env_py.format(version_table=version_table))
     (out / "alembic" / "script.py.mako").write_text(SCRIPT_PY_MAKO)
 
     model = SchemaModel(rng, prefix)
@@ -685,6 +732,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="write K trees out/component_<i> instead",
     )
+    parser.add_argument(
+        "--stock-env",
+        action="store_true",
+        help="an env.py shaped like a stock Wazo daemon's (no transaction_per_migration)",
+    )
     args = parser.parse_args(argv)
     if args.components:
         trees = generate_components(
@@ -699,6 +751,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.seed,
                 args.prefix,
                 args.database,
+                stock_env=args.stock_env,
             )
         ]
     for tree in trees:

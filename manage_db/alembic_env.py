@@ -26,7 +26,10 @@ def _url(config: Any, options: dict[str, Any]) -> str:
 
 
 def run_migrations(context: Any) -> None:
-    """Run the migrations online (one transaction per revision) or render them offline."""
+    """Run the migrations online (one transaction per revision) or render them offline.
+
+    Driven by wazo-manage-db, the runtime adds its per-step callbacks to ``configure()``.
+    """
     config = context.config
     options = config.attributes.get("manage_db", {})
     url = _url(config, options)
@@ -44,9 +47,6 @@ def run_migrations(context: Any) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    callback = options.get("on_version_apply")
-    if callback is not None:
-        common["on_version_apply"] = callback
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:

@@ -51,9 +51,9 @@ class App:
             password = self.owner_password(component)
             if password:
                 params["password"] = password
-        if component.schema:
-            params["options"] = f"-csearch_path={component.schema}"
-        return build_uri(params)
+        from manage_db.runtime.session import session_uri
+
+        return session_uri(build_uri(params), component.schema)
 
     def owner_password(self, component: Component) -> str | None:
         """The owner's password: from the config, a file, or none (peer or trust auth)."""

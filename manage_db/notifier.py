@@ -42,7 +42,8 @@ def render_summary(results: Sequence[RunResult], as_json: bool = False) -> str:
         (
             r.component,
             _revs(r.before) if r.result != "skipped" else "-",
-            _revs(r.after) if r.result == "ok" else "-",
+            # A failed migration knows where it left the database (its last good revision).
+            _revs(r.after) if r.result == "ok" or r.after else "-",
             r.result,
             r.message,
         )

@@ -1,4 +1,4 @@
-"""Read a tree's revision graph from its files without importing them.
+"""Read a tree's revision graph from its files without importing them (the model: revision_graph).
 
 ``alembic current`` imports every revision module to learn the graph (about half a second at
 1,000 revisions); status only needs each file's ``revision`` and ``down_revision``, which are
@@ -10,100 +10,18 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import heapq
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from manage_db.dao.user_cache import cache_dir, read_json, write_json
 from manage_db.errors import TreeError
+from manage_db.revision_graph import RevisionFile, RevisionGraph
+
+__all__ = ["RevisionFile", "RevisionGraph", "load_graph", "read_revision_file", "versions_dir"]
 
 _KEYS = ("revision", "down_revision")
 _HEAD_BYTES = 4096
 _CACHE_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class RevisionFile:
-    """One revision as its file declares it."""
-
-    revision: str
-    down_revisions: tuple[str, ...]
-    path: Path
-    message: str = ""
-
-
-@dataclass
-class RevisionGraph:
-    """The revisions of one tree and how they link."""
-
-    script_location: Path
-    revisions: dict[str, RevisionFile] = field(default_factory=dict)
-
-    def heads(self) -> tuple[str, ...]:
-        """Revisions no other revision builds on, sorted."""
-        parents = {p for r in self.revisions.values() for p in r.down_revisions}
-        return tuple(sorted(r for r in self.revisions if r not in parents))
-
-    def resolve(self, name: str) -> str:
-        """The full id of a revision given by id or unique prefix; TreeError when unknown."""
-        if name in self.revisions:
-            return name
-        matches = [r for r in self.revisions if r.startswith(name)]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise TreeError(
-                f"revision '{name}' is ambiguous in {self.script_location}: "
-                f"{', '.join(sorted(matches))}"
-            )
-        raise TreeError(f"unknown revision '{name}' in {self.script_location}")
-
-    def ancestors(self, revision: str) -> set[str]:
-        """The revision and every revision it builds on."""
-        seen: set[str] = set()
-        todo = [revision]
-        while todo:
-            rev = todo.pop()
-            if rev in seen or rev not in self.revisions:
-                continue
-            seen.add(rev)
-            todo.extend(self.revisions[rev].down_revisions)
-        return seen
-
-    def pending(self, current: tuple[str, ...], targets: tuple[str, ...]) -> list[str]:
-        """Revisions between ``current`` and ``targets``, in the order they apply."""
-        applied: set[str] = set()
-        for rev in current:
-            applied |= self.ancestors(rev)
-        wanted: set[str] = set()
-        for rev in targets:
-            wanted |= self.ancestors(rev)
-        todo = wanted - applied
-        # Kahn's algorithm over the pending part; a heap keeps the order stable (by id).
-        waiting = {r: sum(1 for p in self.revisions[r].down_revisions if p in todo) for r in todo}
-        children: dict[str, list[str]] = {}
-        for rev in todo:
-            for parent in self.revisions[rev].down_revisions:
-                if parent in todo:
-                    children.setdefault(parent, []).append(rev)
-        ready = [r for r, count in waiting.items() if count == 0]
-        heapq.heapify(ready)
-        order: list[str] = []
-        while ready:
-            rev = heapq.heappop(ready)
-            order.append(rev)
-            for child in children.get(rev, ()):
-                waiting[child] -= 1
-                if waiting[child] == 0:
-                    heapq.heappush(ready, child)
-        if len(order) != len(todo):
-            raise TreeError(f"revision cycle in {self.script_location}")
-        return order
-
-    def history(self) -> list[RevisionFile]:
-        """Every revision, base first."""
-        return [self.revisions[r] for r in self.pending((), self.heads())]
 
 
 def _graph_cache_path(directory: Path) -> Path:

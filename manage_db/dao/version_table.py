@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg2
 from psycopg2 import sql
 
 
@@ -36,3 +37,18 @@ def read_current(conn: Any, table: str, schema: str | None = None) -> tuple[str,
     with conn.cursor() as cur:
         cur.execute(sql.SQL("SELECT version_num FROM {}").format(qualified(table, schema)))
         return tuple(sorted(row[0] for row in cur.fetchall()))
+
+
+def wait_durable(conn: Any) -> None:
+    """Return once every transaction committed so far, by any session, is flushed to disk.
+
+    A synchronous commit waits for the WAL up to its own commit record, which comes after those
+    of the migration session's asynchronous commits: one transaction with a transaction id is
+    that barrier (``conn`` in autocommit, with the server's default ``synchronous_commit``).
+    """
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_catalog.txid_current()")
+    except psycopg2.Error:
+        # The server went away: what the run reports comes from its own error, not this one.
+        return

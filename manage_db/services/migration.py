@@ -1,8 +1,9 @@
 """Migrations: upgrade, downgrade and stamp one component, under its migration lock.
 
-One transaction per revision (the env.py sets transaction_per_migration), so a failing revision
-leaves the database at the last good one; the error names the failing revision. Two processes
-upgrading at once serialise on an advisory lock, and the second finds nothing left to do.
+One transaction per revision whatever the tree's env.py asks (the runtime adapter holds its
+``configure()`` to it), so a failing revision leaves the database at the last good one; the error
+names the failing revision and where the database was left. The tree is loaded once per command.
+Two processes upgrading at once serialise on an advisory lock, and the second finds nothing left.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from manage_db.dao import locks, version_table
-from manage_db.dao.alembic_tree import run_command
 from manage_db.dao.connection import connect, sqlalchemy_url
-from manage_db.dao.revision_files import RevisionGraph, load_graph
+from manage_db.dao.revision_files import load_graph
 from manage_db.dao.version_table import read_current
 from manage_db.errors import LockTimeout, ManageDbError, MigrationFailed, TreeError
 from manage_db.models import Component, RunResult
+from manage_db.revision_graph import RevisionGraph
+from manage_db.runtime.adapter import MigrationTree
+from manage_db.runtime.listeners import StepListener
+from manage_db.runtime.session import migration_uri
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +75,9 @@ def upgrade(
     *,
     lock_wait: float = 300.0,
     server_wait: float = 0.0,
+    listeners: Sequence[StepListener] = (),
 ) -> RunResult:
-    """Apply the pending revisions up to ``target``."""
+    """Apply the pending revisions up to ``target``; ``listeners`` hear of each step."""
     graph = load_graph(component.script_location)
     wanted = resolve_target(graph, target)
     result = RunResult(component.name)
@@ -86,7 +91,7 @@ def upgrade(
         alembic_target = "heads" if wanted == graph.heads() else target
         had_table = version_table.exists(conn, component.version_table, component.schema)
         try:
-            _run(component, owner_uri, graph, "upgrade", alembic_target, result, conn)
+            _run(component, owner_uri, "upgrade", alembic_target, result, conn, listeners)
         except ManageDbError:
             # Some alembic versions create the version table before loading the revisions: a
             # first upgrade that fails at once leaves the database exactly as it was.
@@ -97,21 +102,36 @@ def upgrade(
 
 
 def downgrade(
-    component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
+    component: Component,
+    owner_uri: str,
+    target: str,
+    *,
+    lock_wait: float = 300.0,
+    listeners: Sequence[StepListener] = (),
 ) -> RunResult:
     """Revert revisions down to ``target`` (an id, 'base' or '-N')."""
-    return _locked_command(component, owner_uri, "downgrade", target, lock_wait)
+    return _locked_command(component, owner_uri, "downgrade", target, lock_wait, listeners)
 
 
 def stamp(
-    component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
+    component: Component,
+    owner_uri: str,
+    target: str,
+    *,
+    lock_wait: float = 300.0,
+    listeners: Sequence[StepListener] = (),
 ) -> RunResult:
     """Record ``target`` as applied without running anything."""
-    return _locked_command(component, owner_uri, "stamp", target, lock_wait, purge=True)
+    return _locked_command(component, owner_uri, "stamp", target, lock_wait, listeners)
 
 
 def _locked_command(
-    component: Component, owner_uri: str, name: str, target: str, lock_wait: float, **kwargs: Any
+    component: Component,
+    owner_uri: str,
+    name: str,
+    target: str,
+    lock_wait: float,
+    listeners: Sequence[StepListener],
 ) -> RunResult:
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
@@ -120,7 +140,7 @@ def _locked_command(
         result.before = read_current(conn, component.version_table, component.schema)
         if name != "stamp":  # stamp is how a database at an unknown revision is repaired
             _check_known(graph, component, result.before)
-        _run(component, owner_uri, graph, name, target, result, conn, **kwargs)
+        _run(component, owner_uri, name, target, result, conn, listeners)
     return result
 
 
@@ -132,9 +152,8 @@ def offline_sql(
     resolve_target(graph, target)
     if start:
         graph.resolve(start)
-    revision = f"{start}:{target}" if start else target
     try:
-        run_command(component, sqlalchemy_url(owner_uri), "upgrade", revision, sql=True)
+        MigrationTree.load(component, sqlalchemy_url(owner_uri)).offline_sql(target, start)
     except ManageDbError:
         raise
     except Exception as error:
@@ -150,40 +169,58 @@ def _check_known(graph: RevisionGraph, component: Component, current: tuple[str,
             )
 
 
+class _Progress:
+    """Logs each step and collects it into the run's result."""
+
+    def __init__(self, component: Component, result: RunResult):
+        self.component = component
+        self.result = result
+
+    def step_started(self, revision: str, direction: str, connection: Any) -> None:
+        logger.debug("%s: %s %s started", self.component.name, direction, revision)
+
+    def step_applied(self, revision: str, direction: str, connection: Any) -> None:
+        self.result.applied.append(revision)
+        logger.info("%s: %s %s", self.component.name, direction, revision)
+
+    def step_failed(self, revision: str, direction: str, error: BaseException) -> None:
+        # The runner reports the failure once, in one line; the log keeps the step's end.
+        logger.debug("%s: %s %s rolled back", self.component.name, direction, revision)
+
+
 def _run(
     component: Component,
     owner_uri: str,
-    graph: RevisionGraph,
     name: str,
     target: str,
     result: RunResult,
     conn: Any,
-    **kwargs: Any,
+    listeners: Sequence[StepListener],
 ) -> None:
     started = time.monotonic()
-
-    def applied(
-        ctx: Any = None, step: Any = None, heads: Any = None, run_args: Any = None, **_: Any
-    ) -> None:
-        # alembic passes a MigrationInfo; up_revision_id is the revision applied or reverted.
-        revision = getattr(step, "up_revision_id", None) or "?"
-        result.applied.append(revision)
-        logger.info("%s: %s %s", component.name, name, revision)
-
+    tree: MigrationTree | None = None
     try:
-        run_command(
-            component, sqlalchemy_url(owner_uri), name, target, on_version_apply=applied, **kwargs
-        )
+        tree = MigrationTree.load(component, sqlalchemy_url(migration_uri(owner_uri)))
+        try:
+            getattr(tree, name)(target, [_Progress(component, result), *listeners])
+        finally:
+            # The steps committed asynchronously: durable before anything is reported.
+            version_table.wait_durable(conn)
     except ManageDbError:
         raise
     except SyntaxError as error:
         raise TreeError(f"{error.filename}:{error.lineno}: syntax error: {error.msg}") from error
     except Exception as error:
-        result.after = read_current(conn, component.version_table, component.schema)
-        failing = _failing_revision(graph, result.after, target, name)
-        where = f"revision {failing}" if failing else f"{name} to {target}"
         if _is_alembic_usage_error(error):
             raise TreeError(f"{component.name}: {_one_line(error)}") from error
+        result.after = read_current(conn, component.version_table, component.schema)
+        # The runtime knows the revision that started and did not finish; none: env.py itself.
+        failing = tree.failed_step[0] if tree is not None and tree.failed_step else None
+        where = (
+            f"revision {failing}"
+            if failing
+            else f"{name} to {target} (in {component.script_location}/env.py, no revision ran)"
+        )
         failure = MigrationFailed(
             f"{component.name}: {where} failed: {_one_line(error)}; database left at "
             f"{', '.join(result.after) or 'base'}"
@@ -199,22 +236,6 @@ def _run(
         ",".join(result.after) or "base",
         time.monotonic() - started,
     )
-
-
-def _failing_revision(
-    graph: RevisionGraph, current: tuple[str, ...], target: str, name: str
-) -> str | None:
-    """The revision that was running: the next one after the last applied toward the target."""
-    if name == "upgrade":
-        heads = graph.heads() if target in ("head", "heads") else None
-        if heads is None and target in graph.revisions:
-            heads = (target,)
-        if heads:
-            pending = graph.pending(current, heads)
-            return pending[0] if pending else None
-    if name == "downgrade" and len(current) == 1:
-        return current[0]
-    return None
 
 
 def _is_alembic_usage_error(error: BaseException) -> bool:

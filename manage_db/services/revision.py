@@ -7,10 +7,10 @@ import contextlib
 import io
 from pathlib import Path
 
-from manage_db.dao.alembic_tree import make_config
 from manage_db.dao.revision_files import load_graph
 from manage_db.errors import ConfigError, TreeError
 from manage_db.models import Component
+from manage_db.runtime.adapter import MigrationTree
 
 _BUMP_BODY = """
 # The platform's version, recorded in infos at each release.
@@ -47,8 +47,6 @@ def create_revision(
     ``infos.wazo_version`` and its downgrade restores the previous release's value, found in the
     latest earlier bump revision unless ``previous_version`` is given.
     """
-    from alembic import command
-
     graph = load_graph(component.script_location)
     if len(graph.heads()) > 1:
         raise TreeError(
@@ -62,11 +60,10 @@ def create_revision(
                 "no earlier version-bump revision found; give the previous version with "
                 "--from-version"
             )
-    config = make_config(component, None)
+    tree = MigrationTree.load(component, None)
     # Older alembic prints "Generating … done" itself; the command prints the path once.
     with contextlib.redirect_stdout(io.StringIO()):
-        script = command.revision(config, message=message, rev_id=rev_id)
-    path = Path(script.path)  # type: ignore[union-attr]
+        path = tree.create_revision(message, rev_id)
     if wazo_version is not None:
         _write_bump(path, wazo_version, previous_version or "")
     return path

@@ -101,3 +101,23 @@ def test_components_share_a_database_without_collisions(tmp_path: Path, database
         assert info.version_table == f"alembic_version_{i}"
         head = common.query_scalar(database_uri, f"SELECT version_num FROM {info.version_table}")
         assert head == info.head
+
+
+def test_stock_env_tree_has_the_same_history_and_upgrades_with_plain_alembic(
+    tmp_path: Path, database_uri: str
+) -> None:
+    own = gen_tree.generate_tree(tmp_path / "own", 20, version_table=VERSION_TABLE)
+    stock = gen_tree.generate_tree(
+        tmp_path / "stock", 20, version_table=VERSION_TABLE, stock_env=True
+    )
+    env_py = (stock.script_location / "env.py").read_text()
+    assert "transaction_per_migration" not in env_py and "literal_binds" not in env_py
+
+    def contents(info: gen_tree.TreeInfo) -> dict[str, str]:
+        return {p.name: p.read_text() for p in (info.script_location / "versions").iterdir()}
+
+    assert contents(own) == contents(stock)
+    # A stock env.py hands ALEMBIC_DB_URI to create_engine as it is: the caller pins psycopg2.
+    pinned = "postgresql+psycopg2://" + database_uri.split("://", 1)[1]
+    alembic(stock, pinned, "upgrade", "head")
+    assert version(database_uri) == stock.head

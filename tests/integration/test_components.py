@@ -8,8 +8,16 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from pgtest import REPO, admin_execute, query, unique, with_db
-from trees import FIXTURES, make_tree
+from trees import DAEMON_PACKAGES, FIXTURES, make_tree
+
+
+@pytest.fixture(autouse=True)
+def daemon_packages_installed(monkeypatch):
+    """The fixture trees import their daemon's package, as stock trees do."""
+    monkeypatch.syspath_prepend(str(DAEMON_PACKAGES))
 
 
 def three_components(pg_admin_uri, cleanup, write_config, **extra):
@@ -255,7 +263,8 @@ def install_plugin(site, module, body, name="wazo_fake_daemon"):
 
 
 def run_installed(site, config, *args):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
+    path = [str(site), str(DAEMON_PACKAGES), str(REPO)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     return subprocess.run(
         [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), *args],
         capture_output=True,

@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "daemons"
+# The daemons' installed packages the fixture trees import (their config loaders, models, helpers).
+DAEMON_PACKAGES = FIXTURES / "site"
 
 
 def make_tree(
@@ -14,12 +16,14 @@ def make_tree(
     revisions: list[tuple[str, str | None, str, str]],
     version_table: str = "alembic_version",
 ) -> Path:
-    """A tree whose revisions are (id, down_revision, upgrade body, downgrade body)."""
+    """A stock-style tree (dird's env.py and alembic.ini) whose revisions are (id, down_revision,
+    upgrade body, downgrade body)."""
     location = root / "alembic"
     (location / "versions").mkdir(parents=True)
-    env = (FIXTURES / "chatd" / "alembic" / "env.py").read_text()
-    (location / "env.py").write_text(env.replace("chatd_alembic_version", version_table))
-    shutil.copy(FIXTURES / "chatd" / "alembic" / "script.py.mako", location)
+    env = (FIXTURES / "dird" / "alembic" / "env.py").read_text()
+    (location / "env.py").write_text(env.replace("alembic_version_dird", version_table))
+    shutil.copy(FIXTURES / "dird" / "alembic" / "script.py.mako", location)
+    shutil.copy(FIXTURES / "dird" / "alembic.ini", root)
     for rev, down, up, downgrade in revisions:
         (location / "versions" / f"{rev}_step.py").write_text(
             f'"""step {rev}"""\n\nfrom alembic import op\n\n'

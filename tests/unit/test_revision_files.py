@@ -7,8 +7,10 @@ import time
 
 import pytest
 
+from manage_db.dao import revision_files
 from manage_db.dao.revision_files import load_graph
 from manage_db.errors import TreeError
+from manage_db.revision_graph import RevisionGraph
 
 
 def write_rev(versions, rev, down, body=""):
@@ -44,6 +46,9 @@ def test_branches_and_a_multiline_merge_tuple(tmp_path):
     assert graph.heads() == ("mmm",)
     assert graph.revisions["mmm"].down_revisions == ("bb1", "bb2")
     assert graph.pending(("bb2",), ("mmm",)) == ["bb1", "mmm"]
+    assert graph.branch_points() == ("aaa",)
+    assert graph.merge_points() == ("mmm",)
+    assert not graph.has_cycle()
     (versions / "mmm_merge.py").unlink()
     assert load_graph(tmp_path).heads() == ("bb1", "bb2")
 
@@ -89,6 +94,7 @@ def test_cycle_is_an_error(tmp_path):
     write_rev(versions, "bbb", "aaa")
     graph = load_graph(tmp_path)
     assert graph.heads() == ()
+    assert graph.has_cycle()
     with pytest.raises(TreeError, match="revision cycle"):
         graph.pending((), ("aaa",))
 
@@ -137,3 +143,12 @@ def test_graph_loads_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
     write_rev(tmp_path / "versions", "aaa", None)
     assert load_graph(tmp_path).heads() == ("aaa",)
     assert load_graph(tmp_path).heads() == ("aaa",)
+
+
+def test_the_reader_builds_the_one_graph_model(tmp_path):
+    write_rev(tmp_path / "versions", "aaa", None)
+    graph = load_graph(tmp_path)
+    assert type(graph) is RevisionGraph
+    # Other branches still import the model from the reader's module.
+    assert revision_files.RevisionGraph is RevisionGraph
+    assert graph.history()[0].revision == "aaa"

@@ -1,0 +1,311 @@
+"""One component's alembic tree, loaded once per run and driven the way alembic.command does.
+
+``MigrationTree.load`` builds the alembic Config from the tree's own ``alembic.ini`` (so
+``%(here)s`` works and a stock env.py finds ``config.config_file_name``), sets the main option
+``configure_logging = false`` and loads the ScriptDirectory once. Each command (upgrade, downgrade,
+stamp, offline SQL) is one ``EnvironmentContext`` + ``script.run_env()``, as in alembic.command:
+the tree is never reloaded per step. Whatever the env.py asks:
+
+- ``ALEMBIC_DB_URI`` holds the URL, pinned to psycopg2, while env.py is imported and runs (stock
+  env.py files read it once, at import);
+- its ``configure()`` is wrapped: one revision per transaction (``transaction_per_migration``),
+  our per-step callbacks added, and a version table other than the component's is one clear error;
+- the daemon's ``fileConfig`` is ignored and wazo-manage-db's logging (handlers, levels, its log
+  file) is put back as it was, so progress lines keep reaching the log file during the run;
+- the engine env.py created is disposed of afterwards, so no pooled session outlives the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import logging.config
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+
+from manage_db.errors import ManageDbError, TreeError
+from manage_db.models import Component
+from manage_db.runtime import compat_runtime
+from manage_db.runtime.listeners import DOWNGRADE, STAMP, UPGRADE, StepListener
+
+logger = logging.getLogger(__name__)
+
+
+class MigrationTree:
+    """A component's tree, its alembic Config and the database URL it runs against."""
+
+    def __init__(self, component: Component, config: Config, url: str | None):
+        self.component = component
+        self.config = config
+        self.url = url
+        self.script = ScriptDirectory.from_config(config)
+        # The revision that started and did not finish in the last command, with its direction.
+        self.failed_step: tuple[str, str] | None = None
+        self._wrapped = False
+
+    @classmethod
+    def load(cls, component: Component, url: str | None, **options: Any) -> MigrationTree:
+        """Load the tree once; ``url``: a SQLAlchemy URL pinned to psycopg2 (None: no database)."""
+        return cls(component, make_config(component, url, **options), url)
+
+    def upgrade(self, target: str, listeners: Sequence[StepListener] = ()) -> None:
+        """Apply the revisions up to ``target``, one transaction each."""
+        self._run(
+            lambda rev, _: compat_runtime.upgrade_steps(self.script, target, rev),
+            listeners,
+            destination_rev=target,
+        )
+
+    def downgrade(self, target: str, listeners: Sequence[StepListener] = ()) -> None:
+        """Revert the revisions down to ``target``, one transaction each."""
+        self._run(
+            lambda rev, _: compat_runtime.downgrade_steps(self.script, target, rev),
+            listeners,
+            destination_rev=target,
+        )
+
+    def stamp(self, target: str, listeners: Sequence[StepListener] = ()) -> None:
+        """Record ``target`` as applied (purging what the version table held), running nothing."""
+        destinations = (target,)
+        self._run(
+            lambda rev, _: compat_runtime.stamp_steps(self.script, destinations, rev),
+            listeners,
+            destination_rev=destinations,
+            purge=True,
+        )
+
+    def offline_sql(self, target: str, start: str | None = None) -> None:
+        """Print the SQL of an upgrade from ``start`` (default: base) to ``target`` to stdout."""
+        self._run(
+            lambda rev, _: compat_runtime.upgrade_steps(self.script, target, rev),
+            (),
+            as_sql=True,
+            starting_rev=start,
+            destination_rev=target,
+        )
+
+    def create_revision(self, message: str, rev_id: str | None = None) -> Path:
+        """Write a new revision file from the tree's template; return its path."""
+        from alembic import command
+
+        script = command.revision(self.config, message=message, rev_id=rev_id)
+        return Path(script.path)  # type: ignore[union-attr]
+
+    def _run(
+        self,
+        steps: Callable[[Any, Any], Any],
+        listeners: Sequence[StepListener],
+        **context_options: Any,
+    ) -> None:
+        self.failed_step = None
+        self._wrap_revisions()
+        environment = _RuntimeEnvironment(self, steps, listeners, **context_options)
+        with _alembic_db_uri(self.url), _own_logging_kept(), environment:
+            try:
+                self.script.run_env()
+            except BaseException as error:
+                if self.failed_step is not None:
+                    for listener in listeners:
+                        listener.step_failed(*self.failed_step, error)
+                raise
+            finally:
+                environment.release_engine()
+
+    def _wrap_revisions(self) -> None:
+        """Wrap each revision's upgrade()/downgrade() once, so step_started runs just before it."""
+        if self._wrapped:
+            return
+        for revision in self._revisions():
+            module = revision.module
+            for direction in (UPGRADE, DOWNGRADE):
+                original = getattr(module, direction, None)
+                if callable(original):
+                    setattr(module, direction, _announced(revision.revision, direction, original))
+        self._wrapped = True
+
+    def _revisions(self) -> list[Any]:
+        """Every revision of the tree, imported; a file that does not import is a TreeError."""
+        try:
+            return list(self.script.walk_revisions())
+        except ManageDbError:
+            raise
+        except SyntaxError as error:
+            raise TreeError(
+                f"{error.filename}:{error.lineno}: syntax error: {error.msg}"
+            ) from error
+        except Exception as error:
+            where = _revision_file_in_traceback(error, Path(self.script.versions))
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise TreeError(
+                f"{self.component.name}: cannot load {where or self.script.versions}: "
+                f"{type(error).__name__}: {first}"
+            ) from error
+
+
+def _revision_file_in_traceback(error: BaseException, versions: Path) -> Path | None:
+    """The revision file whose import raised ``error`` (the innermost frame in ``versions``)."""
+    found = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        filename = Path(traceback.tb_frame.f_code.co_filename)
+        if filename.parent == versions:
+            found = filename
+        traceback = traceback.tb_next
+    return found
+
+
+def _announced(revision: str, direction: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def migration(*args: Any, **kwargs: Any) -> Any:
+        environment = _RuntimeEnvironment.active
+        if environment is not None:
+            environment.step_started(revision, direction)
+        return function(*args, **kwargs)
+
+    migration.__name__ = getattr(function, "__name__", direction)
+    migration.__doc__ = function.__doc__
+    return migration
+
+
+class _RuntimeEnvironment:
+    """alembic's EnvironmentContext for one command, its configure() held to the runtime's rules.
+
+    alembic installs ``alembic.context`` per EnvironmentContext class, so the context is wrapped
+    (its ``configure`` replaced on the instance before the proxy is installed), not subclassed.
+    """
+
+    active: _RuntimeEnvironment | None = None
+
+    def __init__(
+        self,
+        tree: MigrationTree,
+        steps: Callable[[Any, Any], Any],
+        listeners: Sequence[StepListener],
+        **options: Any,
+    ):
+        self.tree = tree
+        self.listeners = tuple(listeners)
+        self.engine: Any = None
+        self.context = EnvironmentContext(tree.config, tree.script, fn=steps, **options)
+        self._configure = self.context.configure
+        self.context.configure = self.configure  # type: ignore[method-assign]
+
+    def __enter__(self) -> _RuntimeEnvironment:
+        _RuntimeEnvironment.active = self
+        self.context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _RuntimeEnvironment.active = None
+        self.context.__exit__(*exc)
+
+    def configure(self, *args: Any, **kwargs: Any) -> None:
+        """env.py's ``context.configure()``, with our version-table check and step callbacks."""
+        expected = self.tree.component.version_table
+        declared = kwargs.get("version_table", "alembic_version")
+        if declared != expected:
+            raise TreeError(
+                f"{self.tree.component.name}: {self.tree.script.dir}/env.py uses version table "
+                f"'{declared}' but the component is configured with '{expected}'"
+            )
+        kwargs["transaction_per_migration"] = True
+        given = kwargs.get("on_version_apply") or ()
+        callbacks = [given] if callable(given) else list(given)
+        kwargs["on_version_apply"] = [*callbacks, self._step_applied]
+        connection = kwargs.get("connection", args[0] if args else None)
+        self.engine = getattr(connection, "engine", None)
+        self._configure(*args, **kwargs)
+
+    def release_engine(self) -> None:
+        """Close what the env.py's engine still pools (stock env.py files close, never dispose)."""
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    def step_started(self, revision: str, direction: str) -> None:
+        """A revision's migration function is about to run."""
+        self.tree.failed_step = (revision, direction)
+        if self.context.is_offline_mode():
+            return
+        connection = self._driver_connection()
+        for listener in self.listeners:
+            listener.step_started(revision, direction, connection)
+
+    def _step_applied(self, ctx: Any = None, step: Any = None, **_: Any) -> None:
+        self.tree.failed_step = None
+        if self.context.is_offline_mode():
+            return
+        # alembic passes a MigrationInfo: up_revision_id is the revision applied or reverted.
+        revision = step.up_revision_id or next(iter(step.down_revision_ids), "base")
+        direction = STAMP if step.is_stamp else UPGRADE if step.is_upgrade else DOWNGRADE
+        connection = self._driver_connection()
+        for listener in self.listeners:
+            listener.step_applied(revision, direction, connection)
+
+    def _driver_connection(self) -> Any:
+        """The psycopg2 connection under the migration's SQLAlchemy connection."""
+        pooled = self.context.get_context().connection.connection  # type: ignore[union-attr]
+        return getattr(pooled, "dbapi_connection", pooled)
+
+
+def make_config(component: Component, url: str | None, **options: Any) -> Config:
+    """An alembic Config carrying the tree's own alembic.ini (when there is one beside the tree)."""
+    ini = Path(component.script_location).parent / "alembic.ini"
+    config = Config(str(ini)) if ini.is_file() else Config()
+    config.set_main_option("script_location", str(component.script_location))
+    # auth and call-logd skip their fileConfig on this; the others are handled by _own_logging_kept.
+    config.set_main_option("configure_logging", "false")
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["manage_db"] = {
+        "url": url,
+        "version_table": component.version_table,
+        "schema": component.schema,
+        **options,
+    }
+    return config
+
+
+@contextlib.contextmanager
+def _alembic_db_uri(url: str | None) -> Iterator[None]:
+    """ALEMBIC_DB_URI set for a stock env.py, the previous value restored afterwards."""
+    previous = os.environ.get("ALEMBIC_DB_URI")
+    if url:
+        os.environ["ALEMBIC_DB_URI"] = url
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("ALEMBIC_DB_URI", None)
+        else:
+            os.environ["ALEMBIC_DB_URI"] = previous
+
+
+@contextlib.contextmanager
+def _own_logging_kept() -> Iterator[None]:
+    """The daemon's fileConfig ignored, and every logger's handlers and level put back after."""
+    manager = logging.getLogger().manager
+    loggers = [logging.getLogger()] + [
+        item for item in list(manager.loggerDict.values()) if isinstance(item, logging.Logger)
+    ]
+    saved = [(lg, lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers]
+    file_config = logging.config.fileConfig
+    logging.config.fileConfig = _daemon_file_config_ignored  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        logging.config.fileConfig = file_config
+        for lg, level, handlers, propagate, disabled in saved:
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+            lg.propagate = propagate
+            lg.disabled = disabled
+
+
+def _daemon_file_config_ignored(fname: Any, *args: Any, **kwargs: Any) -> None:
+    logger.debug("ignored the tree's logging configuration (%s)", fname)
