@@ -1,0 +1,45 @@
+"""wazo-manage-db plan"""
+
+from __future__ import annotations
+
+import click
+
+from manage_db.commands.options import component_option, json_option
+
+
+@click.command("plan")
+@component_option
+@json_option
+@click.pass_obj
+def plan(app, components, as_json):
+    """Show what the pending migrations would do to the live database, changing nothing.
+
+    Exit 0 when nothing would fail, 1 when something would.
+    """
+    from manage_db.plan_notifier import render_plan
+
+    plans = run_plan(app, app.components(components))
+    click.echo(render_plan(plans, as_json))
+    raise SystemExit(plan_exit_code(plans))
+
+
+def run_plan(app, components):
+    """The plan of ``components`` with the run's settings (also used by ``upgrade --plan``)."""
+    from manage_db.services.plan import PlanSettings, plan_components
+
+    app.become_unprivileged()
+    section = app.settings.get("plan") or {}
+    settings = PlanSettings(
+        **{k: section[k] for k in PlanSettings.__dataclass_fields__ if section.get(k) is not None}
+    )
+    return plan_components(components, app.owner_uri, settings, float(app.settings["server_wait"]))
+
+
+def plan_exit_code(plans) -> int:
+    """0 when nothing would fail, 1 when something would, an error's own code first."""
+    from manage_db.errors import EXIT_FINDINGS
+
+    for plan in plans:
+        if plan.error:
+            return plan.exit_code or EXIT_FINDINGS
+    return EXIT_FINDINGS if any(p.would_fail for p in plans) else 0
