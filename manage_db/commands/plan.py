@@ -20,6 +20,9 @@ def plan(app, components, as_json):
 
     plans = run_plan(app, app.components(components))
     click.echo(render_plan(plans, as_json))
+    for failed in plans:
+        if failed.error:
+            click.echo(f"wazo-manage-db: {failed.error}", err=True)
     raise SystemExit(plan_exit_code(plans))
 
 
@@ -33,6 +36,32 @@ def run_plan(app, components):
         **{k: section[k] for k in PlanSettings.__dataclass_fields__ if section.get(k) is not None}
     )
     return plan_components(components, app.owner_uri, settings, float(app.settings["server_wait"]))
+
+
+def check_plan(app, components, force: bool) -> None:
+    """``upgrade --plan``: print and log the plan; stop unless it passes or ``force`` is given."""
+    import logging
+
+    from manage_db.errors import ManageDbError
+    from manage_db.plan_notifier import render_plan
+
+    plans = run_plan(app, components)
+    text = render_plan(plans)
+    click.echo(text)
+    logging.getLogger(__name__).info("plan:\n%s", text, extra={"console": False})
+    code = plan_exit_code(plans)
+    if code and not force:
+        failing = [p.component for p in plans if p.would_fail]
+        error = ManageDbError(
+            f"the plan says the upgrade of {', '.join(failing)} would fail; nothing was "
+            "upgraded (--force to upgrade anyway)"
+        )
+        error.exit_code = code
+        raise error
+    if code:
+        logging.getLogger(__name__).warning(
+            "wazo-manage-db: warning: the plan says the upgrade would fail; going on (--force)"
+        )
 
 
 def plan_exit_code(plans) -> int:

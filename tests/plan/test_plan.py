@@ -93,3 +93,60 @@ def test_plan_on_clean_data_exits_zero(run_cli, pg_admin_uri, cleanup, write_con
 
     assert result.exit_code == 0, result
     assert "would succeed" in result.stdout
+
+
+def test_upgrade_with_plan_stops_before_anything_when_the_plan_fails(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path
+):
+    config, names = _prepared(run_cli, pg_admin_uri, cleanup, write_config, tmp_path)
+
+    result = run_cli("upgrade", "--plan", config=config)
+
+    assert result.exit_code == 1, result
+    assert "rows with NULL: 200" in result.stdout
+    assert "would fail; nothing was upgraded (--force to upgrade anyway)" in result.stderr
+    assert query(names["admin_uri"], "SELECT version_num FROM chatd_alembic_version") == [
+        ("b1_baseline",)
+    ]
+    log = (tmp_path / "wazo-manage-db.log").read_text()
+    assert "plan:" in log and "rows with NULL: 200" in log
+
+
+def test_upgrade_with_plan_and_force_goes_on_to_the_real_failure(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path
+):
+    config, names = _prepared(run_cli, pg_admin_uri, cleanup, write_config, tmp_path)
+
+    result = run_cli("upgrade", "--plan", "--force", config=config)
+
+    assert result.exit_code == 5, result
+    assert "going on (--force)" in result.stderr
+    assert "revision b2_email_not_null failed" in result.stderr
+
+
+def test_upgrade_with_plan_applies_when_the_plan_passes(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path
+):
+    config, names = plan_component(pg_admin_uri, cleanup, write_config, tmp_path)
+    assert run_cli("init", config=config).exit_code == 0
+
+    result = run_cli("upgrade", "--plan", config=config)
+
+    assert result.exit_code == 0, result
+    assert "5 pending revision(s) from base" in result.stdout
+    assert query(names["admin_uri"], "SELECT version_num FROM chatd_alembic_version") == [
+        ("b5_token",)
+    ]
+
+
+def test_plan_of_an_unreachable_component_is_a_connection_error(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path
+):
+    config, _ = plan_component(pg_admin_uri, cleanup, write_config, tmp_path)
+
+    result = run_cli("plan", config=config)
+
+    assert result.exit_code == 4, result
+    assert "people: error: cannot connect" in result.stdout
+    assert result.stderr.startswith("wazo-manage-db: people: ") or "cannot connect" in result.stderr
+    assert "secret" not in result.stdout + result.stderr
