@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from manage_db.models import RunResult
+from manage_db.models import Component, RunResult
 
 if TYPE_CHECKING:
     from manage_db.app import App
@@ -23,18 +23,18 @@ def announce_upgrades(
         return
     from manage_db.bus_notifier import UpgradeEvent, publish
 
-    databases = {c.name: c.database for c in app.all_components()}
+    components = {c.name: c for c in app.all_components()}
     events = [
         UpgradeEvent(
             r.component,
-            databases.get(r.component, ""),
+            components[r.component].database if r.component in components else "",
             r.before,
             r.after,
-            tuple(r.applied),
+            _applied(r, components.get(r.component)),
             durations.get(r.component, 0.0),
         )
         for r in results
-        if r.result == "ok" and r.applied
+        if r.result == "ok" and set(r.before) != set(r.after)
     ]
     if not events:
         return
@@ -43,6 +43,15 @@ def announce_upgrades(
         logger.warning("wazo-manage-db: warning: %s", warning)
     else:
         logger.info("published %d database_upgraded event(s) on the bus", len(events))
+
+
+def _applied(result: RunResult, component: Component | None) -> tuple[str, ...]:
+    """The revisions applied: as alembic reported them, else from the graph (stock env.py)."""
+    if result.applied or component is None:
+        return tuple(result.applied)
+    from manage_db.dao.revision_files import load_graph
+
+    return tuple(load_graph(component.script_location).pending(result.before, result.after))
 
 
 def _origin_uuid(app: App) -> str | None:
