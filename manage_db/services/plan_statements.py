@@ -26,9 +26,17 @@ class RevisionStatements:
 
 def revision_statements(paths: Sequence[Path]) -> list[RevisionStatements]:
     """For each revision file, in the order given, the statements its upgrade() runs."""
-    from manage_db.lint.offline import render_upgrades
-    from manage_db.lint.pysource import PLACEHOLDER, read_revision
-    from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
+    try:
+        from manage_db.lint.offline import render_upgrades
+        from manage_db.lint.pysource import PLACEHOLDER, read_revision
+        from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
+    except ImportError as error:
+        from manage_db.errors import ConfigError
+
+        raise ConfigError(
+            f"plan needs pglast to read the statements ({error}): apt install python3-pglast "
+            "or pip install pglast"
+        ) from error
 
     parsed: list[Any] = []
     for path in paths:
