@@ -15,6 +15,13 @@ from psycopg2 import sql
 SAMPLE_KEYS = 5
 
 
+def database_error() -> type[Exception]:
+    """The driver's base error, for callers that turn it into a message."""
+    import psycopg2
+
+    return psycopg2.Error
+
+
 def begin_read_only(conn: Any, statement_timeout_ms: int, lock_timeout_ms: int) -> None:
     """Open the plan's transaction: read only, every statement and lock wait bounded."""
     conn.autocommit = False
@@ -35,16 +42,24 @@ def end(conn: Any) -> None:
 
 
 def existing_tables(conn: Any, names: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Tables among ``names`` that exist on the search path: (estimated rows, total bytes)."""
+    """Tables among ``names`` that exist on the search path: (estimated rows, estimated bytes).
+
+    From the catalog's statistics only (reltuples, relpages of the table, its TOAST table and
+    indexes): no lock is taken, so a table someone holds exclusively is still described.
+    """
     if not names:
         return {}
     with conn.cursor() as cur:
         cur.execute(
             "SELECT n.name, CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint"
-            " ELSE coalesce(s.n_live_tup, 0) END, pg_total_relation_size(c.oid)"
+            " ELSE coalesce(s.n_live_tup, 0) END,"
+            " (c.relpages + coalesce(t.relpages, 0) + coalesce((SELECT sum(i.relpages)"
+            " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+            " WHERE x.indrelid = c.oid), 0))::bigint * current_setting('block_size')::bigint"
             " FROM unnest(%s::text[]) AS n(name)"
             " JOIN pg_class c ON c.oid = to_regclass(quote_ident(n.name))"
             " AND c.relkind IN ('r', 'p')"
+            " LEFT JOIN pg_class t ON t.oid = c.reltoastrelid"
             " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid",
             (list(names),),
         )
@@ -237,11 +252,12 @@ def check_violations(conn: Any, table: str, expression: str, key: Sequence[str])
     return _counted(conn, where, table, key, alias=table)
 
 
-def cast_failures(conn: Any, table: str, column: str, type_sql: str, limit: int = 10000):
-    """(failing rows, sample values, the cast's error) of ``ALTER COLUMN TYPE`` without USING.
+def cast_failures(conn: Any, table: str, column: str, type_sql: str, limit: int = 200):
+    """(failing rows, samples, the error, lower bound?) of ``ALTER COLUMN TYPE`` without USING.
 
     One cast of the whole column first; only when it fails, each distinct value (up to ``limit``)
-    is tried under its own savepoint, to count and name them.
+    is tried under its own savepoint, to count and name them: past ``limit`` distinct values the
+    count is a lower bound (PostgreSQL 15 has no cast that reports instead of failing).
     """
     target = sql.SQL(type_sql)
     whole = sql.SQL("SELECT count({}::{}) FROM {}").format(
@@ -249,9 +265,9 @@ def cast_failures(conn: Any, table: str, column: str, type_sql: str, limit: int 
     )
     _, error = _guarded(conn, whole)
     if error is None:
-        return 0, [], None
+        return 0, [], None, False
     if "timeout" in error:
-        return None, [], error
+        return None, [], error, False
     values, listing_error = _guarded(
         conn,
         sql.SQL("SELECT DISTINCT {}::text FROM {} WHERE {} IS NOT NULL LIMIT {}").format(
@@ -262,7 +278,7 @@ def cast_failures(conn: Any, table: str, column: str, type_sql: str, limit: int 
         ),
     )
     if listing_error:
-        return None, [], error
+        return None, [], error, False
     failing = []
     for (value,) in values:
         # The cast the migration would run: from the column's own type, on a row holding value.
@@ -273,7 +289,7 @@ def cast_failures(conn: Any, table: str, column: str, type_sql: str, limit: int 
         if value_error:
             failing.append(value)
     if not failing:
-        return None, [], error
+        return None, [], error, False
     rows, count_error = _guarded(
         conn,
         sql.SQL("SELECT count(*) FROM {} WHERE {}::text = ANY(%s)").format(
@@ -281,4 +297,5 @@ def cast_failures(conn: Any, table: str, column: str, type_sql: str, limit: int 
         ),
         (failing,),
     )
-    return (None if count_error else int(rows[0][0])), failing[:SAMPLE_KEYS], error
+    exhausted = len(values) == limit
+    return (None if count_error else int(rows[0][0])), failing[:SAMPLE_KEYS], error, exhausted

@@ -97,6 +97,11 @@ def plan_component(
             _judge(revision, plan, settings)
             plan.revisions.append(revision)
         plan.long_transactions = table_facts.long_transactions(conn, settings.long_transaction)
+    except table_facts.database_error() as error:
+        message = (getattr(error, "pgerror", None) or str(error)).strip().splitlines()
+        raise ManageDbError(
+            f"{component.name}: plan stopped: {message[0] if message else type(error).__name__}"
+        ) from error
     finally:
         table_facts.end(conn)
     return plan
@@ -367,11 +372,15 @@ class _Walker:
             result.notes.append("USING expression: cast not checked")
             return
         type_sql = _deparse(column_def.typeName)
-        count, samples, error = table_facts.cast_failures(self.conn, table, command.name, type_sql)
+        count, samples, error, lower_bound = table_facts.cast_failures(
+            self.conn, table, command.name, type_sql
+        )
+        at_least = " (at least, first values tried)" if lower_bound and count else ""
         result.checks.append(
             DataCheck(
                 "type_cast",
-                f"ALTER COLUMN {table}.{command.name} TYPE {type_sql}: rows that do not cast",
+                f"ALTER COLUMN {table}.{command.name} TYPE {type_sql}: rows that do not cast"
+                + at_least,
                 count, samples, None if count else error,
             )
         )  # fmt: skip
