@@ -134,3 +134,45 @@ def test_revision_that_needs_a_connection_is_planned_from_its_sql_strings(
     assert "cannot be rendered offline" in revision["note"]
     [check] = [c for s in revision["statements"] for c in s["checks"]]
     assert check["failing_rows"] == 200
+
+
+def test_plan_reads_in_one_read_only_transaction_taking_access_share_at_most(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path, monkeypatch
+):
+    from manage_db.dao import table_facts
+    from manage_db.models import Component
+    from manage_db.services.plan import PlanSettings, plan_component
+
+    config, names = _plan_of(run_cli, pg_admin_uri, cleanup, write_config, tmp_path, None)
+    seen: dict[str, object] = {}
+    real_end = table_facts.end
+
+    def inspect_then_end(conn):
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT DISTINCT mode FROM pg_locks WHERE pid = pg_backend_pid()"
+                " AND locktype = 'relation'"
+            )
+            seen["modes"] = {row[0] for row in cur.fetchall()}
+            cur.execute(
+                "SELECT current_setting('transaction_read_only'), current_setting('statement_timeout')"
+            )
+            seen["read_only"], seen["statement_timeout"] = cur.fetchone()
+        real_end(conn)
+
+    monkeypatch.setattr(table_facts, "end", inspect_then_end)
+    component = Component(
+        "people",
+        names["location"],
+        names["database"],
+        names["role"],
+        version_table="chatd_alembic_version",
+        stock_env=True,
+    )
+
+    plan = plan_component(component, names["owner_uri"], PlanSettings(statement_timeout=7))
+
+    assert plan.would_fail
+    assert seen["modes"] == {"AccessShareLock"}
+    assert seen["read_only"] == "on"
+    assert seen["statement_timeout"] == "7s"
