@@ -50,17 +50,23 @@ def check_plan(app, components, force: bool) -> None:
     click.echo(text)
     logging.getLogger(__name__).info("plan:\n%s", text, extra={"console": False})
     code = plan_exit_code(plans)
+    unreadable = [p for p in plans if p.error]
+    for failed in unreadable:
+        click.echo(f"wazo-manage-db: {failed.error}", err=True)
     if code and not force:
-        failing = [p.component for p in plans if p.would_fail]
-        error = ManageDbError(
-            f"the plan says the upgrade of {', '.join(failing)} would fail; nothing was "
-            "upgraded (--force to upgrade anyway)"
+        failing = [p.component for p in plans if p.would_fail and not p.error]
+        what = (
+            f"the plan says the upgrade of {', '.join(failing)} would fail"
+            if failing
+            else f"no plan for {', '.join(p.component for p in unreadable)}"
         )
+        error = ManageDbError(f"{what}; nothing was upgraded (--force to upgrade anyway)")
         error.exit_code = code
         raise error
     if code:
         logging.getLogger(__name__).warning(
-            "wazo-manage-db: warning: the plan says the upgrade would fail; going on (--force)"
+            "wazo-manage-db: warning: the plan says the upgrade would fail or could not be "
+            "made; going on (--force)"
         )
 
 

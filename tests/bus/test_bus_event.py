@@ -122,3 +122,12 @@ def test_bus_disabled_by_default_publishes_nothing(
 
     assert run_cli("upgrade", config=config).exit_code == 0
     assert _received(consumer, 0, wait=0.5) == []
+
+
+def test_misspelt_bus_key_is_a_configuration_error(run_cli, write_config):
+    config = write_config({"plugins": False, "bus": {"enabeld": True}})
+
+    result = run_cli("upgrade", config=config)
+
+    assert result.exit_code == 2, result
+    assert "unknown key 'bus.enabeld'" in result.stderr

@@ -148,5 +148,16 @@ def test_plan_of_an_unreachable_component_is_a_connection_error(
 
     assert result.exit_code == 4, result
     assert "people: error: cannot connect" in result.stdout
-    assert result.stderr.startswith("wazo-manage-db: people: ") or "cannot connect" in result.stderr
+    assert result.stderr.startswith("wazo-manage-db: cannot connect to ")
     assert "secret" not in result.stdout + result.stderr
+
+
+def test_upgrade_with_plan_of_an_unreachable_component_stops_with_its_code(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path
+):
+    config, _ = plan_component(pg_admin_uri, cleanup, write_config, tmp_path)
+
+    result = run_cli("upgrade", "--plan", config=config)
+
+    assert result.exit_code == 4, result
+    assert "no plan for people; nothing was upgraded" in result.stderr
