@@ -155,7 +155,8 @@ def test_plan_reads_in_one_read_only_transaction_taking_access_share_at_most(
             )
             seen["modes"] = {row[0] for row in cur.fetchall()}
             cur.execute(
-                "SELECT current_setting('transaction_read_only'), current_setting('statement_timeout')"
+                "SELECT current_setting('transaction_read_only'),"
+                " current_setting('statement_timeout')"
             )
             seen["read_only"], seen["statement_timeout"] = cur.fetchone()
         real_end(conn)
