@@ -79,7 +79,7 @@ def publish(
         transport_options={"max_retries": 0},
     )
     try:
-        connection.connect()
+        connection.ensure_connection(max_retries=0)  # one attempt: never a retry loop
         exchange = kombu.Exchange(bus["exchange_name"], type=bus["exchange_type"], durable=True)
         producer = connection.Producer()
         for event in events:

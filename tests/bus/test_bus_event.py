@@ -131,3 +131,25 @@ def test_misspelt_bus_key_is_a_configuration_error(run_cli, write_config):
 
     assert result.exit_code == 2, result
     assert "unknown key 'bus.enabeld'" in result.stderr
+
+
+def test_broker_that_accepts_but_never_answers_is_given_up_after_connect_timeout(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path
+):
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # the kernel accepts the connection; nobody ever speaks AMQP on it
+    try:
+        bus = {"enabled": True, **BROKER, "port": silent.getsockname()[1], "connect_timeout": 0.5}
+        config, _ = _platform_and_people(pg_admin_uri, cleanup, write_config, tmp_path, bus)
+        assert run_cli("init", config=config).exit_code == 0
+
+        result = run_cli("upgrade", config=config)
+    finally:
+        silent.close()
+
+    assert result.exit_code == 0, result
+    [warning] = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert "cannot publish database_upgraded" in warning and "timed out" in warning
