@@ -43,7 +43,7 @@ def render_plan(plans: Sequence[ComponentPlan], as_json: bool = False) -> str:
                 if statement.table is None:
                     continue
                 facts = plan.tables.get(statement.table)
-                what = [statement.lock or "no table lock"]
+                what = [statement.lock or "no blocking table lock"]
                 if statement.rewrites:
                     what.append("rewrites the table")
                 elif statement.scans:

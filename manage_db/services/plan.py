@@ -146,7 +146,7 @@ class _Walker:
 
     def statement(self, node: Any, text: str) -> StatementPlan:
         from manage_db.lint.locks import locks_taken
-        from manage_db.lint.nodes import node_name
+        from manage_db.lint.nodes import enum_name, node_name
 
         kind = node_name(node)
         result = StatementPlan(text)
@@ -154,23 +154,25 @@ class _Walker:
         if kind == "CreateStmt":
             self.fresh_tables.add(node.relation.relname)
             return result
-        existing = [t for t, _ in locks_taken(node) if t and self.existing(t)]
-        if table and not self.existing(table):
-            return result
-        if not existing and not table:
-            return result
-        for name, lock in locks_taken(node):
-            if name and self.existing(name):
-                result.table, result.lock = name, lock
-                break
-        result.table = result.table or table
-        if kind == "AlterTableStmt" and table:
-            for command in node.cmds or ():
-                self._alter(table, command, result)
-        elif kind == "IndexStmt" and table:
-            self._index(table, node, result)
-        elif kind == "RenameStmt" and table and node.newname:
-            self.fresh_tables.discard(table)
+        locked = [(t, lock) for t, lock in locks_taken(node) if t and self.existing(t)]
+        if locked:
+            result.table, result.lock = locked[0]
+        elif table and self.existing(table):
+            result.table = table
+        if result.table is not None and table == result.table:
+            if kind == "AlterTableStmt":
+                for command in node.cmds or ():
+                    self._alter(table, command, result)
+            elif kind == "IndexStmt":
+                self._index(table, node, result)
+        # What the statement renames or drops is no longer what the live catalog describes.
+        if kind == "RenameStmt" and table:
+            if enum_name(node.renameType) == "OBJECT_COLUMN":
+                self.added_columns.add((table, node.newname))
+            elif node.newname:
+                self.fresh_tables.update((table, node.newname))
+        elif kind == "DropStmt" and enum_name(node.removeType) == "OBJECT_TABLE":
+            self.fresh_tables.update(names[-1].sval for names in node.objects or ())
         return result
 
     def existing(self, table: str) -> bool:

@@ -177,3 +177,24 @@ def test_plan_reads_in_one_read_only_transaction_taking_access_share_at_most(
     assert seen["modes"] == {"AccessShareLock"}
     assert seen["read_only"] == "on"
     assert seen["statement_timeout"] == "7s"
+
+
+def test_statements_after_a_rename_are_not_checked_against_the_old_catalog(
+    run_cli, pg_admin_uri, cleanup, write_config, tmp_path
+):
+    revisions = [
+        ("g2_rename", "op.alter_column('person', 'email', new_column_name='mail')"),
+        ("g3_not_null", "op.alter_column('person', 'mail', nullable=False)"),
+        ("g4_update", "op.execute('UPDATE person SET tenant_id = 1 WHERE tenant_id = 99')"),
+    ]
+    config, _ = _plan_of(run_cli, pg_admin_uri, cleanup, write_config, tmp_path, revisions)
+
+    result = run_cli("plan", "--json", config=config)
+
+    assert result.exit_code == 0, result
+    [people] = json.loads(result.stdout)
+    rename, not_null, update = people["revisions"]
+    assert rename["statements"][0]["lock"].startswith("ACCESS EXCLUSIVE")
+    assert not_null["statements"][0]["checks"] == []  # the column is the renamed one
+    assert update["statements"][0]["table"] == "person"
+    assert update["statements"][0]["lock"] is None
