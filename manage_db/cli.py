@@ -27,6 +27,7 @@ _COMMANDS = {
     "release": "manage_db.commands.lint:release",
     "verify": "manage_db.commands.verify:verify",
     "audit": "manage_db.commands.audit:audit",
+    "plan": "manage_db.commands.plan:plan",
     "sandbox": "manage_db.commands.sandbox:sandbox",
 }
 

@@ -55,6 +55,24 @@ _DEFAULT_CONFIG: dict[str, Any] = {
         "downgrade_severity": "warning",
     },
     "verify": {},
+    # plan: bounds of its read-only transaction (seconds), and what counts as a big table.
+    "plan": {
+        "statement_timeout": 30.0,
+        "lock_timeout": 2.0,
+        "big_table_rows": 10000,
+        "long_transaction": 60.0,
+    },
+    # The platform's software bus: one event after a component's upgrade applied revisions.
+    "bus": {
+        "enabled": False,
+        "host": "localhost",
+        "port": 5672,
+        "username": "guest",
+        "password": "guest",
+        "exchange_name": "wazo-headers",
+        "exchange_type": "headers",
+        "connect_timeout": 3.0,
+    },
 }
 
 # The schema: a type per key; a dict means a nested section; None allows any value of that type.
@@ -89,6 +107,22 @@ _SCHEMA: dict[str, Any] = {
     "components": {"*": _COMPONENT_SCHEMA},
     "lint": {"ignore": list, "downgrade_severity": str, "manifest": str, "cache": bool},
     "verify": {"reference": str, "seed": str, "seed_before": str},
+    "plan": {
+        "statement_timeout": (int, float),
+        "lock_timeout": (int, float),
+        "big_table_rows": int,
+        "long_transaction": (int, float),
+    },
+    "bus": {
+        "enabled": bool,
+        "host": str,
+        "port": int,
+        "username": str,
+        "password": str,
+        "exchange_name": str,
+        "exchange_type": str,
+        "connect_timeout": (int, float),
+    },
 }
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # Old names still accepted on the command line and in files.

@@ -14,7 +14,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     python3 python3-venv python3-pip python3-alembic python3-sqlalchemy python3-psycopg2 \
     python3-click python3-yaml python3-pglast python3-testing.postgresql python3-stevedore \
     python3-pytest python3-setuptools python3-all dh-python debhelper devscripts lintian \
-    fakeroot build-essential postgresql postgresql-client >/dev/null
+    python3-kombu rabbitmq-server fakeroot build-essential postgresql postgresql-client >/dev/null
 
 step "PostgreSQL server"
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -22,6 +22,13 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     for _ in $(seq 40); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.25; done
 fi
 pg_isready -h 127.0.0.1 -p 5432
+
+step "RabbitMQ (the bus tests publish to it: 127.0.0.1:5672, guest/guest)"
+if ! $SUDO rabbitmqctl -q status >/dev/null 2>&1; then
+    $SUDO service rabbitmq-server start >/dev/null
+    $SUDO timeout 90 rabbitmqctl -q await_startup
+fi
+$SUDO rabbitmqctl -q status >/dev/null && echo "rabbitmq: up"
 
 step "PyPI stack venv (.venv)"
 python3 -m venv .venv

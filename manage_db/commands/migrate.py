@@ -12,9 +12,11 @@ from manage_db.commands.options import component_option, finish, json_option, si
 @component_option
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (offline mode).")
 @click.option("--from", "start", metavar="REV", help="With --sql: start from this revision.")
+@click.option("--plan", "with_plan", is_flag=True, help="Print the plan first; stop if it fails.")
+@click.option("--force", is_flag=True, help="With --plan: upgrade even when the plan fails.")
 @json_option
 @click.pass_obj
-def upgrade(app, revision, components, sql, start, as_json):
+def upgrade(app, revision, components, sql, start, with_plan, force, as_json):
     """Apply pending migrations up to REVISION (default: heads) as each owner role."""
     from manage_db.services.runner import upgrade_components
 
@@ -22,6 +24,10 @@ def upgrade(app, revision, components, sql, start, as_json):
     if revision not in ("head", "heads") or start:
         selected = [single_component(app, components, f"upgrade {revision}")]
     app.become_unprivileged()
+    if with_plan and not sql:
+        from manage_db.commands.plan import check_plan
+
+        check_plan(app, selected, force)
     if sql:
         from manage_db.services.migration import offline_sql
 

@@ -7,6 +7,7 @@ outcome is a RunResult for the summary table.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -72,17 +73,26 @@ def upgrade_components(
 ) -> tuple[list[RunResult], int]:
     """Bring each component to ``target`` (a specific revision only makes sense for one)."""
     from manage_db.services.migration import upgrade
+    from manage_db.services.upgrade_events import announce_upgrades
+
+    durations: dict[str, float] = {}
 
     def run(component: Component) -> RunResult:
-        return upgrade(
-            component,
-            app.owner_uri(component),
-            target,
-            lock_wait=float(app.settings["lock_wait"]),
-            server_wait=float(app.settings["server_wait"]),
-        )
+        started = time.monotonic()
+        try:
+            return upgrade(
+                component,
+                app.owner_uri(component),
+                target,
+                lock_wait=float(app.settings["lock_wait"]),
+                server_wait=float(app.settings["server_wait"]),
+            )
+        finally:
+            durations[component.name] = time.monotonic() - started
 
-    return run_in_order(components, run)
+    results, exit_code = run_in_order(components, run)
+    announce_upgrades(app, results, durations)  # the bus event; a broker down only warns
+    return results, exit_code
 
 
 def status_components(app: App, components: Sequence[Component]) -> list[StatusRow]:
