@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pgtest import REPO, admin_execute, unique, with_db
 
-STOCK_ENV = REPO / "tests" / "fixtures" / "daemons" / "chatd" / "alembic"
+STOCK_ENV = REPO / "tests" / "fixtures" / "daemons" / "dird" / "alembic"
 
 BASELINE = """
 op.create_table(
@@ -43,10 +43,11 @@ PENDING = [
 
 
 def write_tree(root: Path, revisions: list[tuple[str, str]]) -> Path:
-    """A stock tree (the chatd env.py, version table chatd_alembic_version) of linear revisions."""
+    """A stock tree (dird's env.py, version table chatd_alembic_version) of linear revisions."""
     location = root / "alembic"
     (location / "versions").mkdir(parents=True)
-    shutil.copy(STOCK_ENV / "env.py", location / "env.py")
+    env = (STOCK_ENV / "env.py").read_text()
+    (location / "env.py").write_text(env.replace("alembic_version_dird", "chatd_alembic_version"))
     shutil.copy(STOCK_ENV / "script.py.mako", location)
     down = None
     for rev, body in revisions:
