@@ -5,8 +5,9 @@ through ``MigrationContext.run_migrations`` for each step would look for the ver
 and read the heads again every time.  What it needs instead, none of it public alembic API:
 
 * a transaction per step (``begin_transaction(_per_migration=True)``);
-* the version table made once (``_ensure_version_table``) and moved one step at a time
-  (``HeadMaintainer`` and its ``_insert_version`` / ``_update_version`` / ``_delete_version``);
+* the version table made once (``_ensure_version_table``, its Table ``_version``) and moved
+  one step at a time (``HeadMaintainer``: its ``heads`` kept in step with one-row writes
+  compiled once, ``update_to_step`` for merges and branch points);
 * a ``MigrationStep`` built from one revision script.
 
 ``load_tree`` gives the revision facts verify reasons about (order, heads, parents, modules),
@@ -118,6 +119,7 @@ class StepRunner:
         if not heads:
             self._context._ensure_version_table()
         self._heads = HeadMaintainer(self._context, heads)
+        self._writes = _VersionWrites(self._context._version)
 
     def __enter__(self) -> StepRunner:
         return self
@@ -171,16 +173,46 @@ class StepRunner:
         if linear:
             old, new = (down, script.revision) if is_upgrade else (script.revision, down)
             if heads.heads == ({old} if old else set()):
-                if old is None:
-                    heads._insert_version(new)
-                elif new is None:
-                    heads._delete_version(old)
-                else:
-                    heads._update_version(old, new)
+                self._move_version(old, new)
                 return
         heads.update_to_step(step)
+
+    def _move_version(self, old: str | None, new: str | None) -> None:
+        """The one-row write HeadMaintainer would make, from statements compiled once (its own
+        render a literal per revision, compiled again at every step)."""
+        from alembic.util import CommandError
+
+        if old is None:
+            statement, expected = self._writes.insert, None
+        elif new is None:
+            statement, expected = self._writes.delete, 1
+        else:
+            statement, expected = self._writes.update, 1
+        values = {name: value for name, value in (("old", old), ("new", new)) if value}
+        result = self._connection.execute(statement, values)
+        if expected is not None and result.rowcount != expected:
+            raise CommandError(
+                f"version table {self._context.version_table}: expected one row at {old}, "
+                f"{result.rowcount} found"
+            )
+        self._heads.heads.discard(old)
+        if new is not None:
+            self._heads.heads.add(new)
 
     def close(self) -> None:
         """Restore alembic's proxies and close the connection."""
         self._proxies.close()
         self._engine.dispose()
+
+
+class _VersionWrites:
+    """INSERT, UPDATE and DELETE of one version-table row, with bound revision ids."""
+
+    def __init__(self, table: Any) -> None:
+        from sqlalchemy import bindparam
+
+        column = table.c.version_num
+        self.insert = table.insert().values(version_num=bindparam("new"))
+        self.update = table.update().where(column == bindparam("old"))
+        self.update = self.update.values(version_num=bindparam("new"))
+        self.delete = table.delete().where(column == bindparam("old"))

@@ -23,7 +23,9 @@ def rows(uri: str, query: str) -> list[tuple]:
     try:
         with connection.cursor() as cursor:
             cursor.execute(query)
-            return cursor.fetchall()
+            found = cursor.fetchall()
+        connection.commit()
+        return found
     finally:
         connection.close()
 
@@ -107,3 +109,15 @@ def test_alembic_op_points_at_the_runner_only_while_it_is_open(throwaway_db):
         assert op.get_bind() is not None
     with pytest.raises((NameError, AttributeError)):  # no context: alembic has none to give
         op.get_bind()
+
+
+def test_a_version_row_changed_behind_the_runner_stops_the_step(throwaway_db):
+    uri = throwaway_db()
+    tree = load_tree(FIXTURES / "clean")
+    with StepRunner(tree, uri, VERSION_TABLE) as runner:
+        runner.upgrade_through(["a1000000base", "a2000000idx"])
+        rows(uri, f"UPDATE {VERSION_TABLE} SET version_num = 'elsewhere' RETURNING 1")
+        with pytest.raises(Exception, match=f"version table {VERSION_TABLE}: expected one row"):
+            runner.downgrade("a2000000idx")
+        # the downgrade was rolled back with its failed version write
+        assert "contact_name_idx" in str(rows(uri, "SELECT indexname FROM pg_indexes"))
