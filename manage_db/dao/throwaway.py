@@ -116,7 +116,8 @@ class ThrowawayServer:
                     sql.Identifier(sandbox.database)
                 )
             )
-        self._databases.remove(sandbox.database)
+        if sandbox.database in self._databases:  # dropping twice is harmless
+            self._databases.remove(sandbox.database)
 
     def close(self) -> None:
         """Drop every database left and the throwaway role."""
