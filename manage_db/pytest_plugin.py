@@ -2,8 +2,11 @@
 
 Harmless when loaded by any other test suite: it adds tests only when the ini option
 ``manage_db_script_location`` (or ``--manage-db-script-location``) names an alembic directory.
-Then one test, ``manage_db_verify``, round-trips every revision on a throwaway database of the
-server at ``manage_db_admin_uri`` (default: postgres@127.0.0.1:5432) and fails with the report.
+Then verify round-trips every revision on a throwaway database of the server at
+``manage_db_admin_uri`` (default: postgres@127.0.0.1:5432), once per session, and reports one
+test per revision, ``manage_db_verify[<revision>]`` (failing with that revision's defects,
+skipped when it is declared irreversible or was not reached), plus ``manage_db_verify[tree]``
+for what belongs to no revision (several heads, the reference schema, verify's self-check).
 
 Fixtures for hand-written tests: ``manage_db_verifier`` (a function running verify with the
 configured tree) and ``manage_db_throwaway_database`` (a Sandbox: admin and owner DSNs of a
@@ -53,21 +56,52 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if _script_location(config) is None or getattr(config, "_manage_db_collected", False):
         return None
     config._manage_db_collected = True  # type: ignore[attr-defined]
-    return _VerifyFile.from_parent(parent, path=file_path)
+    # Named after the ini file that enables it, so a CI log reads "pytest.ini::manage_db_verify[…]".
+    return _VerifyFile.from_parent(parent, path=Path(config.inipath or file_path))
 
 
 class _VerifyFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        yield _VerifyItem.from_parent(self, name="manage_db_verify")
+        from manage_db.errors import ManageDbError
+        from manage_db.services.verify import load_script_directory
+
+        location = _script_location(self.config)
+        assert location is not None
+        try:
+            revisions = load_script_directory(location).revisions
+        except ManageDbError as error:
+            yield _BrokenTreeItem.from_parent(self, name="manage_db_verify", error=str(error))
+            return
+        for revision in revisions:
+            yield _RevisionItem.from_parent(
+                self, name=f"manage_db_verify[{revision}]", revision=revision
+            )
+        yield _RevisionItem.from_parent(self, name="manage_db_verify[tree]", revision=None)
 
 
-class _VerifyItem(pytest.Item):
+class _RevisionItem(pytest.Item):
+    """The verdict of verify on one revision (None: on the tree as a whole)."""
+
+    def __init__(self, *, revision: str | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.revision = revision
+
     def runtest(self) -> None:
-        from manage_db.commands.verify import render_reports
+        from manage_db.verify_notifier import defect_lines, summary_line
 
-        report = _verifier(self.config)()
-        if not report.clean:
-            raise _VerifyFailed(render_reports([report], as_json=False))
+        report = _session_report(self.config)
+        defects = report.defects_of(self.revision)
+        if defects:
+            raise _VerifyFailed("\n".join([summary_line(report), *defect_lines(defects)]))
+        if self.revision is None:
+            if report.stopped:
+                raise _VerifyFailed(f"{summary_line(report)}\n  stopped: {report.stopped}")
+            return
+        for skipped in report.not_round_tripped:
+            if skipped.revision == self.revision:
+                pytest.skip(f"not round-tripped: {skipped.reason}")
+        if report.order.index(self.revision) >= report.checked:
+            pytest.skip(f"not checked: {report.stopped}")
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         if isinstance(excinfo.value, _VerifyFailed):
@@ -75,11 +109,43 @@ class _VerifyItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"wazo-manage-db verify {self.revision or 'tree'}"
+
+
+class _BrokenTreeItem(pytest.Item):
+    """The tree does not load: one failing test saying why."""
+
+    def __init__(self, *, error: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise _VerifyFailed(f"wazo-manage-db: {self.error}")
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, "wazo-manage-db verify"
 
 
 class _VerifyFailed(Exception):
     pass
+
+
+def _session_report(config: pytest.Config) -> Any:
+    """verify's report on the configured tree, run once for the whole session."""
+    from manage_db.errors import ManageDbError
+
+    if not hasattr(config, "_manage_db_report"):
+        try:
+            config._manage_db_report = _verifier(config)()  # type: ignore[attr-defined]
+        except ManageDbError as error:  # the same error for every item, verify run once
+            config._manage_db_report = _VerifyFailed(f"wazo-manage-db: {error}")  # type: ignore[attr-defined]
+    report = config._manage_db_report  # type: ignore[attr-defined]
+    if isinstance(report, _VerifyFailed):
+        raise report
+    return report
 
 
 def _target(config: pytest.Config) -> Any:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from manage_db.commands.options import admin_uri_option, component_option, json_option
+from manage_db.verify_notifier import render_reports
 
 
 @click.command("verify")
@@ -69,7 +69,9 @@ def verify(
 ):
     """Upgrade, downgrade and upgrade each revision; report every one that does not round-trip.
 
-    Exit 0 when clean, 1 when a revision has a defect.
+    When a step leaves the database where no upgrade leads, it is rebuilt at that revision
+    and the walk goes on. Irreversible revisions are upgraded, not round-tripped. Exit 0 when
+    clean, 1 when a revision has a defect.
     """
     from manage_db.errors import EXIT_FINDINGS
     from manage_db.services.verify import VerifyOptions, verify_tree
@@ -127,21 +129,3 @@ def _targets(app, components, script_location, version_table, extensions) -> lis
         )
         targets.append((target, app.admin_uri(None, component)))
     return targets
-
-
-def render_reports(reports: list[Any], as_json: bool) -> str:
-    """Notifier: the reports as text (one line per defect, then its differences) or JSON."""
-    if as_json:
-        return json.dumps([r.as_dict() for r in reports], indent=2, default=str)
-    lines: list[str] = []
-    for report in reports:
-        state = "clean" if report.clean else f"{len(report.defects)} defect(s)"
-        lines.append(
-            f"{report.component}: {state}, {report.checked}/{report.revisions} revisions checked"
-        )
-        for defect in report.defects:
-            lines.append(f"  {defect.revision or '-'} {defect.step}: {defect.message}")
-            lines.extend(f"    {difference}" for difference in defect.differences)
-        if report.stopped:
-            lines.append(f"  stopped: {report.stopped}")
-    return "\n".join(lines)

@@ -10,8 +10,9 @@ functions taking a renamed row type).
 
 The log is written inside the migration's own transaction, so a migration that fails and rolls
 back leaves nothing in it.  Commands the log cannot describe object by object (GRANT, REVOKE,
-ALTER DEFAULT PRIVILEGES, schemas, extensions, objects of other catalogs) and roles renamed or
-dropped (shared objects fire no event trigger) make the answer "read everything".
+ALTER DEFAULT PRIVILEGES, schemas, extensions, objects of other catalogs) and roles of this
+database renamed or dropped (shared objects fire no event trigger) make the answer "read
+everything".
 """
 
 from __future__ import annotations
@@ -96,6 +97,21 @@ _KNOWN_CLASSES = (
 # Sub-objects whose address is (schema, table, name): their table is re-read when they go.
 _TABLE_PARTS = "('table constraint', 'trigger', 'policy', 'rule', 'default value')"
 
+# Role names appear in owners, ACLs, policies and default privileges, and role commands fire no
+# event trigger: a fingerprint of the roles this database names goes with every read.  Those
+# are the roles pg_shdepend records for its objects, plus the bootstrap superuser (whose
+# ownership it does not record); roles of other databases, created and dropped by other jobs
+# on a shared server, leave it alone.
+_NAMED_ROLES = """
+SELECT md5(string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid)) FROM pg_roles r
+WHERE r.oid = 10 OR r.oid IN (
+    SELECT sd.refobjid FROM pg_shdepend sd
+    WHERE sd.refclassid = 'pg_authid'::regclass
+      AND sd.dbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))
+"""
+
+_ROLES_FINGERPRINT = _NAMED_ROLES
+
 # One round trip: empty the log and answer (reason to read everything | units to read again).
 _READ = f"""
 WITH entry AS (
@@ -166,16 +182,10 @@ dependent AS (
 )
 SELECT (SELECT reason FROM full_reason),
        (SELECT count(*) FROM entry),
-       (SELECT md5(string_agg(oid::text || ':' || rolname, ',' ORDER BY oid)) FROM pg_roles),
+       ({_NAMED_ROLES}),
        array_agg(kind::text), array_agg(id::bigint)
 FROM (SELECT * FROM touched UNION SELECT * FROM dependent) units
 """
-
-# Role names appear in owners and ACLs, and role commands fire no event trigger: a fingerprint
-# of the roles goes with every read.
-_ROLES_FINGERPRINT = (
-    "SELECT md5(string_agg(oid::text || ':' || rolname, ',' ORDER BY oid)) FROM pg_roles"
-)
 
 
 @dataclass(frozen=True)

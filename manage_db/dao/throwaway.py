@@ -1,8 +1,9 @@
 """Throwaway databases on a PostgreSQL server, for verify and its pytest plugin.
 
-A database with a unique name, owned by the given role (or by a throwaway role with a unique
+Databases with a unique name, owned by the given role (or by a throwaway role with a unique
 name), dropped with that role at the end, also on error or Ctrl-C (``DROP DATABASE … WITH
-(FORCE)``); ``synchronous_commit`` off in it, since nothing in it is worth a WAL flush.
+(FORCE)``); ``synchronous_commit`` off in them, since nothing in them is worth a WAL flush.
+verify makes a second one when it must rebuild its database at a revision.
 """
 
 from __future__ import annotations
@@ -26,6 +27,125 @@ class Sandbox:
     owner: str
 
 
+class ThrowawayServer:
+    """Throwaway databases on one server, all owned by one role; dropped with it on ``close``.
+
+    ``owner`` is used when it exists, so migrations that name it (default privileges,
+    policies) behave as in production; otherwise a role with a unique name is created rather
+    than the real one, so nothing is left behind on a shared server.  Each database gets
+    ``schema`` owned by that role and ``extensions`` made as superuser; the owner's
+    connections run with ``search_path`` set to ``schema`` alone, as ``upgrade`` connects.
+    """
+
+    def __init__(
+        self,
+        admin_uri: str,
+        *,
+        owner: str | None = None,
+        owner_password: str | None = None,
+        schema: str | None = None,
+        extensions: Sequence[str] = (),
+    ) -> None:
+        from psycopg2 import sql
+
+        self._admin_uri = admin_uri
+        self._schema = schema
+        self._extensions = tuple(extensions)
+        self._suffix = secrets.token_hex(5)
+        self._databases: list[str] = []
+        self._created_role: str | None = None
+        self._admin = connect(admin_uri)
+        self._password = owner_password
+        try:
+            with self._admin.cursor() as cursor:
+                if owner is not None:
+                    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,))
+                    if cursor.fetchone() is None:
+                        owner = None
+                if owner is None:
+                    owner = self._created_role = f"manage_db_verify_{self._suffix}"
+                    self._password = secrets.token_urlsafe(16)
+                    cursor.execute(
+                        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                            sql.Identifier(owner), sql.Literal(self._password)
+                        )
+                    )
+        except BaseException:
+            self._admin.close()
+            raise
+        self.owner: str = owner
+
+    def new_database(self) -> Sandbox:
+        """A new empty database owned by the role, with the schema and extensions."""
+        from psycopg2 import sql
+
+        database = f"manage_db_verify_{self._suffix}"
+        if self._databases:
+            database += f"_{len(self._databases)}"
+        self._databases.append(database)
+        with self._admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0"
+                ).format(sql.Identifier(database), sql.Identifier(self.owner))
+            )
+            # Throwaway data: durability is not worth a WAL flush per migration.
+            cursor.execute(
+                sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
+                    sql.Identifier(database)
+                )
+            )
+        admin_dsn = with_params(self._admin_uri, dbname=database)
+        owner_options: dict[str, str] = {"dbname": database, "user": self.owner}
+        if self._password:
+            owner_options["password"] = self._password
+        if self._schema:
+            owner_options["options"] = f"-c search_path={self._schema}"
+        _prepare_database(admin_dsn, self.owner, self._schema, self._extensions)
+        return Sandbox(
+            database, admin_dsn, with_params(self._admin_uri, **owner_options), self.owner
+        )
+
+    def drop_database(self, sandbox: Sandbox) -> None:
+        """Drop one database made by ``new_database`` (its connections ended)."""
+        from psycopg2 import sql
+
+        with self._admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(sandbox.database)
+                )
+            )
+        if sandbox.database in self._databases:  # dropping twice is harmless
+            self._databases.remove(sandbox.database)
+
+    def close(self) -> None:
+        """Drop every database left and the throwaway role."""
+        from psycopg2 import sql
+
+        try:
+            with self._admin.cursor() as cursor:
+                for database in reversed(self._databases):
+                    cursor.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                            sql.Identifier(database)
+                        )
+                    )
+                self._databases.clear()
+                if self._created_role is not None:
+                    cursor.execute(
+                        sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self._created_role))
+                    )
+        finally:
+            self._admin.close()
+
+    def __enter__(self) -> ThrowawayServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 @contextmanager
 def throwaway_database(
     admin_uri: str,
@@ -35,63 +155,15 @@ def throwaway_database(
     schema: str | None = None,
     extensions: Sequence[str] = (),
 ) -> Iterator[Sandbox]:
-    """Create a database owned by ``owner`` (or a throwaway role); drop both after.
-
-    ``owner`` is used when it exists, so migrations that name it (default privileges,
-    policies) behave as in production; otherwise a role with a unique name is created rather
-    than the real one, so nothing is left behind on a shared server.  ``schema`` is created
-    owned by that role, ``extensions`` as superuser.
-    """
-    from psycopg2 import sql
-
-    suffix = secrets.token_hex(5)
-    database = f"manage_db_verify_{suffix}"
-    admin = connect(admin_uri)
-    created_role: str | None = None
-    try:
-        with admin.cursor() as cursor:
-            password = owner_password
-            if owner is not None:
-                cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,))
-                if cursor.fetchone() is None:
-                    owner = None
-            if owner is None:
-                owner = created_role = f"manage_db_verify_{suffix}"
-                password = secrets.token_urlsafe(16)
-                cursor.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                        sql.Identifier(owner), sql.Literal(password)
-                    )
-                )
-            cursor.execute(
-                sql.SQL(
-                    "CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0"
-                ).format(sql.Identifier(database), sql.Identifier(owner))
-            )
-            # Throwaway data: durability is not worth a WAL flush per migration.
-            cursor.execute(
-                sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
-                    sql.Identifier(database)
-                )
-            )
-        admin_dsn = with_params(admin_uri, dbname=database)
-        owner_options: dict[str, str] = {"dbname": database, "user": owner}
-        if password:
-            owner_options["password"] = password
-        if schema:
-            owner_options["options"] = f"-c search_path={schema},public"
-        _prepare_database(admin_dsn, owner, schema, extensions)
-        yield Sandbox(database, admin_dsn, with_params(admin_uri, **owner_options), owner)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
-            if created_role is not None:
-                cursor.execute(
-                    sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(created_role))
-                )
-        admin.close()
+    """One database of a ThrowawayServer (see there); dropped with its role after."""
+    with ThrowawayServer(
+        admin_uri,
+        owner=owner,
+        owner_password=owner_password,
+        schema=schema,
+        extensions=extensions,
+    ) as server:
+        yield server.new_database()
 
 
 def _prepare_database(

@@ -5,20 +5,30 @@ the script directory once, connects once as the owning role, and walks the histo
 for each revision it upgrades, snapshots, downgrades, compares with the snapshot taken before
 the upgrade, upgrades again and compares with the snapshot taken after the first upgrade.
 Every revision whose upgrade or downgrade raises, or whose downgrade leaves a difference, is
-reported with the differences; the walk goes on as long as the database is at a known state.
+reported with the differences.  When a step leaves the database somewhere no upgrade leads
+(a failed re-upgrade, a failed downgrade that changed something, a re-upgrade giving another
+schema), the database is rebuilt at that revision and the walk goes on: one run reports every
+defect of the history.  Only a failing first upgrade ends the walk (nothing above it can run).
+
+A revision declared irreversible (``irreversible = True``, a downgrade raising
+NotImplementedError, a root baseline whose downgrade does nothing) is upgraded but not
+round-tripped, and listed as such, not as a defect.
 
 The tree's env.py is not run: alembic is driven directly through one MigrationContext with
-the component's version table, so a step costs the migration and its snapshot, not a reload.
-A snapshot after a step reads again only what the step touched, as told by event triggers in
-the throwaway database (dao.ddl_log), or everything when they cannot tell; a full read at the
-end must agree with the patched snapshot.
+the component's version table (manage_db.runtime.compat), so a step costs the migration and
+its snapshot, not a reload.  A snapshot after a step reads again only what the step touched,
+as told by event triggers in the throwaway database (dao.ddl_log), or everything when they
+cannot tell; a full read at the end must agree with the patched snapshot.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import logging
+import textwrap
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +36,9 @@ from typing import Any
 from manage_db.dao import throwaway
 from manage_db.dao.ddl_log import LOG_SCHEMA, DdlLog
 from manage_db.dao.snapshot import Snapshot, SnapshotReader, StaleSnapshot, take_snapshot
-from manage_db.dao.throwaway import Sandbox, connect, run_sql
+from manage_db.dao.throwaway import Sandbox, ThrowawayServer, connect, run_sql
 from manage_db.errors import ConnectionFailed, TreeError
+from manage_db.runtime.compat import StepRunner, Tree, load_tree
 from manage_db.services.schema_diff import Difference, diff_snapshots
 
 logger = logging.getLogger(__name__)
@@ -51,6 +62,8 @@ class VerifyTarget:
 
     ``owner``: the role migrations run as when it exists on the server (its password in
     ``owner_password``); when None or absent, a throwaway role is created and dropped.
+    ``schema``: the component's schema, made before the walk and the only one on the owner's
+    ``search_path`` (as in ``upgrade``).
     """
 
     name: str
@@ -96,20 +109,44 @@ class Defect:
         }
 
 
+@dataclass(frozen=True)
+class NotRoundTripped:
+    """A revision declared irreversible: upgraded, never downgraded; not a defect."""
+
+    revision: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"revision": self.revision, "reason": self.reason}
+
+
 @dataclass
 class VerifyReport:
-    """What verify found for one tree."""
+    """What verify found for one tree.
+
+    ``revisions``: all of the tree, base first; ``checked``: how many were walked (upgraded,
+    and round-tripped unless listed in ``not_round_tripped``); ``rebuilds``: how many times
+    the database was rebuilt at a revision after a step left it where no upgrade leads.
+    """
 
     component: str
     revisions: int = 0
     checked: int = 0
     defects: list[Defect] = field(default_factory=list)
+    not_round_tripped: list[NotRoundTripped] = field(default_factory=list)
     stopped: str | None = None  # why the walk ended before the head, if it did
+    rebuilds: int = 0
+    order: list[str] = field(default_factory=list)  # the revision ids, base first
 
     @property
     def clean(self) -> bool:
         """True when nothing is wrong and every revision was checked."""
         return not self.defects and self.stopped is None
+
+    def defects_of(self, revision: str | None) -> list[Defect]:
+        """The defects of one revision (None: of the tree as a whole)."""
+        return [d for d in self.defects if d.revision == revision]
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -118,6 +155,8 @@ class VerifyReport:
             "clean": self.clean,
             "revisions": self.revisions,
             "checked": self.checked,
+            "not_round_tripped": [n.as_dict() for n in self.not_round_tripped],
+            "rebuilds": self.rebuilds,
             "stopped": self.stopped,
             "defects": [d.as_dict() for d in self.defects],
         }
@@ -128,165 +167,96 @@ def verify_tree(
 ) -> VerifyReport:
     """Verify ``target`` on a throwaway database of the server behind ``admin_uri``."""
     options = options or VerifyOptions()
-    script = load_script_directory(target.script_location)
+    tree = load_script_directory(target.script_location)
     report = VerifyReport(component=target.name)
-    revisions = [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+    revisions = tree.revisions
     report.revisions = len(revisions)
-    heads = script.get_heads()
+    report.order = list(revisions)
+    heads = tree.heads
     if len(heads) > 1:
         report.defects.append(
             Defect(None, HEADS, f"{len(heads)} heads ({', '.join(sorted(heads))}): merge them")
         )
         report.stopped = "the tree has several heads"
         return report
-    seeds = _check_seeds(script, options.seeds)
-    with throwaway_database(admin_uri, target) as sandbox:
-        walk = _RoundTrip(script, sandbox, target, seeds, options, report)
-        walk.run(revisions)
-        if options.reference is not None and report.stopped is None:
-            walk.compare_with_reference(options.reference, admin_uri)
+    seeds = _check_seeds(tree, options.seeds)
+    with _server(admin_uri, target) as server:
+        walk = _RoundTrip(tree, server, target, seeds, options, report)
+        try:
+            walk.run(revisions)
+            if options.reference is not None and report.stopped is None:
+                walk.compare_with_reference(options.reference, admin_uri)
+        finally:
+            walk.close()
     return report
 
 
-def load_script_directory(script_location: Path) -> Any:
-    """The alembic ScriptDirectory of a tree; TreeError naming the path if it is not one."""
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
+def load_script_directory(script_location: Path) -> Tree:
+    """The revisions of a tree, loaded once; TreeError naming the path if it is not one."""
+    return load_tree(script_location)
 
-    location = Path(script_location)
-    if not (location / "versions").is_dir():
-        raise TreeError(f"{location}: not an alembic script directory (no versions/ folder)")
+
+def irreversible_reason(tree: Tree, revision: str) -> str | None:
+    """Why ``revision`` is declared irreversible, or None: ``irreversible = True`` at module
+    level, or a root baseline whose ``downgrade()`` body is only ``pass`` or a docstring."""
+    module = tree.module(revision)
+    if getattr(module, "irreversible", False) is True:
+        return "declared irreversible (irreversible = True)"
+    if not tree.parents(revision) and _does_nothing(getattr(module, "downgrade", None)):
+        return "baseline whose downgrade() does nothing"
+    return None
+
+
+def _does_nothing(function: Any) -> bool:
+    """True when ``function``'s body is only ``pass``, ``...`` and docstrings."""
+    if function is None:
+        return False
     try:
-        script = ScriptDirectory(str(location))
-        script.get_heads()  # loads every revision file now, so a broken one fails here
-    except CommandError as error:
-        raise TreeError(f"{location}: {error}") from error
-    except Exception as error:  # a revision file that does not import
-        raise TreeError(f"{location}: cannot load the revisions: {error}") from error
-    return script
+        source = textwrap.dedent(inspect.getsource(function))
+        (definition,) = ast.parse(source).body
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return False
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return all(
+        isinstance(statement, ast.Pass)
+        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+        for statement in definition.body
+    )
 
 
-def _check_seeds(script: Any, seeds: Sequence[tuple[str, Path]]) -> dict[str, Path]:
+def _check_seeds(tree: Tree, seeds: Sequence[tuple[str, Path]]) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for revision, path in seeds:
-        try:
-            resolved = script.get_revision(revision)
-        except Exception as error:
-            raise TreeError(f"seed {path}: unknown revision {revision}") from error
+        resolved = tree.resolve(revision)
         if resolved is None:
             raise TreeError(f"seed {path}: unknown revision {revision}")
         if not Path(path).is_file():
             raise TreeError(f"seed file {path} does not exist")
-        found[resolved.revision] = Path(path)
+        found[resolved] = Path(path)
     return found
+
+
+def _server(admin_uri: str, target: VerifyTarget) -> ThrowawayServer:
+    return ThrowawayServer(
+        admin_uri,
+        owner=target.owner,
+        owner_password=target.owner_password,
+        schema=target.schema,
+        extensions=target.extensions,
+    )
 
 
 @contextmanager
 def throwaway_database(admin_uri: str, target: VerifyTarget) -> Iterator[Sandbox]:
     """A throwaway database for ``target``: owned by its owner role when that role exists
     (else by a throwaway role), its schema and extensions made; dropped after."""
-    with throwaway.throwaway_database(
-        admin_uri,
-        owner=target.owner,
-        owner_password=target.owner_password,
-        schema=target.schema,
-        extensions=target.extensions,
-    ) as sandbox:
-        yield sandbox
+    with _server(admin_uri, target) as server:
+        yield server.new_database()
 
 
-class _Migrator:
-    """One connection and one MigrationContext that run single alembic steps.
-
-    What ``MigrationContext.run_migrations`` does for each step, without what it repeats on
-    every call (looking for the version table, reading the heads): the version table is made
-    once, the heads are kept by one HeadMaintainer, and each step is its migration function
-    and its version-table update in one transaction.  ``alembic.context`` and ``alembic.op``
-    point at this context for the whole walk, as they would inside env.py.
-    """
-
-    def __init__(self, script: Any, owner_dsn: str, version_table: str) -> None:
-        import psycopg2
-        from alembic.config import Config
-        from alembic.operations import Operations
-        from alembic.runtime.environment import EnvironmentContext
-        from alembic.runtime.migration import HeadMaintainer
-        from sqlalchemy import create_engine
-        from sqlalchemy.pool import NullPool
-
-        self._script = script
-        self._engine = create_engine(
-            "postgresql+psycopg2://",
-            creator=lambda: psycopg2.connect(owner_dsn),
-            poolclass=NullPool,
-        )
-        self._connection = self._engine.connect()
-        self._env = EnvironmentContext(Config(), script)
-        self._env.configure(
-            connection=self._connection,
-            version_table=version_table,
-            transaction_per_migration=True,
-        )
-        self._context = self._env.get_context()
-        self._proxies = ExitStack()
-        self._proxies.enter_context(self._env)
-        self._proxies.enter_context(Operations.context(self._context))
-        self._context.impl.start_migrations()
-        heads = self._context.get_current_heads()
-        if not heads:
-            self._context._ensure_version_table()
-        self._heads = HeadMaintainer(self._context, heads)
-
-    def upgrade(self, revision: str) -> None:
-        """Apply one revision (its own transaction)."""
-        self._run(True, revision)
-
-    def downgrade(self, revision: str) -> None:
-        """Revert one revision (its own transaction)."""
-        self._run(False, revision)
-
-    def _run(self, is_upgrade: bool, revision: str) -> None:
-        from alembic.runtime.migration import MigrationStep
-
-        script = self._script.get_revision(revision)
-        make = (
-            MigrationStep.upgrade_from_script if is_upgrade else MigrationStep.downgrade_from_script
-        )
-        step = make(self._script.revision_map, script)
-        with self._context.begin_transaction(_per_migration=True):
-            logger.debug("Running %s", step)
-            step.migration_fn()
-            self._record(step, script, is_upgrade)
-
-    def _record(self, step: Any, script: Any, is_upgrade: bool) -> None:
-        """Move the version table by one linear step, or let alembic work out a branchy one.
-
-        HeadMaintainer.update_to_step walks the whole ancestry of a downgrade to find which
-        branches it unmerges — a cost growing with the history, every step.  A revision with one
-        parent that is no branch point, moving the only head, needs just one UPDATE (or the
-        INSERT/DELETE at base) — what update_to_step would do too.
-        """
-        heads = self._heads
-        down = script.down_revision
-        parent = self._script.get_revision(down) if isinstance(down, str) else None
-        linear = down is None or (parent is not None and not parent.is_branch_point)
-        if linear:
-            old, new = (down, script.revision) if is_upgrade else (script.revision, down)
-            if heads.heads == ({old} if old else set()):
-                if old is None:
-                    heads._insert_version(new)
-                elif new is None:
-                    heads._delete_version(old)
-                else:
-                    heads._update_version(old, new)
-                return
-        heads.update_to_step(step)
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._proxies.close()
-        self._connection.close()
-        self._engine.dispose()
+class _Rebuild(Exception):
+    """The database is where no upgrade leads: rebuild it at the revision just checked."""
 
 
 class _RoundTrip:
@@ -300,54 +270,93 @@ class _RoundTrip:
 
     def __init__(
         self,
-        script: Any,
-        sandbox: Sandbox,
+        tree: Tree,
+        server: ThrowawayServer,
         target: VerifyTarget,
         seeds: dict[str, Path],
         options: VerifyOptions,
         report: VerifyReport,
     ) -> None:
-        self._script = script
-        self._sandbox = sandbox
+        self._tree = tree
+        self._server = server
         self._target = target
         self._seeds = seeds
+        self._options = options
         self._report = report
-        self._snapshot_connection = connect(sandbox.admin_dsn)
-        self._reader = SnapshotReader(
-            self._snapshot_connection,
-            exclude_schemas=[LOG_SCHEMA],
-            exclude_tables=[target.version_table],
-            with_rows=options.check_rows or bool(seeds),
-        )
-        self._log: DdlLog | None = None
-        if options.incremental:
-            self._log = DdlLog(self._snapshot_connection)
-            self._log.install()
         self._last: Snapshot | None = None
         self.full_reads = 0
         self.partial_reads = 0
+        self._open()
+
+    def _open(self) -> None:
+        """A new database, its DDL log, the snapshot reader and the migrating connection."""
+        self._sandbox = self._server.new_database()
+        self._snapshot_connection = connect(self._sandbox.admin_dsn)
+        self._reader = SnapshotReader(
+            self._snapshot_connection,
+            exclude_schemas=[LOG_SCHEMA],
+            exclude_tables=[self._target.version_table],
+            with_rows=self._options.check_rows or bool(self._seeds),
+        )
+        self._log: DdlLog | None = None
+        if self._options.incremental:
+            self._log = DdlLog(self._snapshot_connection)
+            self._log.install()
+        self._migrator: StepRunner | None = StepRunner(
+            self._tree, self._sandbox.owner_dsn, self._target.version_table
+        )
+
+    def close(self) -> None:
+        """Close the connections and drop the current database."""
+        if self._migrator is not None:
+            self._migrator.close()
+            self._migrator = None
+        self._snapshot_connection.close()
+        self._server.drop_database(self._sandbox)
+
+    @property
+    def migrator(self) -> StepRunner:
+        assert self._migrator is not None
+        return self._migrator
 
     def run(self, revisions: Sequence[str]) -> None:
         """Walk ``revisions`` (base first), recording defects in the report."""
-        migrator = _Migrator(self._script, self._sandbox.owner_dsn, self._target.version_table)
+        before = self._take_full()
+        for index, revision in enumerate(revisions):
+            if revision in self._seeds:
+                self._seed(revision)
+                before = self._take()
+            try:
+                after = self._check_revision(revision, before)
+            except _Rebuild:
+                after = self._rebuild(revisions[: index + 1])
+            if after is None:
+                break
+            self._report.checked += 1
+            before = after
+        else:
+            self._last = before
+        self._self_check()
+        logger.debug("snapshots: %d full, %d partial", self.full_reads, self.partial_reads)
+
+    def _rebuild(self, revisions: Sequence[str]) -> Snapshot | None:
+        """A fresh database upgraded through ``revisions`` (seeds run where they belong)."""
+        logger.debug("rebuilding the database at %s", revisions[-1])
+        self._report.rebuilds += 1
+        self._self_check()
+        self.close()
+        self._open()
         try:
-            before = self._take_full()
             for revision in revisions:
                 if revision in self._seeds:
                     self._seed(revision)
-                    before = self._take()
-                after = self._check_revision(migrator, revision, before)
-                if after is None:
-                    break
-                self._report.checked += 1
-                before = after
-            else:
-                self._last = before
-            self._self_check()
-        finally:
-            migrator.close()
-            self._snapshot_connection.close()
-        logger.debug("snapshots: %d full, %d partial", self.full_reads, self.partial_reads)
+                self.migrator.upgrade(revision)
+        except Exception as error:
+            self._report.stopped = (
+                f"rebuilding the database at {revisions[-1]} failed: {_one_line(error)}"
+            )
+            return None
+        return self._take_full()
 
     def _take_full(self) -> Snapshot:
         if self._log is not None:
@@ -392,24 +401,32 @@ class _RoundTrip:
                 )
             )
 
-    def _check_revision(
-        self, migrator: _Migrator, revision: str, before: Snapshot
-    ) -> Snapshot | None:
-        """Round-trip one revision; the snapshot to go on from, or None when the walk must stop."""
+    def _check_revision(self, revision: str, before: Snapshot) -> Snapshot | None:
+        """Round-trip one revision: the snapshot to go on from, None when the walk must stop;
+        _Rebuild when the database is left where no upgrade leads."""
         defects = self._report.defects
         try:
-            migrator.upgrade(revision)
+            self.migrator.upgrade(revision)
         except Exception as error:
             defects.append(Defect(revision, UPGRADE, f"upgrade failed: {_one_line(error)}"))
             self._report.stopped = f"upgrade of {revision} failed"
             return None
         after = self._take()
+        reason = irreversible_reason(self._tree, revision)
+        if reason is not None:
+            self._report.not_round_tripped.append(NotRoundTripped(revision, reason))
+            return after
         try:
-            migrator.downgrade(revision)
+            self.migrator.downgrade(revision)
+        except NotImplementedError as error:
+            self._report.not_round_tripped.append(
+                NotRoundTripped(revision, f"downgrade raises NotImplementedError: {error}".strip())
+            )
+            return self._go_on_from(after)
         except Exception as error:
             defects.append(Defect(revision, DOWNGRADE, f"downgrade failed: {_one_line(error)}"))
             # The failed downgrade was rolled back: go on from the upgraded state if it is intact.
-            return self._go_on_from(revision, after)
+            return self._go_on_from(after)
         reverted = self._take()
         if not reverted.same_as(before):
             differences = tuple(diff_snapshots(before, reverted))
@@ -422,13 +439,12 @@ class _RoundTrip:
                 )
             )
         try:
-            migrator.upgrade(revision)
+            self.migrator.upgrade(revision)
         except Exception as error:
             defects.append(
                 Defect(revision, REUPGRADE, f"upgrade after downgrade failed: {_one_line(error)}")
             )
-            self._report.stopped = f"upgrade of {revision} after its downgrade failed"
-            return None
+            raise _Rebuild() from error
         again = self._take()
         if not again.same_as(after):
             differences = tuple(diff_snapshots(after, again))
@@ -441,14 +457,15 @@ class _RoundTrip:
                     differences,
                 )
             )
+            raise _Rebuild()
         return again
 
-    def _go_on_from(self, revision: str, expected: Snapshot) -> Snapshot | None:
+    def _go_on_from(self, expected: Snapshot) -> Snapshot:
+        """After a downgrade that raised: go on if it left nothing, else rebuild."""
         now = self._take()
         if now.same_as(expected):
             return now
-        self._report.stopped = f"the failed downgrade of {revision} left the database changed"
-        return None
+        raise _Rebuild()
 
     def _seed(self, revision: str) -> None:
         path = self._seeds[revision]

@@ -7,6 +7,7 @@ import pytest
 
 from manage_db.dao.ddl_log import DdlLog
 from manage_db.dao.throwaway import connect, run_sql, throwaway_database
+from pgtest import unique
 
 
 @pytest.fixture
@@ -86,11 +87,28 @@ def test_commands_without_an_object_list_ask_for_a_full_read(logged, statement):
     assert log.read().everything
 
 
-def test_role_changes_ask_for_a_full_read(logged, pg_admin_uri, cleanup):
+def test_roles_this_database_does_not_name_leave_the_log_alone(logged, pg_admin_uri, cleanup):
+    # Other jobs on a shared server create and drop roles all the time.
     log, _, _ = logged
-    role = "manage_db_verify_test_role"
+    role = unique("t_verify_role")
     cleanup(role=role)
     run_sql(pg_admin_uri, f"CREATE ROLE {role}")
-    changes = log.read()
-    assert changes.everything and "roles" in changes.everything
-    assert log.read().none  # the next step starts from the new roles
+    assert log.read().none
+
+
+def test_renaming_a_role_that_owns_an_object_asks_for_a_full_read(logged, pg_admin_uri, cleanup):
+    log, _, sandbox = logged
+    role, renamed = unique("t_verify_role"), unique("t_verify_renamed")
+    cleanup(role=role)
+    cleanup(role=renamed)
+    run_sql(pg_admin_uri, f"CREATE ROLE {role}")
+    try:
+        run_sql(sandbox.admin_dsn, f"ALTER TABLE contact OWNER TO {role}")
+        log.read()  # the new owner joins the roles this database names
+        assert log.read().none
+        run_sql(pg_admin_uri, f"ALTER ROLE {role} RENAME TO {renamed}")
+        changes = log.read()
+        assert changes.everything and "roles" in changes.everything
+        assert log.read().none  # the next step starts from the new roles
+    finally:  # the role must own nothing when it is dropped
+        run_sql(sandbox.admin_dsn, f'ALTER TABLE contact OWNER TO "{sandbox.owner}"')

@@ -9,6 +9,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "verify"
+# The revisions of tests/fixtures/verify/history with a planted defect.
+HISTORY_DEFECTS = ["h3000000swap", "h5000000rows", "h6000000uniq", "h8000000fail"]
 
 
 @pytest.fixture(autouse=True)
@@ -37,12 +39,45 @@ def test_plugin_adds_no_test_unless_enabled(pytester):
     result.assert_outcomes(passed=1)
 
 
-def test_plugin_fails_a_tree_whose_downgrade_forgets_a_default(pytester, pg_admin_uri):
+def test_plugin_fails_the_one_revision_whose_downgrade_forgets_a_default(pytester, pg_admin_uri):
     _ini(pytester, "forgets_default", pg_admin_uri)
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin", "-rA")
+    # test_nothing, two good revisions and the tree pass; the faulty revision fails by name.
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "PASSED *manage_db_verify?c1000000base?",
+            "PASSED *manage_db_verify?c3000000more?",
+            "PASSED *manage_db_verify?tree?",
+            "FAILED *manage_db_verify?c2000000dflt?*",
+        ],
+        consecutive=False,
+    )
+    result.stdout.fnmatch_lines(["*c2000000dflt downgrade*", "*column name default*"])
+
+
+def test_plugin_skips_an_irreversible_revision_and_names_each_defect(pytester, pg_admin_uri):
+    _ini(pytester, "history", pg_admin_uri)
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin", "-rA")
+    failed = [line for line in result.outlines if line.startswith("FAILED")]
+    assert sorted(line.split("[")[1].split("]")[0] for line in failed) == sorted(HISTORY_DEFECTS)
+    result.stdout.fnmatch_lines(["SKIPPED *not round-tripped*"])
+
+
+def test_plugin_reports_a_tree_that_does_not_load(pytester, pg_admin_uri, tmp_path):
+    pytester.makeini(
+        f"""
+        [pytest]
+        manage_db_script_location = {tmp_path}
+        manage_db_admin_uri = {pg_admin_uri}
+        """
+    )
     pytester.makepyfile("def test_nothing(): pass")
     result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*c2000000dflt downgrade*", "*column name default*"])
+    result.stdout.fnmatch_lines(["*wazo-manage-db: *not an alembic script directory*"])
 
 
 def test_plugin_passes_a_clean_tree_and_offers_fixtures(pytester, pg_admin_uri):
@@ -60,4 +95,4 @@ def test_plugin_passes_a_clean_tree_and_offers_fixtures(pytester, pg_admin_uri):
         """
     )
     result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=2 + 5)  # two tests of its own, 4 revisions and the tree

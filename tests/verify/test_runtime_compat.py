@@ -1,0 +1,123 @@
+"""manage_db.runtime.compat: the private alembic API verify uses, on the installed alembic.
+
+Run on both stacks (alembic 1.8.1 in .venv-debian, 1.20 in .venv): each entry point is used
+as verify uses it, against a real database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from manage_db.errors import TreeError
+from manage_db.runtime.compat import StepRunner, load_tree
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
+VERSION_TABLE = "alembic_version_fixture"
+
+
+def rows(uri: str, query: str) -> list[tuple]:
+    connection = psycopg2.connect(uri)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            found = cursor.fetchall()
+        connection.commit()
+        return found
+    finally:
+        connection.close()
+
+
+def versions(uri: str) -> list[str]:
+    return sorted(r[0] for r in rows(uri, f"SELECT version_num FROM {VERSION_TABLE}"))
+
+
+def tables(uri: str) -> list[str]:
+    query = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    return [r[0] for r in rows(uri, query) if r[0] != VERSION_TABLE]
+
+
+def test_tree_lists_revisions_base_first_with_their_parents_and_modules():
+    tree = load_tree(FIXTURES / "merged_branches")
+    assert tree.revisions[0] == "m1000000base" and tree.revisions[-1] == "m4000000merg"
+    assert tree.heads == ("m4000000merg",)
+    assert tree.parents("m1000000base") == ()
+    assert tree.parents("m4000000merg") == ("m2000000left", "m3000000rght")
+    assert tree.resolve("m4000") == "m4000000merg"
+    assert tree.resolve("nope") is None
+    assert tree.module("m2000000left").revision == "m2000000left"
+
+
+def test_a_directory_without_versions_is_a_tree_error(tmp_path):
+    with pytest.raises(TreeError, match="not an alembic script directory"):
+        load_tree(tmp_path)
+
+
+def test_a_revision_file_that_does_not_import_is_a_tree_error(tmp_path):
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "versions" / "broken.py").write_text("revision = 'x'\nimport nowhere_to_be_found\n")
+    with pytest.raises(TreeError, match="cannot load the revisions"):
+        load_tree(tmp_path)
+
+
+def test_steps_move_the_version_table_one_revision_at_a_time(throwaway_db):
+    uri = throwaway_db()
+    tree = load_tree(FIXTURES / "clean")
+    with StepRunner(tree, uri, VERSION_TABLE) as runner:
+        runner.upgrade("a1000000base")
+        assert versions(uri) == ["a1000000base"]
+        runner.upgrade("a2000000idx")
+        assert versions(uri) == ["a2000000idx"] and runner.current_heads == ("a2000000idx",)
+        runner.downgrade("a2000000idx")
+        assert versions(uri) == ["a1000000base"]
+        runner.downgrade("a1000000base")
+        assert versions(uri) == [] and tables(uri) == []
+
+
+def test_a_merge_and_its_branches_move_the_heads_as_alembic_does(throwaway_db):
+    uri = throwaway_db()
+    tree = load_tree(FIXTURES / "merged_branches")
+    with StepRunner(tree, uri, VERSION_TABLE) as runner:
+        runner.upgrade_through(["m1000000base", "m2000000left", "m3000000rght"])
+        assert versions(uri) == ["m2000000left", "m3000000rght"]
+        runner.upgrade("m4000000merg")
+        assert versions(uri) == ["m4000000merg"]
+        runner.downgrade("m4000000merg")
+        assert versions(uri) == ["m2000000left", "m3000000rght"]
+
+
+def test_a_failing_step_is_rolled_back_alone(throwaway_db):
+    uri = throwaway_db()
+    tree = load_tree(FIXTURES / "history")
+    with StepRunner(tree, uri, VERSION_TABLE) as runner:
+        runner.upgrade_through(["h1000000base", "h2000000tag", "h3000000swap"])
+        runner.downgrade("h3000000swap")  # recreates memo, not note
+        with pytest.raises(Exception, match='table "note" does not exist'):
+            runner.upgrade("h3000000swap")
+        # the earlier steps stay applied; the failed one left nothing
+        assert versions(uri) == ["h2000000tag"]
+        assert tables(uri) == ["account", "contact", "memo", "tag"]
+
+
+def test_alembic_op_points_at_the_runner_only_while_it_is_open(throwaway_db):
+    from alembic import op
+
+    uri = throwaway_db()
+    with StepRunner(load_tree(FIXTURES / "clean"), uri, VERSION_TABLE):
+        assert op.get_bind() is not None
+    with pytest.raises((NameError, AttributeError)):  # no context: alembic has none to give
+        op.get_bind()
+
+
+def test_a_version_row_changed_behind_the_runner_stops_the_step(throwaway_db):
+    uri = throwaway_db()
+    tree = load_tree(FIXTURES / "clean")
+    with StepRunner(tree, uri, VERSION_TABLE) as runner:
+        runner.upgrade_through(["a1000000base", "a2000000idx"])
+        rows(uri, f"UPDATE {VERSION_TABLE} SET version_num = 'elsewhere' RETURNING 1")
+        with pytest.raises(Exception, match=f"version table {VERSION_TABLE}: expected one row"):
+            runner.downgrade("a2000000idx")
+        # the downgrade was rolled back with its failed version write
+        assert "contact_name_idx" in str(rows(uri, "SELECT indexname FROM pg_indexes"))
