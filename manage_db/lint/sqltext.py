@@ -2,7 +2,11 @@
 
 Works with pglast 5 (Debian 12) and 8 (PyPI): node and enum *names* are the same in both, their
 numbers are not, so code compares names (see ``manage_db.lint.nodes``). Statement offsets returned
-here are character offsets into the text given, so callers can map them back to a file.
+here are character offsets into the text given, so callers can map them back to a file: pglast
+reports byte offsets, converted to characters differently by each version (pglast 5 even gets
+error positions wrong), so the parser is given an ASCII copy of the text where each non-ASCII
+character is one ``x`` (grammar and offsets unchanged: PostgreSQL treats those characters as
+identifier letters, and otherwise they only occur in literals and comments).
 PL/pgSQL bodies (``DO`` blocks and functions) are opened and their statements, including
 ``EXECUTE 'literal'`` and ``EXECUTE format('literal', ...)``, are returned as well.
 """
@@ -23,6 +27,7 @@ _COPY_FROM_STDIN = re.compile(
     r"^COPY\b[^;]*\bFROM\s+stdin\b[^;]*;[ \t]*$", re.IGNORECASE | re.MULTILINE
 )
 _FORMAT_DIRECTIVE = re.compile(r"%(?:\d+\$)?-?\d*[sIL%]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 class SqlSyntaxError(Exception):
@@ -35,7 +40,7 @@ class SqlSyntaxError(Exception):
 
 @dataclass
 class ParsedStatement:
-    """A statement node and the character offset where its first keyword is."""
+    """A statement node, the character offset of its first keyword, and its (folded) text."""
 
     node: Any
     offset: int
@@ -68,10 +73,9 @@ def blank_psql_script(text: str) -> str:
     return "".join(chars)
 
 
-def _char_offset(text: str, encoded: bytes | None, byte_offset: int) -> int:
-    if encoded is None:
-        return byte_offset
-    return len(encoded[:byte_offset].decode("utf-8", errors="ignore"))
+def ascii_folded(text: str) -> str:
+    """``text`` with each non-ASCII character replaced by ``x``: byte offsets = characters."""
+    return text if text.isascii() else _NON_ASCII.sub("x", text)
 
 
 def _skip_blank_and_comments(text: str, pos: int, end: int) -> int:
@@ -91,19 +95,17 @@ def _skip_blank_and_comments(text: str, pos: int, end: int) -> int:
 
 def parse_statements(text: str) -> list[ParsedStatement]:
     """Top-level statements of ``text``; raises :class:`SqlSyntaxError`."""
-    encoded = None if text.isascii() else text.encode("utf-8")
+    text = ascii_folded(text)  # statement texts too, so bodies are found in them
     try:
         raw_statements = pglast.parse_sql(text)
     except pglast.parser.ParseError as error:
         location = error.args[1] if len(error.args) > 1 and error.args[1] else 0
-        raise SqlSyntaxError(str(error.args[0]), _char_offset(text, encoded, location)) from None
+        raise SqlSyntaxError(str(error.args[0]), location) from None
     statements = []
     for raw in raw_statements:
-        start = _char_offset(text, encoded, raw.stmt_location or 0)
+        start = raw.stmt_location or 0
         length = raw.stmt_len or 0
-        end = (
-            _char_offset(text, encoded, (raw.stmt_location or 0) + length) if length else len(text)
-        )
+        end = start + length if length else len(text)
         start = _skip_blank_and_comments(text, start, end)
         statements.append(ParsedStatement(raw.stmt, start, text[start:end]))
     return statements
