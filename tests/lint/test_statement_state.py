@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def test_tables_created_in_the_same_revision_are_not_existing(tree):
     tree.revision(
         "a1",

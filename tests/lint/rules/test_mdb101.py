@@ -9,12 +9,12 @@ import pytest
 from tests.lint.conftest import FIXTURES, only, position_of
 
 TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
-SAFE = TIMEOUT
+
 GRANT = 'op.execute("GRANT ALL ON foo TO asterisk")'
 
 
 def test_lower_case_grant_is_flagged_at_its_position(tree):
-    path = tree.revision("a1", None, upgrade=SAFE + 'op.execute("grant all on foo to asterisk")')
+    path = tree.revision("a1", None, upgrade=TIMEOUT + 'op.execute("grant all on foo to asterisk")')
     (finding,) = only(tree.lint(), "MDB101")
     assert finding.severity == "error"
     assert "GRANT" in finding.message

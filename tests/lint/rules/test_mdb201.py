@@ -5,7 +5,6 @@ from __future__ import annotations
 from tests.lint.conftest import only, position_of
 
 
-
 def test_linear_history_is_clean(tree):
     tree.revision("a1", None)
     tree.revision("b2", "a1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from tests.lint.conftest import only, position_of
 
 
-
 def test_pass_downgrade_is_a_warning_by_default(tree):
     path = tree.revision("a1", None, downgrade="pass")
     (finding,) = only(tree.lint(), "MDB301")

@@ -7,7 +7,6 @@ from manage_db.lint.service import record_release
 from tests.lint.conftest import only
 
 
-
 def test_released_revisions_are_recorded_and_edits_fail(tree):
     first = tree.revision("a1", None, upgrade="op.execute('CREATE TABLE foo (id int)')")
     tree.write("sql/base.sql", "CREATE TABLE bar (id int);\n")
