@@ -20,7 +20,7 @@ from typing import Any
 from manage_db.lint import rules
 from manage_db.lint.model import Finding, RevisionFacts, Rule, Statement, UnitState
 from manage_db.lint.nodes import enum_name, node_name
-from manage_db.lint.offline import Rendering
+from manage_db.lint.opcalls import sql_of
 from manage_db.lint.pysource import (
     PLACEHOLDER,
     PLACEHOLDER_VALUES,
@@ -30,6 +30,7 @@ from manage_db.lint.pysource import (
 )
 from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
+from manage_db.runtime.render import Rendering
 
 SYNTAX = rules.RULES["MDB001"]
 OFFLINE = rules.RULES["MDB601"]
@@ -156,18 +157,13 @@ def analyze_revision(
     upgrade_strings = [s for s in revision.sql if s.phase == "upgrade"]
     used: set[int] = set()
     state = UnitState(in_transaction=True)
+    facts.ops_seen = True
     if rendering is not None and rendering.error is None:
         stream = _rendered_stream(revision, rendering, upgrade_strings, parsed, used, sql_file_keys)
         run_statements(stream, state, result)
     elif rendering is not None and rendering.error is not None:
-        result.emit(
-            OFFLINE,
-            revision.upgrade.lineno if revision.upgrade else 1,
-            1,
-            f"upgrade() cannot be rendered offline ({rendering.error}); "
-            "its op.* calls were not checked",
-        )
-    # SQL strings the rendering did not consume, in source order (all of them when it failed).
+        facts.ops_seen = _read_op_calls(revision, rendering.error, parsed, used, state, result)
+    # SQL strings the rendering did not consume, in source order.
     for sql_string in revision.sql:
         if id(sql_string) in used:
             continue
@@ -177,6 +173,58 @@ def analyze_revision(
         else:
             run_statements(parsed[id(sql_string)], UnitState(in_transaction=True), result)
     return result
+
+
+def _read_op_calls(
+    revision: PythonRevision,
+    error: str,
+    parsed: dict[int, list[Statement]],
+    used: set[int],
+    state: UnitState,
+    result: FileResult,
+) -> bool:
+    """Check upgrade()'s op.* calls and SQL strings from the source, in source order.
+
+    Returns whether every op.* call was understood; the others are MDB601 findings.
+    """
+    steps: list[tuple[tuple[int, int], bool, list[Statement]]] = []
+    for sql_string in revision.sql:
+        if sql_string.phase == "upgrade":
+            used.add(id(sql_string))
+            position = (sql_string.call.lineno, sql_string.call.col_offset)
+            steps.append((position, sql_string.in_autocommit_block, parsed[id(sql_string)]))
+    seen = True
+    for op_call in revision.op_calls:
+        call = op_call.call
+        texts = sql_of(op_call, revision.constants)
+        line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
+        if texts is None:
+            seen = False
+            result.emit(
+                OFFLINE,
+                line,
+                col,
+                f"op.{op_call.method}() not checked: upgrade() cannot be rendered offline "
+                f"({error}) and the call cannot be read from the source",
+                range(line, (call.end_lineno or line) + 1),
+            )
+            continue
+        anchors = range(line, (call.end_lineno or line) + 1)
+        statements: list[Statement] = []
+        for text in texts:
+            try:
+                items = list(iter_statements(text))
+            except SqlSyntaxError:
+                continue  # a name or default we could only guess: nothing to check
+            statements.extend(
+                Statement(item.node, "upgrade", _fixed((line, col)), anchors) for item in items
+            )
+        steps.append(((call.lineno, call.col_offset), op_call.in_autocommit_block, statements))
+    steps.sort(key=lambda step: step[0])
+    for _, in_autocommit, statements in steps:
+        state.in_transaction = not in_autocommit
+        run_statements(statements, state, result)
+    return seen
 
 
 def _first_code_line(tree: ast.Module) -> int:

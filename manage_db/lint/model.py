@@ -89,6 +89,8 @@ class RevisionFacts:
     has_down_revision: bool = False
     revision_line: int = 1
     down_revision_line: int = 1
+    # Revisions: whether lint saw what upgrade()'s op.* calls do (rendered or read from source)
+    ops_seen: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
