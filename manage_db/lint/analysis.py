@@ -219,12 +219,20 @@ def _read_op_calls(
             statements.extend(
                 Statement(item.node, "upgrade", _fixed((line, col)), anchors) for item in items
             )
-        steps.append(((call.lineno, call.col_offset), op_call.in_autocommit_block, statements))
+        steps.append((_step_position(revision, call), op_call.in_autocommit_block, statements))
     steps.sort(key=lambda step: step[0])
     for _, in_autocommit, statements in steps:
         state.in_transaction = not in_autocommit
         run_statements(statements, state, result)
     return seen
+
+
+def _step_position(revision: PythonRevision, call: ast.Call) -> tuple[int, int]:
+    """Where a call runs in upgrade(): calls in helpers count as run at upgrade()'s end."""
+    upgrade = revision.upgrade
+    if upgrade is not None and not upgrade.lineno <= call.lineno <= (upgrade.end_lineno or 0):
+        return (upgrade.end_lineno or 0, call.col_offset)
+    return (call.lineno, call.col_offset)
 
 
 def _first_code_line(tree: ast.Module) -> int:
