@@ -47,11 +47,19 @@ class FileResult:
     def emit(
         self, rule: Rule, line: int, col: int, message: str, anchors: Iterable[int] = ()
     ) -> None:
-        lines = (line, *anchors)
-        if not self.suppressions.suppressed(rule.code, lines):
-            self.findings.append(
-                Finding(self.facts.path, line, col, rule.code, rule.severity, message, rule.hint)
+        """Record a finding; noqa comments are applied later, with the others (lint.policy)."""
+        self.findings.append(
+            Finding(
+                self.facts.path,
+                line,
+                col,
+                rule.code,
+                rule.severity,
+                message,
+                rule.hint,
+                tuple(dict.fromkeys((line, *anchors))),
             )
+        )
 
 
 def sql_text_checksum(text: str) -> str:
@@ -150,9 +158,9 @@ def analyze_revision(
     )
     result = FileResult(facts)
     result.suppressions = python_suppressions(revision.source, _first_code_line(revision.tree))
-    for module in rules.REVISION_RULES:
-        for line, col, message in module.check_revision(revision):
-            result.emit(module.RULE, line, col, message)
+    for rule in rules.REVISION_RULES:
+        for line, col, message in rule.check(revision):
+            result.emit(rule, line, col, message)
     parsed = {id(s): _parse_sql_string(s, result) for s in revision.sql}
     upgrade_strings = [s for s in revision.sql if s.phase == "upgrade"]
     used: set[int] = set()
@@ -327,12 +335,12 @@ def run_statements(statements: Iterable[Statement], state: UnitState, result: Fi
     """Run the statement rules over a stream, keeping track of what each statement changed."""
     for statement in statements:
         if not statement.quiet:
-            for module in rules.STATEMENT_RULES:
-                if statement.phase not in module.PHASES:
+            for rule in rules.STATEMENT_RULES:
+                if statement.phase not in rule.phases:
                     continue
-                for message in module.check_statement(statement, state):
+                for message in rule.check(statement, state):
                     line, col = statement.locate()
-                    result.emit(module.RULE, line, col, message, statement.anchor_lines)
+                    result.emit(rule, line, col, message, statement.anchor_lines)
         advance(state, statement.node)
 
 

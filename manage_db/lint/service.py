@@ -26,6 +26,7 @@ from manage_db.lint.model import (
     RevisionFacts,
     TreeFacts,
 )
+from manage_db.lint.policy import apply_policy
 from manage_db.lint.suppressions import Suppressions
 
 # Trees with at least this many changed revisions are analysed in one process per core.
@@ -167,24 +168,20 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     tree = TreeFacts(facts, settings.manifest, released)
     from manage_db.lint import rules
 
-    for module in rules.TREE_RULES:
-        for path, line, col, message in module.check_tree(tree):
-            if suppressions.get(path, Suppressions()).suppressed(module.RULE.code, (line,)):
-                continue
-            rule = module.RULE
-            findings.append(Finding(path, line, col, rule.code, rule.severity, message, rule.hint))
+    for rule in rules.TREE_RULES:
+        for path, line, col, message in rule.check(tree):
+            findings.append(
+                Finding(path, line, col, rule.code, rule.severity, message, rule.hint, (line,))
+            )
     wanted = only.relative_to(root).as_posix() if only is not None else ""
     if only is not None:
-        tree_codes = {m.RULE.code for m in rules.TREE_RULES}
+        tree_codes = {rule.code for rule in rules.TREE_RULES}
         findings = [f for f in findings if f.path == wanted or f.code in tree_codes]
     report = LintReport(files=len(py_sources) + len(sql_sources) if only is None else 1)
     counted = [f for f in facts if f.kind == "revision" and (only is None or f.path == wanted)]
     report.revisions = len(counted)
     report.revisions_seen = sum(1 for f in counted if f.ops_seen)
-    for finding in findings:
-        if finding.code in settings.ignore:
-            continue
-        finding.severity = settings.severity.get(finding.code, finding.severity)
+    for finding in apply_policy(findings, suppressions, settings):
         finding.path = _display(root / finding.path)
         report.findings.append(finding)
     report.findings.sort(key=lambda f: f.sort_key)
@@ -208,7 +205,7 @@ def _fill_checksums(facts: list[RevisionFacts], sources: dict[str, _Source], cac
 def _entry(result) -> dict:
     return {
         "facts": result.facts.to_dict(),
-        "findings": [f.to_dict() for f in result.findings],
+        "findings": [f.to_cache() for f in result.findings],
         "suppressions": result.suppressions.to_dict(),
     }
 

@@ -190,3 +190,10 @@ def test_big_trees_are_analysed_in_parallel_with_the_same_findings(tree, monkeyp
     parallel = [f.to_dict() for f in tree.lint({"cache": False}).findings]
     assert len(serial) == 12 * 3 - 4 + 3 * 3
     assert parallel == serial
+
+
+def test_rules_table_prints_the_registry_table(tree):
+    result = run(tree, "--rules-table")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "| code | name | severity | what |"
+    assert "| MDB101 | forbidden-statement | error |" in result.output

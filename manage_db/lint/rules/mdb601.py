@@ -1,4 +1,4 @@
-"""offline-unsafe: an op.* call lint could neither render offline nor read from the source.
+"""offline-unsafe: an `op.*` call lint could neither render offline nor read from the source.
 
 Why: lint checks what ``op.*`` calls do by rendering upgrade() in alembic's offline mode (reads
 through ``op.get_bind()`` find no rows there), and reads the calls from the Python source when
@@ -9,12 +9,11 @@ database, where possible.
 The engine emits these findings itself (where rendering and reading both failed).
 """
 
-from manage_db.lint.model import INFO, Rule
+from manage_db.lint.model import INFO, EngineRule
 
-RULE = Rule(
+RULE = EngineRule(
     code="MDB601",
     name="offline-unsafe",
     severity=INFO,
-    reason="offline mode (alembic --sql) has no connection to bind or inspect",
     hint="prefer op.execute() of explicit SQL over reading the database",
 )
