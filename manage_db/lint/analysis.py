@@ -92,12 +92,16 @@ def analyze_sql_file(path: str, text: str) -> tuple[FileResult, set[str]]:
     script = blank_psql_script(text)
     line_starts = _line_starts(script)
     keys: set[str] = set()
+    body_errors: list[SqlSyntaxError] = []
     try:
-        parsed = list(iter_statements(script))
+        parsed = list(iter_statements(script, body_errors))
     except SqlSyntaxError as error:
         line, col = _position(line_starts, error.offset)
         result.emit(SYNTAX, line, col, f"SQL syntax error: {error}")
         return result, keys
+    for body_error in body_errors:
+        line, col = _position(line_starts, body_error.offset)
+        result.emit(SYNTAX, line, col, f"SQL syntax error: {body_error}")
     statements = []
     for item in parsed:
         keys.add(statement_key(item.text))
@@ -335,8 +339,9 @@ def run_statements(statements: Iterable[Statement], state: UnitState, result: Fi
     """Run the statement rules over a stream, keeping track of what each statement changed."""
     for statement in statements:
         if not statement.quiet:
+            kind = node_name(statement.node)
             for rule in rules.STATEMENT_RULES:
-                if statement.phase not in rule.phases:
+                if kind not in rule.node_types or statement.phase not in rule.phases:
                     continue
                 for message in rule.check(statement, state):
                     line, col = statement.locate()

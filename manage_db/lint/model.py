@@ -38,9 +38,14 @@ class Rule:
 
 @dataclass(frozen=True, kw_only=True)
 class StatementRule(Rule):
-    """Looks at one SQL statement (``phases``: where it applies) and what ran before it."""
+    """Looks at one SQL statement and what ran before it.
+
+    ``phases``: where it applies; ``node_types``: the statement kinds it looks at (e.g.
+    ``IndexStmt``), so the engine calls it for those only.
+    """
 
     phases: tuple[str, ...]
+    node_types: frozenset[str]
     check: Callable[[Statement, UnitState], Iterable[str]]
 
 

@@ -13,6 +13,7 @@ PL/pgSQL bodies (``DO`` blocks and functions) are opened and their statements, i
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 import pglast
 
-from manage_db.lint.nodes import node_name
+from manage_db.lint.nodes import node_name, wrap
 
 _PSQL_META = re.compile(r"^\\[A-Za-z!?].*$", re.MULTILINE)
 _COPY_FROM_STDIN = re.compile(
@@ -97,25 +98,37 @@ def parse_statements(text: str) -> list[ParsedStatement]:
     """Top-level statements of ``text``; raises :class:`SqlSyntaxError`."""
     text = ascii_folded(text)  # statement texts too, so bodies are found in them
     try:
-        raw_statements = pglast.parse_sql(text)
+        raw_statements = json.loads(pglast.parser.parse_sql_json(text)).get("stmts", ())
     except pglast.parser.ParseError as error:
         location = error.args[1] if len(error.args) > 1 and error.args[1] else 0
         raise SqlSyntaxError(str(error.args[0]), location) from None
     statements = []
     for raw in raw_statements:
-        start = raw.stmt_location or 0
-        length = raw.stmt_len or 0
+        start = raw.get("stmt_location", 0)
+        length = raw.get("stmt_len", 0)
         end = start + length if length else len(text)
         start = _skip_blank_and_comments(text, start, end)
-        statements.append(ParsedStatement(raw.stmt, start, text[start:end]))
+        statements.append(ParsedStatement(wrap(raw["stmt"]), start, text[start:end]))
     return statements
 
 
-def iter_statements(text: str) -> Iterator[ParsedStatement]:
-    """Every statement of ``text``, each followed by those inside its PL/pgSQL body, if any."""
+def iter_statements(
+    text: str, body_errors: list[SqlSyntaxError] | None = None
+) -> Iterator[ParsedStatement]:
+    """Every statement of ``text``, each followed by those inside its PL/pgSQL body, if any.
+
+    With ``body_errors``, a function or DO body that does not parse is recorded there and the
+    statements after it are still returned (one bad body must not hide a file's findings).
+    """
     for statement in parse_statements(text):
         yield statement
-        yield from _body_statements(statement)
+        if body_errors is None:
+            yield from _body_statements(statement)
+            continue
+        try:
+            yield from _body_statements(statement)
+        except SqlSyntaxError as error:
+            body_errors.append(error)
 
 
 def _body_statements(statement: ParsedStatement) -> Iterator[ParsedStatement]:
@@ -222,10 +235,10 @@ def _plpgsql_queries(tree: Any) -> Iterator[tuple[str, int, bool]]:
 def _dynamic_sql(expression: str) -> str | None:
     """The SQL an ``EXECUTE`` runs, when it is a literal or ``format('literal', ...)``."""
     try:
-        (raw,) = pglast.parse_sql(f"SELECT {expression}")
-    except (pglast.parser.ParseError, ValueError):
+        (raw,) = parse_statements(f"SELECT {expression}")
+    except (SqlSyntaxError, ValueError):
         return None
-    targets: Any = getattr(raw.stmt, "targetList", None) or ()
+    targets: Any = getattr(raw.node, "targetList", None) or ()
     if len(targets) != 1:
         return None
     value = targets[0].val

@@ -54,5 +54,15 @@ RULE = StatementRule(
     severity=ERROR,
     hint="remove it: roles and privileges are managed by wazo-manage-db init, not migrations",
     phases=("upgrade", "downgrade", "module", "sql"),
+    node_types=frozenset(
+        {
+            "GrantStmt",
+            "GrantRoleStmt",
+            "AlterTableStmt",
+            "VariableSetStmt",
+            "CreateSchemaStmt",
+            *_ROLE_STATEMENTS,
+        }
+    ),
     check=check,
 )

@@ -27,5 +27,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="CREATE INDEX CONCURRENTLY inside op.get_context().autocommit_block()",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"IndexStmt"}),
     check=check,
 )

@@ -40,5 +40,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="give it a constant server_default, or add it nullable, backfill, then SET NOT NULL",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
     check=check,
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.lint.nodes import children, enum_name, node_name
 
 VOLATILE_FUNCTIONS = frozenset(
     {
@@ -66,15 +66,13 @@ def _volatile_call(node: Any) -> str | None:
     stack = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, tuple | list):
-            stack.extend(item)
-        elif node_name(item) == "FuncCall":
+        if node_name(item) == "FuncCall":
             name = item.funcname[-1].sval
             if name in VOLATILE_FUNCTIONS:
                 return name
             stack.extend(item.args or ())
-        elif hasattr(item, "__slots__") and not isinstance(item, str | int | float | bool):
-            stack.extend(getattr(item, slot, None) for slot in item.__slots__)
+        else:
+            stack.extend(children(item))
     return None
 
 
@@ -84,5 +82,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="add the column without it, backfill in batches, then ALTER COLUMN ... SET DEFAULT",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
     check=check,
 )

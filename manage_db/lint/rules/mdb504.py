@@ -30,5 +30,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="add a new column, backfill in batches, switch the code, drop the old column later",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
     check=check,
 )

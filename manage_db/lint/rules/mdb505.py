@@ -30,5 +30,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
     check=check,
 )

@@ -43,5 +43,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="ADD CONSTRAINT ... NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT separately",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
     check=check,
 )

@@ -37,5 +37,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="stop using it in the code first, then drop it in a later release",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"DropStmt", "AlterTableStmt"}),
     check=check,
 )

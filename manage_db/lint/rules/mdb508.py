@@ -34,5 +34,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="add the new name alongside, switch the code, remove the old name in a later release",
     phases=("upgrade", "sql"),
+    node_types=frozenset({"RenameStmt"}),
     check=check,
 )

@@ -34,5 +34,6 @@ RULE = StatementRule(
     severity=ERROR,
     hint="wrap it in `with op.get_context().autocommit_block():`",
     phases=("upgrade", "downgrade", "sql"),
+    node_types=frozenset({"IndexStmt", "DropStmt", "ReindexStmt"}),
     check=check,
 )

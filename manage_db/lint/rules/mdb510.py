@@ -8,7 +8,7 @@ Instead: ``op.execute("SET lock_timeout = '5s'")`` first in upgrade(), and retry
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import locks_taken
+from manage_db.lint.locks import LOCKING_STATEMENTS, locks_taken
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 
 
@@ -28,5 +28,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="op.execute(\"SET lock_timeout = '5s'\") at the start of upgrade()",
     phases=("upgrade", "sql"),
+    node_types=LOCKING_STATEMENTS,
     check=check,
 )

@@ -84,3 +84,14 @@ def test_accented_text_before_a_syntax_error_locates_it(tree):
     tree.write("sql/dump.sql", "-- reçu, été\nSELECT 'déjà' ;\nSELECT 'é' FROM;\n")
     (finding,) = only(tree.lint(), "MDB001")
     assert (finding.line, finding.col) == (3, 16)
+
+
+def test_a_function_body_that_does_not_parse_hides_no_other_finding_of_the_file(tree):
+    tree.write(
+        "sql/dump.sql",
+        """
+        CREATE FUNCTION f() RETURNS void AS $$ BEGIN frobnicate; END $$ LANGUAGE plpgsql;
+        GRANT ALL ON t TO asterisk;
+        """,
+    )
+    assert [(f.code, f.line) for f in tree.lint().findings] == [("MDB001", 2), ("MDB101", 3)]
