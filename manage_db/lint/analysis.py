@@ -206,9 +206,14 @@ def _read_op_calls(
             position = (sql_string.call.lineno, sql_string.call.col_offset)
             steps.append((position, sql_string.in_autocommit_block, parsed[id(sql_string)]))
     seen = True
+    read_as_sql = {id(s.call) for s in revision.sql}  # op.execute of a string lint resolved
     for op_call in revision.op_calls:
         call = op_call.call
-        texts = sql_of(op_call, revision.constants)
+        texts = (
+            []
+            if id(call) in read_as_sql
+            else sql_of(op_call, revision.constants, revision.string_names)
+        )
         line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
         if texts is None:
             seen = False

@@ -9,7 +9,7 @@ does not understand; lint reports those (MDB601) as not checked.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from manage_db.lint.pysource import OpCall
 
@@ -246,15 +246,20 @@ def _is_column(node: ast.expr) -> bool:
     )
 
 
-def sql_of(call: OpCall, constants: dict[str, ast.expr]) -> list[str] | None:
-    """The SQL an op.* call stands for ([] when there is nothing to check), None if unknown."""
+def sql_of(
+    call: OpCall, constants: dict[str, ast.expr], string_names: Collection[str] = ()
+) -> list[str] | None:
+    """The SQL an op.* call stands for ([] when there is nothing to check), None if unknown.
+
+    ``string_names``: names the revision assigns strings to (SQL only known at run time).
+    """
     if call.method in _NOTHING_TO_CHECK:
         return []
     if call.method == "execute":
         # Strings are read as the revision's SQL; an SQLAlchemy construct is data (DML).
         argument = call.call.args[0] if call.call.args else None
-        if isinstance(argument, ast.Name) and argument.id not in constants:
-            return None
+        if isinstance(argument, ast.Name) and argument.id in string_names:
+            return None  # a string lint could not resolve (a resolved one is a SQL string)
         return []
     if call.method not in _TRANSLATORS:
         return None

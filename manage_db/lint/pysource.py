@@ -90,6 +90,8 @@ class PythonRevision:
     # op.* (and batch_op.*) calls that upgrade() runs, in source order
     op_calls: list[OpCall] = field(default_factory=list)
     constants: dict[str, ast.expr] = field(default_factory=dict, repr=False)
+    # Names assigned a string somewhere (SQL built at run time when executed by name)
+    string_names: set[str] = field(default_factory=set, repr=False)
 
     def locate_in_node(self, node: ast.expr, offset: int, exact: bool) -> tuple[int, int]:
         """Position of character ``offset`` of a string node's value (1-based line and column)."""
@@ -151,6 +153,7 @@ def read_revision(path: str, source: str) -> PythonRevision:
         if isinstance(statement, ast.FunctionDef) and statement.name in ("upgrade", "downgrade"):
             setattr(revision, statement.name, statement)
     revision.constants = constants
+    revision.string_names = _string_names(tree)
     _Collector(revision, constants).collect()
     return revision
 
@@ -215,6 +218,26 @@ def _without_parameters(call_name: str, text: str) -> str:
     if call_name == "exec_driver_sql":
         return _PERCENT_FORMAT.sub(_with_placeholder, text)
     return text
+
+
+def _string_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and _builds_string(node.value):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _builds_string(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _builds_string(node.left) or _builds_string(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("format", "join") and _builds_string(node.func.value)
+    return False
 
 
 def _called_from_upgrade(upgrade: ast.FunctionDef | None) -> set[str]:

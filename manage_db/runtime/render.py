@@ -274,12 +274,29 @@ def _bound(construct: Any, values: dict[str, Any]) -> Any:
 
 @contextlib.contextmanager
 def _sqlalchemy_1x_forms() -> Iterator[None]:
-    """Accept ``select([cols], where, from_obj=...)`` and ``case([whens])`` on SQLAlchemy 2."""
+    """Accept SQLAlchemy 1.x code: ``sqlalchemy.dialects.postgres``, and on SQLAlchemy 2
+    ``select([cols], where, from_obj=...)`` and ``case([whens])``."""
     import sqlalchemy
+    from sqlalchemy.dialects import postgresql
 
-    if sqlalchemy.__version__.startswith("1."):
-        yield
-        return
+    # ``sqlalchemy.dialects.postgres``: the name SQLAlchemy < 1.4 also answered to.
+    alias = "sqlalchemy.dialects.postgres"
+    added_alias = alias not in sys.modules
+    sys.modules.setdefault(alias, postgresql)
+    try:
+        if sqlalchemy.__version__.startswith("1."):
+            yield
+        else:
+            with _select_and_case_of_1x():
+                yield
+    finally:
+        if added_alias:
+            sys.modules.pop(alias, None)
+
+
+@contextlib.contextmanager
+def _select_and_case_of_1x() -> Iterator[None]:
+    import sqlalchemy
     from sqlalchemy import sql
     from sqlalchemy.sql import expression
 
