@@ -73,6 +73,7 @@ def test_json_format(tree):
     result = run(tree, "--format", "json")
     data = json.loads(result.stdout)
     assert (data["errors"], data["warnings"]) == (1, 1)
+    assert (data["revisions"], data["revisions_seen"]) == (1, 1)
     assert {f["code"] for f in data["findings"]} == {"MDB101", "MDB301"}
     assert set(data["findings"][0]) >= {
         "path",

@@ -129,3 +129,19 @@ def test_sql_built_at_run_time_in_an_unrenderable_revision_is_not_checked(tree):
         """,
     )
     assert [f.code for f in tree.lint().findings] == ["MDB601"]
+
+
+def test_rendering_leaves_sqlalchemy_as_it_found_it(tree):
+    import sqlalchemy
+    from sqlalchemy import sql
+
+    before = (sqlalchemy.select, sqlalchemy.case, sql.select, sql.case)
+    had_alias = "sqlalchemy.dialects.postgres" in sys.modules
+    tree.revision(
+        "a1",
+        None,
+        upgrade="op.get_bind().execute(sa.select([sa.column('x')]))",
+    )
+    assert tree.codes() == []
+    assert (sqlalchemy.select, sqlalchemy.case, sql.select, sql.case) == before
+    assert ("sqlalchemy.dialects.postgres" in sys.modules) == had_alias
