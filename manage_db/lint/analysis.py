@@ -24,6 +24,7 @@ from manage_db.lint.opcalls import sql_of
 from manage_db.lint.pysource import (
     PLACEHOLDER,
     PLACEHOLDER_VALUES,
+    OpCall,
     PythonRevision,
     SqlString,
     read_revision,
@@ -173,6 +174,8 @@ def analyze_revision(
     if rendering is not None and rendering.error is None:
         stream = _rendered_stream(revision, rendering, upgrade_strings, parsed, used, sql_file_keys)
         run_statements(stream, state, result)
+        # op.* calls that did not run offline (in a loop over rows a read did not find)
+        _check_calls_not_rendered(revision, rendering, state, result)
     elif rendering is not None and rendering.error is not None:
         facts.ops_seen = _read_op_calls(revision, rendering.error, parsed, used, state, result)
     # SQL strings the rendering did not consume, in source order.
@@ -209,13 +212,11 @@ def _read_op_calls(
     read_as_sql = {id(s.call) for s in revision.sql}  # op.execute of a string lint resolved
     for op_call in revision.op_calls:
         call = op_call.call
-        texts = (
-            []
-            if id(call) in read_as_sql
-            else sql_of(op_call, revision.constants, revision.string_names)
+        statements: list[Statement] | None = (
+            [] if id(call) in read_as_sql else _op_call_statements(revision, op_call)
         )
-        line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
-        if texts is None:
+        if statements is None:
+            line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
             seen = False
             result.emit(
                 OFFLINE,
@@ -226,22 +227,45 @@ def _read_op_calls(
                 range(line, (call.end_lineno or line) + 1),
             )
             continue
-        anchors = range(line, (call.end_lineno or line) + 1)
-        statements: list[Statement] = []
-        for text in texts:
-            try:
-                items = list(iter_statements(text))
-            except SqlSyntaxError:
-                continue  # a name or default we could only guess: nothing to check
-            statements.extend(
-                Statement(item.node, "upgrade", _fixed((line, col)), anchors) for item in items
-            )
         steps.append((_step_position(revision, call), op_call.in_autocommit_block, statements))
     steps.sort(key=lambda step: step[0])
-    for _, in_autocommit, statements in steps:
+    for _, in_autocommit, step in steps:
         state.in_transaction = not in_autocommit
-        run_statements(statements, state, result)
+        run_statements(step, state, result)
     return seen
+
+
+def _check_calls_not_rendered(
+    revision: PythonRevision, rendering: Rendering, state: UnitState, result: FileResult
+) -> None:
+    """Check, from the source, the op.* calls that emitted nothing offline."""
+    rendered_lines = {chunk.line for chunk in rendering.chunks}
+    for op_call in revision.op_calls:
+        call = op_call.call
+        if rendered_lines.intersection(range(call.lineno, (call.end_lineno or call.lineno) + 1)):
+            continue
+        state.in_transaction = not op_call.in_autocommit_block
+        run_statements(_op_call_statements(revision, op_call) or (), state, result)
+
+
+def _op_call_statements(revision: PythonRevision, op_call: OpCall) -> list[Statement] | None:
+    """The statements an op.* call stands for, read from the source; None when unknown."""
+    call = op_call.call
+    texts = sql_of(op_call, revision.constants, revision.string_names)
+    if texts is None:
+        return None
+    line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
+    anchors = range(line, (call.end_lineno or line) + 1)
+    statements: list[Statement] = []
+    for text in texts:
+        try:
+            items = list(iter_statements(text))
+        except SqlSyntaxError:
+            continue  # a name or default we could only guess: nothing to check
+        statements.extend(
+            Statement(item.node, "upgrade", _fixed((line, col)), anchors) for item in items
+        )
+    return statements
 
 
 def _step_position(revision: PythonRevision, call: ast.Call) -> tuple[int, int]:

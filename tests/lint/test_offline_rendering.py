@@ -145,3 +145,19 @@ def test_rendering_leaves_sqlalchemy_as_it_found_it(tree):
     assert tree.codes() == []
     assert (sqlalchemy.select, sqlalchemy.case, sql.select, sql.case) == before
     assert ("sqlalchemy.dialects.postgres" in sys.modules) == had_alias
+
+
+def test_op_calls_that_did_not_run_offline_are_read_from_the_source(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade="""
+        op.execute("SET lock_timeout = '5s'")
+        rows = op.get_bind().execute(sa.text('SELECT name FROM legacy_tables')).fetchall()
+        for row in rows:  # no rows offline: the loop body never runs
+            op.drop_table(row.name)
+        if rows:
+            op.create_index('users__idx__name', 'users', ['name'])
+        """,
+    )
+    assert [f.code for f in tree.lint().findings] == ["MDB507", "MDB501"]
