@@ -37,8 +37,11 @@ def _trees(app: Any, paths: tuple[str, ...], components: tuple[str, ...]) -> lis
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option("--ignore", multiple=True, metavar="CODE", help="Also ignore this rule (repeatable).")
 @click.option("--no-cache", is_flag=True, help="Re-check every file.")
+@click.option(
+    "--rules-table", is_flag=True, help="Print the rules table (docs/lint.md's) and exit."
+)
 @click.pass_obj
-def lint(app, paths, components, output_format, strict, ignore, no_cache):
+def lint(app, paths, components, output_format, strict, ignore, no_cache, rules_table):
     """Check migration trees (default: every component's) or the given trees or files.
 
     Exit 0 when clean, 1 when there are errors (or warnings, with --strict).
@@ -49,6 +52,12 @@ def lint(app, paths, components, output_format, strict, ignore, no_cache):
     from manage_db.errors import ConfigError
     from manage_db.lint.notifier import render, summary
     from manage_db.lint.service import lint_paths
+
+    if rules_table:
+        from manage_db.lint.rules import rules_table as table
+
+        click.echo(table())
+        return
 
     # pglast is only recommended by the Debian package: say so instead of an ImportError.
     if find_spec("pglast") is None:

@@ -20,16 +20,18 @@ from typing import Any
 from manage_db.lint import rules
 from manage_db.lint.model import Finding, RevisionFacts, Rule, Statement, UnitState
 from manage_db.lint.nodes import enum_name, node_name
-from manage_db.lint.offline import Rendering
+from manage_db.lint.opcalls import sql_of
 from manage_db.lint.pysource import (
     PLACEHOLDER,
     PLACEHOLDER_VALUES,
+    OpCall,
     PythonRevision,
     SqlString,
     read_revision,
 )
 from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
+from manage_db.runtime.render import Rendering
 
 SYNTAX = rules.RULES["MDB001"]
 OFFLINE = rules.RULES["MDB601"]
@@ -46,11 +48,19 @@ class FileResult:
     def emit(
         self, rule: Rule, line: int, col: int, message: str, anchors: Iterable[int] = ()
     ) -> None:
-        lines = (line, *anchors)
-        if not self.suppressions.suppressed(rule.code, lines):
-            self.findings.append(
-                Finding(self.facts.path, line, col, rule.code, rule.severity, message, rule.hint)
+        """Record a finding; noqa comments are applied later, with the others (lint.policy)."""
+        self.findings.append(
+            Finding(
+                self.facts.path,
+                line,
+                col,
+                rule.code,
+                rule.severity,
+                message,
+                rule.hint,
+                tuple(dict.fromkeys((line, *anchors))),
             )
+        )
 
 
 def sql_text_checksum(text: str) -> str:
@@ -83,12 +93,16 @@ def analyze_sql_file(path: str, text: str) -> tuple[FileResult, set[str]]:
     script = blank_psql_script(text)
     line_starts = _line_starts(script)
     keys: set[str] = set()
+    body_errors: list[SqlSyntaxError] = []
     try:
-        parsed = list(iter_statements(script))
+        parsed = list(iter_statements(script, body_errors))
     except SqlSyntaxError as error:
         line, col = _position(line_starts, error.offset)
         result.emit(SYNTAX, line, col, f"SQL syntax error: {error}")
         return result, keys
+    for body_error in body_errors:
+        line, col = _position(line_starts, body_error.offset)
+        result.emit(SYNTAX, line, col, f"SQL syntax error: {body_error}")
     statements = []
     for item in parsed:
         keys.add(statement_key(item.text))
@@ -149,25 +163,22 @@ def analyze_revision(
     )
     result = FileResult(facts)
     result.suppressions = python_suppressions(revision.source, _first_code_line(revision.tree))
-    for module in rules.REVISION_RULES:
-        for line, col, message in module.check_revision(revision):
-            result.emit(module.RULE, line, col, message)
+    for rule in rules.REVISION_RULES:
+        for line, col, message in rule.check(revision):
+            result.emit(rule, line, col, message)
     parsed = {id(s): _parse_sql_string(s, result) for s in revision.sql}
     upgrade_strings = [s for s in revision.sql if s.phase == "upgrade"]
     used: set[int] = set()
     state = UnitState(in_transaction=True)
+    facts.ops_seen = True
     if rendering is not None and rendering.error is None:
         stream = _rendered_stream(revision, rendering, upgrade_strings, parsed, used, sql_file_keys)
         run_statements(stream, state, result)
+        # op.* calls that did not run offline (in a loop over rows a read did not find)
+        _check_calls_not_rendered(revision, rendering, state, result)
     elif rendering is not None and rendering.error is not None:
-        result.emit(
-            OFFLINE,
-            revision.upgrade.lineno if revision.upgrade else 1,
-            1,
-            f"upgrade() cannot be rendered offline ({rendering.error}); "
-            "its op.* calls were not checked",
-        )
-    # SQL strings the rendering did not consume, in source order (all of them when it failed).
+        facts.ops_seen = _read_op_calls(revision, rendering.error, parsed, used, state, result)
+    # SQL strings the rendering did not consume, in source order.
     for sql_string in revision.sql:
         if id(sql_string) in used:
             continue
@@ -177,6 +188,92 @@ def analyze_revision(
         else:
             run_statements(parsed[id(sql_string)], UnitState(in_transaction=True), result)
     return result
+
+
+def _read_op_calls(
+    revision: PythonRevision,
+    error: str,
+    parsed: dict[int, list[Statement]],
+    used: set[int],
+    state: UnitState,
+    result: FileResult,
+) -> bool:
+    """Check upgrade()'s op.* calls and SQL strings from the source, in source order.
+
+    Returns whether every op.* call was understood; the others are MDB601 findings.
+    """
+    steps: list[tuple[tuple[int, int], bool, list[Statement]]] = []
+    for sql_string in revision.sql:
+        if sql_string.phase == "upgrade":
+            used.add(id(sql_string))
+            position = (sql_string.call.lineno, sql_string.call.col_offset)
+            steps.append((position, sql_string.in_autocommit_block, parsed[id(sql_string)]))
+    seen = True
+    read_as_sql = {id(s.call) for s in revision.sql}  # op.execute of a string lint resolved
+    for op_call in revision.op_calls:
+        call = op_call.call
+        statements: list[Statement] | None = (
+            [] if id(call) in read_as_sql else _op_call_statements(revision, op_call)
+        )
+        if statements is None:
+            line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
+            seen = False
+            result.emit(
+                OFFLINE,
+                line,
+                col,
+                f"op.{op_call.method}() not checked: upgrade() cannot be rendered offline "
+                f"({error}) and the call cannot be read from the source",
+                range(line, (call.end_lineno or line) + 1),
+            )
+            continue
+        steps.append((_step_position(revision, call), op_call.in_autocommit_block, statements))
+    steps.sort(key=lambda step: step[0])
+    for _, in_autocommit, step in steps:
+        state.in_transaction = not in_autocommit
+        run_statements(step, state, result)
+    return seen
+
+
+def _check_calls_not_rendered(
+    revision: PythonRevision, rendering: Rendering, state: UnitState, result: FileResult
+) -> None:
+    """Check, from the source, the op.* calls that emitted nothing offline."""
+    rendered_lines = {chunk.line for chunk in rendering.chunks}
+    for op_call in revision.op_calls:
+        call = op_call.call
+        if rendered_lines.intersection(range(call.lineno, (call.end_lineno or call.lineno) + 1)):
+            continue
+        state.in_transaction = not op_call.in_autocommit_block
+        run_statements(_op_call_statements(revision, op_call) or (), state, result)
+
+
+def _op_call_statements(revision: PythonRevision, op_call: OpCall) -> list[Statement] | None:
+    """The statements an op.* call stands for, read from the source; None when unknown."""
+    call = op_call.call
+    texts = sql_of(op_call, revision.constants, revision.string_names)
+    if texts is None:
+        return None
+    line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
+    anchors = range(line, (call.end_lineno or line) + 1)
+    statements: list[Statement] = []
+    for text in texts:
+        try:
+            items = list(iter_statements(text))
+        except SqlSyntaxError:
+            continue  # a name or default we could only guess: nothing to check
+        statements.extend(
+            Statement(item.node, "upgrade", _fixed((line, col)), anchors) for item in items
+        )
+    return statements
+
+
+def _step_position(revision: PythonRevision, call: ast.Call) -> tuple[int, int]:
+    """Where a call runs in upgrade(): calls in helpers count as run at upgrade()'s end."""
+    upgrade = revision.upgrade
+    if upgrade is not None and not upgrade.lineno <= call.lineno <= (upgrade.end_lineno or 0):
+        return (upgrade.end_lineno or 0, call.col_offset)
+    return (call.lineno, call.col_offset)
 
 
 def _first_code_line(tree: ast.Module) -> int:
@@ -271,12 +368,13 @@ def run_statements(statements: Iterable[Statement], state: UnitState, result: Fi
     """Run the statement rules over a stream, keeping track of what each statement changed."""
     for statement in statements:
         if not statement.quiet:
-            for module in rules.STATEMENT_RULES:
-                if statement.phase not in module.PHASES:
+            kind = node_name(statement.node)
+            for rule in rules.STATEMENT_RULES:
+                if kind not in rule.node_types or statement.phase not in rule.phases:
                     continue
-                for message in module.check_statement(statement, state):
+                for message in rule.check(statement, state):
                     line, col = statement.locate()
-                    result.emit(module.RULE, line, col, message, statement.anchor_lines)
+                    result.emit(rule, line, col, message, statement.anchor_lines)
         advance(state, statement.node)
 
 

@@ -1,7 +1,8 @@
 """Results of unchanged files from the previous run, keyed by content hash.
 
 One JSON file per tree in ``$XDG_CACHE_HOME/wazo-manage-db`` (or ``~/.cache/wazo-manage-db``),
-named after the tree, this tool's version, the rules' sources and the Python running it. When
+named after the tree, this tool's version, the sources of the rules and of the offline
+rendering (manage_db/runtime/render.py) and the Python running it. When
 the directory is not writable, lint simply runs without a cache.
 """
 
@@ -28,6 +29,9 @@ def _rules_signature() -> str:
             if entry.name.endswith(".py"):
                 stat = entry.stat()
                 digest.update(f"{entry.name}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    # How op.* calls are rendered offline changes results too.
+    stat = (package.parent / "runtime" / "render.py").stat()
+    digest.update(f"render.py:{stat.st_mtime_ns}:{stat.st_size}".encode())
     return digest.hexdigest()[:16]
 
 

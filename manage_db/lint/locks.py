@@ -23,6 +23,12 @@ _LIGHTER_SUBCOMMANDS = {
 }
 
 
+# The statements :func:`locks_taken` knows about.
+LOCKING_STATEMENTS = frozenset(
+    {"AlterTableStmt", "IndexStmt", "DropStmt", "RenameStmt", "TruncateStmt", "CreateTrigStmt"}
+)
+
+
 def relation_name(range_var: Any) -> str | None:
     """The table a RangeVar names, without its schema (migrations use one search_path)."""
     return getattr(range_var, "relname", None)

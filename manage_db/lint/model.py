@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from manage_db.lint.pysource import PythonRevision
 
 ERROR = "error"
 WARNING = "warning"
@@ -12,15 +15,57 @@ INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
-    """What a rule is called, how bad its findings are, why it exists and what to write instead."""
+    """What a rule is called, how bad its findings are, and what to write instead.
+
+    Its documentation is its module's docstring (``doc``, filled in by the registry): the one
+    text shown in docs/lint.md's table and by ``lint --rules-table``.
+    """
 
     code: str
     name: str
     severity: str
-    reason: str
     hint: str
+    doc: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The docstring's first paragraph, on one line, without the rule's name."""
+        first = self.doc.strip().split("\n\n", 1)[0]
+        return " ".join(first.split()).removeprefix(f"{self.name}:").strip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatementRule(Rule):
+    """Looks at one SQL statement and what ran before it.
+
+    ``phases``: where it applies; ``node_types``: the statement kinds it looks at (e.g.
+    ``IndexStmt``), so the engine calls it for those only.
+    """
+
+    phases: tuple[str, ...]
+    node_types: frozenset[str]
+    check: Callable[[Statement, UnitState], Iterable[str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevisionRule(Rule):
+    """Looks at one Python revision; yields ``(line, col, message)``."""
+
+    check: Callable[[PythonRevision], Iterable[tuple[int, int, str]]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TreeRule(Rule):
+    """Looks at a whole tree's facts; yields ``(path, line, col, message)``."""
+
+    check: Callable[[TreeFacts], Iterable[tuple[str, int, int, str]]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineRule(Rule):
+    """Findings the engine itself emits (parsers, offline rendering), with no check of its own."""
 
 
 @dataclass
@@ -34,12 +79,22 @@ class Finding:
     severity: str
     message: str
     hint: str = ""
+    # Lines whose noqa comments apply: the finding's and the Python call holding its SQL.
+    noqa_lines: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The finding as shown (JSON output)."""
+        data = dict(self.__dict__)
+        del data["noqa_lines"]
+        return data
+
+    def to_cache(self) -> dict[str, Any]:
+        return {**self.to_dict(), "noqa_lines": list(self.noqa_lines)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
+        data = dict(data)
+        data["noqa_lines"] = tuple(data.get("noqa_lines", ()))
         return cls(**data)
 
     @property
@@ -89,6 +144,8 @@ class RevisionFacts:
     has_down_revision: bool = False
     revision_line: int = 1
     down_revision_line: int = 1
+    # Revisions: whether lint saw what upgrade()'s op.* calls do (rendered or read from source)
+    ops_seen: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -7,7 +7,6 @@ import json
 from manage_db.lint.model import ERROR, INFO, WARNING, Finding
 from manage_db.lint.service import LintReport
 
-FORMATS = ("text", "json", "github")
 _GITHUB_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 
 
@@ -18,6 +17,8 @@ def render(report: LintReport, output_format: str) -> str:
             {
                 "findings": [f.to_dict() for f in report.findings],
                 "files": report.files,
+                "revisions": report.revisions,
+                "revisions_seen": report.revisions_seen,
                 "errors": report.count(ERROR),
                 "warnings": report.count(WARNING),
                 "infos": report.count(INFO),
@@ -39,10 +40,17 @@ def text_line(finding: Finding) -> str:
 
 def summary(report: LintReport) -> str:
     """One line for stderr: what was checked and what was found."""
-    return (
+    line = (
         f"lint: {report.files} file(s), {report.count(ERROR)} error(s), "
         f"{report.count(WARNING)} warning(s), {report.count(INFO)} info"
     )
+    if report.revisions:
+        share = 100 * report.revisions_seen / report.revisions
+        line += (
+            f"; op.* calls seen in {report.revisions_seen}/{report.revisions} revisions "
+            f"({share:.1f}%)"
+        )
+    return line
 
 
 def _escape_data(text: str) -> str:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 _SQL_CALLS = frozenset({"execute", "exec_driver_sql", "text", "DDL"})
 _SQL_KEYWORDS = ("sqltext", "statement", "sql", "text", "clause")
 _PHASES = ("upgrade", "downgrade")
-_OFFLINE_UNSAFE_CALLS = frozenset({"get_bind", "inspect", "from_engine", "has_table"})
 _PERCENT_FORMAT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 _BRACE_FORMAT = re.compile(r"\{[^{}]*\}")
 # sqlalchemy text() bind parameters (``:name``, not ``::type`` casts), as SQLAlchemy finds them.
@@ -51,10 +50,6 @@ class SqlString:
     # executed, so text that does not parse elsewhere is not an error.
     must_parse: bool = True
 
-    @property
-    def call_line(self) -> int:
-        return self.call.lineno
-
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) in the file of character ``offset`` of :attr:`text`."""
         piece = self.pieces[0]
@@ -62,6 +57,16 @@ class SqlString:
             if candidate.start <= offset:
                 piece = candidate
         return self.source.locate_in_node(piece.node, offset - piece.start, piece.exact)
+
+
+@dataclass
+class OpCall:
+    """An ``op.<method>(...)`` call of upgrade(); ``table`` is a batch_alter_table's table."""
+
+    call: ast.Call
+    method: str
+    in_autocommit_block: bool
+    table: ast.expr | None = None
 
 
 @dataclass
@@ -82,8 +87,11 @@ class PythonRevision:
     upgrade: ast.FunctionDef | None = None
     downgrade: ast.FunctionDef | None = None
     sql: list[SqlString] = field(default_factory=list)
-    # (line, col, what) of calls that need a database connection
-    offline_unsafe: list[tuple[int, int, str]] = field(default_factory=list)
+    # op.* (and batch_op.*) calls that upgrade() runs, in source order
+    op_calls: list[OpCall] = field(default_factory=list)
+    constants: dict[str, ast.expr] = field(default_factory=dict, repr=False)
+    # Names assigned a string somewhere (SQL built at run time when executed by name)
+    string_names: set[str] = field(default_factory=set, repr=False)
 
     def locate_in_node(self, node: ast.expr, offset: int, exact: bool) -> tuple[int, int]:
         """Position of character ``offset`` of a string node's value (1-based line and column)."""
@@ -144,6 +152,8 @@ def read_revision(path: str, source: str) -> PythonRevision:
             _record_identity(revision, name, value, statement.lineno)
         if isinstance(statement, ast.FunctionDef) and statement.name in ("upgrade", "downgrade"):
             setattr(revision, statement.name, statement)
+    revision.constants = constants
+    revision.string_names = _string_names(tree)
     _Collector(revision, constants).collect()
     return revision
 
@@ -210,6 +220,37 @@ def _without_parameters(call_name: str, text: str) -> str:
     return text
 
 
+def _string_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and _builds_string(node.value):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _builds_string(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _builds_string(node.left) or _builds_string(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("format", "join") and _builds_string(node.func.value)
+    return False
+
+
+def _called_from_upgrade(upgrade: ast.FunctionDef | None) -> set[str]:
+    """Names upgrade() calls: module-level helpers whose op.* calls run in the upgrade."""
+    if upgrade is None:
+        return set()
+    return {
+        node.func.id
+        for node in ast.walk(upgrade)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+
+
 def _call_name(call: ast.Call) -> str:
     func = call.func
     if isinstance(func, ast.Attribute):
@@ -231,28 +272,47 @@ class _Collector:
         self.constants = constants
 
     def collect(self) -> None:
+        helpers = _called_from_upgrade(self.revision.upgrade)
         for statement in self.revision.tree.body:
             phase = "module"
             if isinstance(statement, ast.FunctionDef) and statement.name in _PHASES:
                 phase = statement.name
+            runs_in_upgrade = phase == "upgrade" or (
+                isinstance(statement, ast.FunctionDef) and statement.name in helpers
+            )
             autocommit: set[int] = set()
+            batches: dict[str, ast.expr] = {}  # with op.batch_alter_table(t) as name
             executed: set[int] = set()  # text() calls passed straight to an execute call
             for node in ast.walk(statement):
-                if isinstance(node, ast.With) and any(
-                    isinstance(item.context_expr, ast.Call)
-                    and _call_name(item.context_expr) == "autocommit_block"
-                    for item in node.items
-                ):
-                    autocommit.update(id(inner) for inner in ast.walk(node))
+                if isinstance(node, ast.With):
+                    for item in node.items:
+                        context = item.context_expr
+                        if not isinstance(context, ast.Call):
+                            continue
+                        if _call_name(context) == "autocommit_block":
+                            autocommit.update(id(inner) for inner in ast.walk(node))
+                        elif _call_name(context) == "batch_alter_table" and context.args:
+                            if isinstance(item.optional_vars, ast.Name):
+                                batches[item.optional_vars.id] = context.args[0]
                 elif isinstance(node, ast.Call):
+                    if runs_in_upgrade:
+                        self._op_call(node, id(node) in autocommit, batches)
                     self._call(node, phase, id(node) in autocommit, executed)
         self.revision.sql.sort(key=lambda s: (s.call.lineno, s.call.col_offset))
+        self.revision.op_calls.sort(key=lambda c: (c.call.lineno, c.call.col_offset))
+
+    def _op_call(self, node: ast.Call, in_autocommit: bool, batches: dict[str, ast.expr]) -> None:
+        func = node.func
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+            return
+        if func.value.id == "op":
+            self.revision.op_calls.append(OpCall(node, func.attr, in_autocommit))
+        elif func.value.id in batches:
+            table = batches[func.value.id]
+            self.revision.op_calls.append(OpCall(node, func.attr, in_autocommit, table))
 
     def _call(self, node: ast.Call, phase: str, in_autocommit: bool, executed: set[int]) -> None:
         name = _call_name(node)
-        if name in _OFFLINE_UNSAFE_CALLS and phase != "module":
-            col = self.revision._char_col(node.lineno, node.col_offset) + 1
-            self.revision.offline_unsafe.append((node.lineno, col, name))
         if name not in _SQL_CALLS:
             return
         argument = node.args[0] if node.args else None

@@ -26,6 +26,7 @@ from manage_db.lint.model import (
     RevisionFacts,
     TreeFacts,
 )
+from manage_db.lint.policy import apply_policy
 from manage_db.lint.suppressions import Suppressions
 
 # Trees with at least this many changed revisions are analysed in one process per core.
@@ -38,6 +39,9 @@ class LintReport:
 
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
+    revisions: int = 0
+    # Revisions whose op.* calls lint saw (rendered offline or read from the source)
+    revisions_seen: int = 0
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -164,21 +168,20 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     tree = TreeFacts(facts, settings.manifest, released)
     from manage_db.lint import rules
 
-    for module in rules.TREE_RULES:
-        for path, line, col, message in module.check_tree(tree):
-            if suppressions.get(path, Suppressions()).suppressed(module.RULE.code, (line,)):
-                continue
-            rule = module.RULE
-            findings.append(Finding(path, line, col, rule.code, rule.severity, message, rule.hint))
+    for rule in rules.TREE_RULES:
+        for path, line, col, message in rule.check(tree):
+            findings.append(
+                Finding(path, line, col, rule.code, rule.severity, message, rule.hint, (line,))
+            )
+    wanted = only.relative_to(root).as_posix() if only is not None else ""
     if only is not None:
-        wanted = only.relative_to(root).as_posix()
-        tree_codes = {m.RULE.code for m in rules.TREE_RULES}
+        tree_codes = {rule.code for rule in rules.TREE_RULES}
         findings = [f for f in findings if f.path == wanted or f.code in tree_codes]
     report = LintReport(files=len(py_sources) + len(sql_sources) if only is None else 1)
-    for finding in findings:
-        if finding.code in settings.ignore:
-            continue
-        finding.severity = settings.severity.get(finding.code, finding.severity)
+    counted = [f for f in facts if f.kind == "revision" and (only is None or f.path == wanted)]
+    report.revisions = len(counted)
+    report.revisions_seen = sum(1 for f in counted if f.ops_seen)
+    for finding in apply_policy(findings, suppressions, settings):
         finding.path = _display(root / finding.path)
         report.findings.append(finding)
     report.findings.sort(key=lambda f: f.sort_key)
@@ -202,7 +205,7 @@ def _fill_checksums(facts: list[RevisionFacts], sources: dict[str, _Source], cac
 def _entry(result) -> dict:
     return {
         "facts": result.facts.to_dict(),
-        "findings": [f.to_dict() for f in result.findings],
+        "findings": [f.to_cache() for f in result.findings],
         "suppressions": result.suppressions.to_dict(),
     }
 
@@ -242,7 +245,7 @@ def _analyze_sql_chunk(sources: list[_Source]) -> dict[str, tuple[dict, list[str
 def _analyze_chunk(sources: list[_Source], sql_keys: set[str]) -> dict[str, dict]:
     """Cache entries of Python revisions: parsed, rendered offline together, then checked."""
     from manage_db.lint.analysis import FileResult, analyze_revision, read_python
-    from manage_db.lint.offline import render_upgrades
+    from manage_db.runtime.render import render_upgrades
 
     parsed = {}
     results = {}
@@ -252,7 +255,7 @@ def _analyze_chunk(sources: list[_Source], sql_keys: set[str]) -> dict[str, dict
             results[source.relpath] = item
         else:
             parsed[source.relpath] = item
-    renderings = render_upgrades(list(parsed.values()))
+    renderings = render_upgrades([(r.path, r.tree) for r in parsed.values() if r.upgrade])
     for relpath, revision in parsed.items():
         results[relpath] = analyze_revision(revision, renderings.get(revision.path), sql_keys)
     entries = {}
@@ -279,6 +282,8 @@ def lint_paths(paths: list[Path], settings: LintSettings) -> LintReport:
         part = lint_tree(root, settings, only)
         report.findings.extend(part.findings)
         report.files += part.files
+        report.revisions += part.revisions
+        report.revisions_seen += part.revisions_seen
     return report
 
 

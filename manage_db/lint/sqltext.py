@@ -2,13 +2,18 @@
 
 Works with pglast 5 (Debian 12) and 8 (PyPI): node and enum *names* are the same in both, their
 numbers are not, so code compares names (see ``manage_db.lint.nodes``). Statement offsets returned
-here are character offsets into the text given, so callers can map them back to a file.
+here are character offsets into the text given, so callers can map them back to a file: pglast
+reports byte offsets, converted to characters differently by each version (pglast 5 even gets
+error positions wrong), so the parser is given an ASCII copy of the text where each non-ASCII
+character is one ``x`` (grammar and offsets unchanged: PostgreSQL treats those characters as
+identifier letters, and otherwise they only occur in literals and comments).
 PL/pgSQL bodies (``DO`` blocks and functions) are opened and their statements, including
 ``EXECUTE 'literal'`` and ``EXECUTE format('literal', ...)``, are returned as well.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,13 +21,14 @@ from typing import Any
 
 import pglast
 
-from manage_db.lint.nodes import node_name
+from manage_db.lint.nodes import node_name, wrap
 
 _PSQL_META = re.compile(r"^\\[A-Za-z!?].*$", re.MULTILINE)
 _COPY_FROM_STDIN = re.compile(
     r"^COPY\b[^;]*\bFROM\s+stdin\b[^;]*;[ \t]*$", re.IGNORECASE | re.MULTILINE
 )
 _FORMAT_DIRECTIVE = re.compile(r"%(?:\d+\$)?-?\d*[sIL%]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 class SqlSyntaxError(Exception):
@@ -35,7 +41,7 @@ class SqlSyntaxError(Exception):
 
 @dataclass
 class ParsedStatement:
-    """A statement node and the character offset where its first keyword is."""
+    """A statement node, the character offset of its first keyword, and its (folded) text."""
 
     node: Any
     offset: int
@@ -68,10 +74,9 @@ def blank_psql_script(text: str) -> str:
     return "".join(chars)
 
 
-def _char_offset(text: str, encoded: bytes | None, byte_offset: int) -> int:
-    if encoded is None:
-        return byte_offset
-    return len(encoded[:byte_offset].decode("utf-8", errors="ignore"))
+def ascii_folded(text: str) -> str:
+    """``text`` with each non-ASCII character replaced by ``x``: byte offsets = characters."""
+    return text if text.isascii() else _NON_ASCII.sub("x", text)
 
 
 def _skip_blank_and_comments(text: str, pos: int, end: int) -> int:
@@ -91,29 +96,39 @@ def _skip_blank_and_comments(text: str, pos: int, end: int) -> int:
 
 def parse_statements(text: str) -> list[ParsedStatement]:
     """Top-level statements of ``text``; raises :class:`SqlSyntaxError`."""
-    encoded = None if text.isascii() else text.encode("utf-8")
+    text = ascii_folded(text)  # statement texts too, so bodies are found in them
     try:
-        raw_statements = pglast.parse_sql(text)
+        raw_statements = json.loads(pglast.parser.parse_sql_json(text)).get("stmts", ())
     except pglast.parser.ParseError as error:
         location = error.args[1] if len(error.args) > 1 and error.args[1] else 0
-        raise SqlSyntaxError(str(error.args[0]), _char_offset(text, encoded, location)) from None
+        raise SqlSyntaxError(str(error.args[0]), location) from None
     statements = []
     for raw in raw_statements:
-        start = _char_offset(text, encoded, raw.stmt_location or 0)
-        length = raw.stmt_len or 0
-        end = (
-            _char_offset(text, encoded, (raw.stmt_location or 0) + length) if length else len(text)
-        )
+        start = raw.get("stmt_location", 0)
+        length = raw.get("stmt_len", 0)
+        end = start + length if length else len(text)
         start = _skip_blank_and_comments(text, start, end)
-        statements.append(ParsedStatement(raw.stmt, start, text[start:end]))
+        statements.append(ParsedStatement(wrap(raw["stmt"]), start, text[start:end]))
     return statements
 
 
-def iter_statements(text: str) -> Iterator[ParsedStatement]:
-    """Every statement of ``text``, each followed by those inside its PL/pgSQL body, if any."""
+def iter_statements(
+    text: str, body_errors: list[SqlSyntaxError] | None = None
+) -> Iterator[ParsedStatement]:
+    """Every statement of ``text``, each followed by those inside its PL/pgSQL body, if any.
+
+    With ``body_errors``, a function or DO body that does not parse is recorded there and the
+    statements after it are still returned (one bad body must not hide a file's findings).
+    """
     for statement in parse_statements(text):
         yield statement
-        yield from _body_statements(statement)
+        if body_errors is None:
+            yield from _body_statements(statement)
+            continue
+        try:
+            yield from _body_statements(statement)
+        except SqlSyntaxError as error:
+            body_errors.append(error)
 
 
 def _body_statements(statement: ParsedStatement) -> Iterator[ParsedStatement]:
@@ -220,10 +235,10 @@ def _plpgsql_queries(tree: Any) -> Iterator[tuple[str, int, bool]]:
 def _dynamic_sql(expression: str) -> str | None:
     """The SQL an ``EXECUTE`` runs, when it is a literal or ``format('literal', ...)``."""
     try:
-        (raw,) = pglast.parse_sql(f"SELECT {expression}")
-    except (pglast.parser.ParseError, ValueError):
+        (raw,) = parse_statements(f"SELECT {expression}")
+    except (SqlSyntaxError, ValueError):
         return None
-    targets: Any = getattr(raw.stmt, "targetList", None) or ()
+    targets: Any = getattr(raw.node, "targetList", None) or ()
     if len(targets) != 1:
         return None
     value = targets[0].val

@@ -73,6 +73,7 @@ def test_json_format(tree):
     result = run(tree, "--format", "json")
     data = json.loads(result.stdout)
     assert (data["errors"], data["warnings"]) == (1, 1)
+    assert (data["revisions"], data["revisions_seen"]) == (1, 1)
     assert {f["code"] for f in data["findings"]} == {"MDB101", "MDB301"}
     assert set(data["findings"][0]) >= {
         "path",
@@ -190,3 +191,10 @@ def test_big_trees_are_analysed_in_parallel_with_the_same_findings(tree, monkeyp
     parallel = [f.to_dict() for f in tree.lint({"cache": False}).findings]
     assert len(serial) == 12 * 3 - 4 + 3 * 3
     assert parallel == serial
+
+
+def test_rules_table_prints_the_registry_table(tree):
+    result = run(tree, "--rules-table")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "| code | name | severity | what |"
+    assert "| MDB101 | forbidden-statement | error |" in result.output

@@ -1,19 +1,21 @@
 """The rule registry: one module per rule, named after its code; adding a rule adds one line here.
 
-A rule module defines ``RULE`` (a :class:`~manage_db.lint.model.Rule`) and one of:
-
-- ``check_statement(statement, state)``: yields messages for one SQL statement; ``PHASES``
-  says where it applies (``upgrade``, ``downgrade``, ``module``, ``sql``);
-- ``check_revision(revision)``: yields ``(line, col, message)`` for one Python revision;
-- ``check_tree(tree)``: yields ``(path, line, col, message)`` for a whole tree.
+A rule module's docstring is the rule's documentation (why it exists, what to write instead);
+it defines ``RULE``, one of the kinds of :mod:`manage_db.lint.model`: a
+:class:`~manage_db.lint.model.StatementRule` (one SQL statement), a
+:class:`~manage_db.lint.model.RevisionRule` (one Python revision), a
+:class:`~manage_db.lint.model.TreeRule` (the whole tree) or an
+:class:`~manage_db.lint.model.EngineRule` (findings of the parsers and offline rendering).
+Suppressions and severities are not the rules' business: :mod:`manage_db.lint.policy`.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+import inspect
+from dataclasses import replace
 
-from manage_db.lint.model import Rule
+from manage_db.lint.model import RevisionRule, Rule, StatementRule, TreeRule
 
 # One line per rule: the module named after its code.
 _CODES = (
@@ -34,12 +36,19 @@ _CODES = (
     "mdb510",
     "mdb601",
 )
-MODULES: tuple[ModuleType, ...] = tuple(importlib.import_module(f"{__name__}.{c}") for c in _CODES)
-RULES: dict[str, Rule] = {m.RULE.code: m.RULE for m in MODULES}
-BY_NAME: dict[str, str] = {m.RULE.name: m.RULE.code for m in MODULES}
-STATEMENT_RULES = tuple(m for m in MODULES if hasattr(m, "check_statement"))
-REVISION_RULES = tuple(m for m in MODULES if hasattr(m, "check_revision"))
-TREE_RULES = tuple(m for m in MODULES if hasattr(m, "check_tree"))
+
+
+def _load(code: str) -> Rule:
+    module = importlib.import_module(f"{__name__}.{code}")
+    rule: Rule = module.RULE
+    return replace(rule, doc=inspect.cleandoc(module.__doc__ or ""))
+
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in map(_load, _CODES)}
+BY_NAME: dict[str, str] = {rule.name: rule.code for rule in RULES.values()}
+STATEMENT_RULES = tuple(r for r in RULES.values() if isinstance(r, StatementRule))
+REVISION_RULES = tuple(r for r in RULES.values() if isinstance(r, RevisionRule))
+TREE_RULES = tuple(r for r in RULES.values() if isinstance(r, TreeRule))
 
 
 def resolve_code(code_or_name: str) -> str | None:
@@ -48,3 +57,12 @@ def resolve_code(code_or_name: str) -> str | None:
     if upper in RULES:
         return upper
     return BY_NAME.get(code_or_name.strip().lower())
+
+
+def rules_table() -> str:
+    """The markdown table of docs/lint.md, from the registry (``lint --rules-table``)."""
+    lines = ["| code | name | severity | what |", "|---|---|---|---|"]
+    for rule in RULES.values():
+        summary = rule.summary.replace("|", "\\|")
+        lines.append(f"| {rule.code} | {rule.name} | {rule.severity} | {summary} |")
+    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""syntax-error: a revision or SQL file that does not parse.
+"""syntax-error: Python or SQL (or PL/pgSQL) that does not parse.
 
 Why: alembic (or psql) will fail on it at upgrade time, on a customer's machine. Lint reports it
 at the place the parser stopped instead of crashing, and checks the rest of the tree.
@@ -7,12 +7,11 @@ Instead: fix the syntax; check the SQL with ``psql`` and the Python with
 The engine emits these findings itself (the parsers run before any rule).
 """
 
-from manage_db.lint.model import ERROR, Rule
+from manage_db.lint.model import ERROR, EngineRule
 
-RULE = Rule(
+RULE = EngineRule(
     code="MDB001",
     name="syntax-error",
     severity=ERROR,
-    reason="the file does not parse, so the migration cannot run",
     hint="fix the syntax at this position",
 )

@@ -1,4 +1,6 @@
-"""forbidden-statement: GRANT, REVOKE, OWNER TO, SET ROLE and other fights with ownership.
+"""forbidden-statement: GRANT, REVOKE, ALTER … OWNER TO, SET/RESET ROLE, SET SESSION
+AUTHORIZATION, ALTER DEFAULT PRIVILEGES, CREATE/ALTER/DROP ROLE or USER, REASSIGN OWNED,
+CREATE SCHEMA … AUTHORIZATION: fights with ownership.
 
 Why: migrations run connected as the owning role (``asterisk`` for the platform), so what they
 create is already owned by it; explicit privileges and role changes are never needed, hide
@@ -9,17 +11,8 @@ Instead: delete the statement; roles and ownership belong to ``wazo-manage-db in
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.model import ERROR, Rule, Statement, UnitState
+from manage_db.lint.model import ERROR, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name, node_name
-
-RULE = Rule(
-    code="MDB101",
-    name="forbidden-statement",
-    severity=ERROR,
-    reason="migrations run as the owning role, which already owns what they create",
-    hint="remove it: roles and privileges are managed by wazo-manage-db init, not migrations",
-)
-PHASES = ("upgrade", "downgrade", "module", "sql")
 
 _ROLE_STATEMENTS = {
     "CreateRoleStmt": "CREATE ROLE/USER",
@@ -33,7 +26,7 @@ _ROLE_STATEMENTS = {
 _SESSION_SETTINGS = {"role": "ROLE", "session_authorization": "SESSION AUTHORIZATION"}
 
 
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     yield from _forbidden(statement.node)
 
 
@@ -53,3 +46,23 @@ def _forbidden(node: Any) -> Iterator[str]:
         yield f"{verb} {_SESSION_SETTINGS[node.name]} in a migration"
     elif kind == "CreateSchemaStmt" and node.authrole is not None:
         yield "CREATE SCHEMA ... AUTHORIZATION in a migration"
+
+
+RULE = StatementRule(
+    code="MDB101",
+    name="forbidden-statement",
+    severity=ERROR,
+    hint="remove it: roles and privileges are managed by wazo-manage-db init, not migrations",
+    phases=("upgrade", "downgrade", "module", "sql"),
+    node_types=frozenset(
+        {
+            "GrantStmt",
+            "GrantRoleStmt",
+            "AlterTableStmt",
+            "VariableSetStmt",
+            "CreateSchemaStmt",
+            *_ROLE_STATEMENTS,
+        }
+    ),
+    check=check,
+)

@@ -1,4 +1,5 @@
-"""history: the revision graph is broken.
+"""history: several heads, a `down_revision` naming nothing, duplicate ids, a cycle, a file
+not named `<revision>_…`, no `revision`/`down_revision`.
 
 Why: alembic refuses to upgrade a tree with two heads, a ``down_revision`` that names nothing,
 a duplicate id or a cycle, and a revision file without ``revision``/``down_revision`` is not a
@@ -10,18 +11,10 @@ keep file names ``<revision>_<slug>.py``.
 from collections.abc import Iterator
 from pathlib import PurePath
 
-from manage_db.lint.model import ERROR, RevisionFacts, Rule, TreeFacts
-
-RULE = Rule(
-    code="MDB201",
-    name="history",
-    severity=ERROR,
-    reason="alembic cannot upgrade a tree whose history is not one line of known revisions",
-    hint="rebase on the current head (down_revision) or merge heads; keep <revision>_<slug>.py",
-)
+from manage_db.lint.model import ERROR, RevisionFacts, TreeFacts, TreeRule
 
 
-def check_tree(tree: TreeFacts) -> Iterator[tuple[str, int, int, str]]:
+def check(tree: TreeFacts) -> Iterator[tuple[str, int, int, str]]:
     files = [r for r in tree.revisions if r.kind == "revision"]
     by_id: dict[str, RevisionFacts] = {}
     for facts in files:
@@ -93,3 +86,12 @@ def _cycles(by_id: dict[str, RevisionFacts]) -> Iterator[tuple[str, int, int, st
             state[parent] = 1
             path.append(parent)
             stack.append((parent, iter(by_id[parent].down_revisions)))
+
+
+RULE = TreeRule(
+    code="MDB201",
+    name="history",
+    severity=ERROR,
+    hint="rebase on the current head (down_revision) or merge heads; keep <revision>_<slug>.py",
+    check=check,
+)

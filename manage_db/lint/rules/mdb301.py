@@ -1,4 +1,5 @@
-"""missing-downgrade: the revision cannot be undone.
+"""missing-downgrade: no `downgrade()` or only `pass`; fine with `irreversible = True` or a
+downgrade that raises. Severity: `lint.downgrade_severity`.
 
 Why: ``wazo-manage-db verify`` and operators rolling back a release need ``downgrade()``; the
 template's ``pass`` silently does nothing.
@@ -9,19 +10,11 @@ Its severity is ``lint.downgrade_severity`` in the configuration (default: warni
 
 from collections.abc import Iterator
 
-from manage_db.lint.model import WARNING, Rule
+from manage_db.lint.model import WARNING, RevisionRule
 from manage_db.lint.pysource import PythonRevision, downgrade_state
 
-RULE = Rule(
-    code="MDB301",
-    name="missing-downgrade",
-    severity=WARNING,
-    reason="a revision without a working downgrade cannot be rolled back or verified",
-    hint="write downgrade(), or declare `irreversible = True` at module level",
-)
 
-
-def check_revision(revision: PythonRevision) -> Iterator[tuple[int, int, str]]:
+def check(revision: PythonRevision) -> Iterator[tuple[int, int, str]]:
     if revision.irreversible:
         return
     state = downgrade_state(revision)
@@ -29,3 +22,12 @@ def check_revision(revision: PythonRevision) -> Iterator[tuple[int, int, str]]:
         yield revision.revision_line, 1, "no downgrade() in this revision"
     elif state == "empty" and revision.downgrade is not None:
         yield revision.downgrade.lineno, 1, "downgrade() does nothing (only pass)"
+
+
+RULE = RevisionRule(
+    code="MDB301",
+    name="missing-downgrade",
+    severity=WARNING,
+    hint="write downgrade(), or declare `irreversible = True` at module level",
+    check=check,
+)

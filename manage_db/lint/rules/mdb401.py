@@ -8,18 +8,10 @@ with ``wazo-manage-db release``.
 
 from collections.abc import Iterator
 
-from manage_db.lint.model import ERROR, RevisionFacts, Rule, TreeFacts
-
-RULE = Rule(
-    code="MDB401",
-    name="released-revision-changed",
-    severity=ERROR,
-    reason="released revisions already ran on installed systems and must never change",
-    hint="restore the released file and put the change in a new revision",
-)
+from manage_db.lint.model import ERROR, RevisionFacts, TreeFacts, TreeRule
 
 
-def check_tree(tree: TreeFacts) -> Iterator[tuple[str, int, int, str]]:
+def check(tree: TreeFacts) -> Iterator[tuple[str, int, int, str]]:
     if tree.released is None:
         return
     current: dict[str, RevisionFacts] = {}
@@ -39,3 +31,12 @@ def check_tree(tree: TreeFacts) -> Iterator[tuple[str, int, int, str]]:
             )
         elif found.checksum != entry.checksum:
             yield found.path, 1, 1, f"released {entry.key} was edited since it was recorded"
+
+
+RULE = TreeRule(
+    code="MDB401",
+    name="released-revision-changed",
+    severity=ERROR,
+    hint="restore the released file and put the change in a new revision",
+    check=check,
+)

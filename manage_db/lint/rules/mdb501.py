@@ -9,22 +9,24 @@ Instead: ``CREATE INDEX CONCURRENTLY`` outside the transaction:
 from collections.abc import Iterator
 
 from manage_db.lint.locks import SHARE, relation_name
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import node_name
 
-RULE = Rule(
-    code="MDB501",
-    name="create-index-not-concurrently",
-    severity=WARNING,
-    reason="building an index without CONCURRENTLY blocks writes for the whole build",
-    hint="CREATE INDEX CONCURRENTLY inside op.get_context().autocommit_block()",
-)
-PHASES = ("upgrade", "sql")
 
-
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     node = statement.node
     if node_name(node) == "IndexStmt" and not node.concurrent:
         table = relation_name(node.relation)
         if table not in state.fresh_tables:
             yield f"CREATE INDEX on existing table {table} takes a {SHARE} until it is built"
+
+
+RULE = StatementRule(
+    code="MDB501",
+    name="create-index-not-concurrently",
+    severity=WARNING,
+    hint="CREATE INDEX CONCURRENTLY inside op.get_context().autocommit_block()",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"IndexStmt"}),
+    check=check,
+)

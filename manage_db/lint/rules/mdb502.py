@@ -9,21 +9,13 @@ enforce NOT NULL (see missing-lock-timeout and set-not-null for the safe order).
 from collections.abc import Iterator
 
 from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 
-RULE = Rule(
-    code="MDB502",
-    name="add-column-not-null-without-default",
-    severity=WARNING,
-    reason="existing rows have no value for the new NOT NULL column, so the upgrade fails",
-    hint="give it a constant server_default, or add it nullable, backfill, then SET NOT NULL",
-)
-PHASES = ("upgrade", "sql")
 _FILLED_TYPES = {"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"}
 
 
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     table = relation_name(getattr(statement.node, "relation", None))
     if table in state.fresh_tables:
         return
@@ -40,3 +32,14 @@ def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
                 f"ADD COLUMN {column.colname} NOT NULL without a default on existing table "
                 f"{table} fails if it has rows (and takes an {ACCESS_EXCLUSIVE})"
             )
+
+
+RULE = StatementRule(
+    code="MDB502",
+    name="add-column-not-null-without-default",
+    severity=WARNING,
+    hint="give it a constant server_default, or add it nullable, backfill, then SET NOT NULL",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
+    check=check,
+)

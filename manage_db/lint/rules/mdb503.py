@@ -11,17 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
+from manage_db.lint.nodes import children, enum_name, node_name
 
-RULE = Rule(
-    code="MDB503",
-    name="volatile-default",
-    severity=WARNING,
-    reason="a volatile default rewrites every row of the table while blocking all access",
-    hint="add the column without it, backfill in batches, then ALTER COLUMN ... SET DEFAULT",
-)
-PHASES = ("upgrade", "sql")
 VOLATILE_FUNCTIONS = frozenset(
     {
         "random",
@@ -42,7 +34,7 @@ VOLATILE_FUNCTIONS = frozenset(
 _SERIAL_TYPES = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
 
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     table = relation_name(getattr(statement.node, "relation", None))
     if table in state.fresh_tables:
         return
@@ -74,13 +66,22 @@ def _volatile_call(node: Any) -> str | None:
     stack = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, tuple | list):
-            stack.extend(item)
-        elif node_name(item) == "FuncCall":
+        if node_name(item) == "FuncCall":
             name = item.funcname[-1].sval
             if name in VOLATILE_FUNCTIONS:
                 return name
             stack.extend(item.args or ())
-        elif hasattr(item, "__slots__") and not isinstance(item, str | int | float | bool):
-            stack.extend(getattr(item, slot, None) for slot in item.__slots__)
+        else:
+            stack.extend(children(item))
     return None
+
+
+RULE = StatementRule(
+    code="MDB503",
+    name="volatile-default",
+    severity=WARNING,
+    hint="add the column without it, backfill in batches, then ALTER COLUMN ... SET DEFAULT",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
+    check=check,
+)

@@ -8,20 +8,11 @@ Instead: add a new column, backfill it in batches, switch the code, drop the old
 from collections.abc import Iterator
 
 from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 
-RULE = Rule(
-    code="MDB504",
-    name="alter-column-type",
-    severity=WARNING,
-    reason="changing a column's type usually rewrites the table while blocking all access",
-    hint="add a new column, backfill in batches, switch the code, drop the old column later",
-)
-PHASES = ("upgrade", "sql")
 
-
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     table = relation_name(getattr(statement.node, "relation", None))
     if table in state.fresh_tables:
         return
@@ -31,3 +22,14 @@ def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
                 f"ALTER COLUMN {command.name} TYPE on existing table {table} takes an "
                 f"{ACCESS_EXCLUSIVE} and may rewrite it"
             )
+
+
+RULE = StatementRule(
+    code="MDB504",
+    name="alter-column-type",
+    severity=WARNING,
+    hint="add a new column, backfill in batches, switch the code, drop the old column later",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
+    check=check,
+)

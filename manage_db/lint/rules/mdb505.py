@@ -8,20 +8,11 @@ Instead: ``ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID``, then ``VALIDATE
 from collections.abc import Iterator
 
 from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 
-RULE = Rule(
-    code="MDB505",
-    name="set-not-null",
-    severity=WARNING,
-    reason="SET NOT NULL scans the whole table while blocking all access",
-    hint="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
-)
-PHASES = ("upgrade", "sql")
 
-
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     table = relation_name(getattr(statement.node, "relation", None))
     if table in state.fresh_tables:
         return
@@ -31,3 +22,14 @@ def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
                 f"SET NOT NULL on {command.name} of existing table {table} scans it under an "
                 f"{ACCESS_EXCLUSIVE}"
             )
+
+
+RULE = StatementRule(
+    code="MDB505",
+    name="set-not-null",
+    severity=WARNING,
+    hint="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
+    check=check,
+)

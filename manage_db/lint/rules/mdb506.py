@@ -14,24 +14,16 @@ from manage_db.lint.locks import (
     alter_table_commands,
     relation_name,
 )
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 
-RULE = Rule(
-    code="MDB506",
-    name="constraint-without-not-valid",
-    severity=WARNING,
-    reason="validating a new constraint scans the whole table while blocking writes",
-    hint="ADD CONSTRAINT ... NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT separately",
-)
-PHASES = ("upgrade", "sql")
 _LOCKS = {
     "CONSTR_FOREIGN": ("FOREIGN KEY", SHARE_ROW_EXCLUSIVE),
     "CONSTR_CHECK": ("CHECK", ACCESS_EXCLUSIVE),
 }
 
 
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     table = relation_name(getattr(statement.node, "relation", None))
     if table in state.fresh_tables:
         return
@@ -43,3 +35,14 @@ def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
         if kind in _LOCKS and not constraint.skip_validation:
             what, lock = _LOCKS[kind]
             yield f"ADD {what} without NOT VALID scans existing table {table} under a {lock}"
+
+
+RULE = StatementRule(
+    code="MDB506",
+    name="constraint-without-not-valid",
+    severity=WARNING,
+    hint="ADD CONSTRAINT ... NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT separately",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"AlterTableStmt"}),
+    check=check,
+)

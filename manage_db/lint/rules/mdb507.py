@@ -8,20 +8,11 @@ Instead: stop using it in the code first; drop it in a later release.
 from collections.abc import Iterator
 
 from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name, node_name
 
-RULE = Rule(
-    code="MDB507",
-    name="drop-table-or-column",
-    severity=WARNING,
-    reason="running code still uses what is dropped, and the drop blocks all access",
-    hint="stop using it in the code first, then drop it in a later release",
-)
-PHASES = ("upgrade", "sql")
 
-
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     node = statement.node
     if node_name(node) == "DropStmt" and enum_name(node.removeType) == "OBJECT_TABLE":
         for names in node.objects or ():
@@ -38,3 +29,14 @@ def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
                 f"DROP COLUMN {command.name} of existing table {table} takes an "
                 f"{ACCESS_EXCLUSIVE}; running code may still use it"
             )
+
+
+RULE = StatementRule(
+    code="MDB507",
+    name="drop-table-or-column",
+    severity=WARNING,
+    hint="stop using it in the code first, then drop it in a later release",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"DropStmt", "AlterTableStmt"}),
+    check=check,
+)

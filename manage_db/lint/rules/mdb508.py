@@ -8,20 +8,11 @@ Instead: add the new column (or a view), write both, switch the code, drop the o
 from collections.abc import Iterator
 
 from manage_db.lint.locks import ACCESS_EXCLUSIVE, relation_name
-from manage_db.lint.model import WARNING, Rule, Statement, UnitState
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name, node_name
 
-RULE = Rule(
-    code="MDB508",
-    name="rename",
-    severity=WARNING,
-    reason="running code still uses the old name, and the rename blocks all access",
-    hint="add the new name alongside, switch the code, remove the old name in a later release",
-)
-PHASES = ("upgrade", "sql")
 
-
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     node = statement.node
     if node_name(node) != "RenameStmt" or node.relation is None:
         return
@@ -35,3 +26,14 @@ def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
         yield (
             f"RENAME of column {node.subname} of existing table {table} takes an {ACCESS_EXCLUSIVE}"
         )
+
+
+RULE = StatementRule(
+    code="MDB508",
+    name="rename",
+    severity=WARNING,
+    hint="add the new name alongside, switch the code, remove the old name in a later release",
+    phases=("upgrade", "sql"),
+    node_types=frozenset({"RenameStmt"}),
+    check=check,
+)

@@ -8,20 +8,11 @@ BEGIN/COMMIT).
 
 from collections.abc import Iterator
 
-from manage_db.lint.model import ERROR, Rule, Statement, UnitState
+from manage_db.lint.model import ERROR, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name, node_name
 
-RULE = Rule(
-    code="MDB509",
-    name="concurrently-in-transaction",
-    severity=ERROR,
-    reason="PostgreSQL cannot run CONCURRENTLY operations inside a transaction block",
-    hint="wrap it in `with op.get_context().autocommit_block():`",
-)
-PHASES = ("upgrade", "downgrade", "sql")
 
-
-def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
+def check(statement: Statement, state: UnitState) -> Iterator[str]:
     if not state.in_transaction:
         return
     node = statement.node
@@ -35,3 +26,14 @@ def check_statement(statement: Statement, state: UnitState) -> Iterator[str]:
         getattr(option, "defname", "") == "concurrently" for option in node.params or ()
     ):
         yield "REINDEX CONCURRENTLY inside a transaction fails"
+
+
+RULE = StatementRule(
+    code="MDB509",
+    name="concurrently-in-transaction",
+    severity=ERROR,
+    hint="wrap it in `with op.get_context().autocommit_block():`",
+    phases=("upgrade", "downgrade", "sql"),
+    node_types=frozenset({"IndexStmt", "DropStmt", "ReindexStmt"}),
+    check=check,
+)

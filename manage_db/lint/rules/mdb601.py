@@ -1,24 +1,19 @@
-"""offline-unsafe: the revision needs a live connection (``op.get_bind()``, inspection).
+"""offline-unsafe: an `op.*` call lint could neither render offline nor read from the source.
 
-Why: ``alembic upgrade --sql`` (offline mode) cannot run it, and what it does depends on the
-database it meets, so lint and reviewers cannot see its SQL. Info only.
-Instead: write the SQL out (``op.execute``) instead of inspecting, where possible.
+Why: lint checks what ``op.*`` calls do by rendering upgrade() in alembic's offline mode (reads
+through ``op.get_bind()`` find no rows there), and reads the calls from the Python source when
+that fails (a module not installed, a value only the database knows). A call that is neither
+rendered nor understood (an unknown operation, SQL built at run time) is not checked. Info only.
+Instead: write the SQL out (``op.execute`` of a literal) rather than computing it from the
+database, where possible.
+The engine emits these findings itself (where rendering and reading both failed).
 """
 
-from collections.abc import Iterator
+from manage_db.lint.model import INFO, EngineRule
 
-from manage_db.lint.model import INFO, Rule
-from manage_db.lint.pysource import PythonRevision
-
-RULE = Rule(
+RULE = EngineRule(
     code="MDB601",
     name="offline-unsafe",
     severity=INFO,
-    reason="offline mode (alembic --sql) has no connection to bind or inspect",
     hint="prefer op.execute() of explicit SQL over reading the database",
 )
-
-
-def check_revision(revision: PythonRevision) -> Iterator[tuple[int, int, str]]:
-    for line, col, call in revision.offline_unsafe:
-        yield line, col, f"{call}() needs a live connection: the revision cannot run offline"

@@ -1,0 +1,39 @@
+"""MDB503: its findings, and what it leaves alone."""
+
+from __future__ import annotations
+
+import pytest
+
+TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "upgrade", "lock"),
+    [
+        (
+            "MDB503",
+            "op.execute('ALTER TABLE users ADD COLUMN u uuid DEFAULT gen_random_uuid()')",
+            "ACCESS EXCLUSIVE",
+        ),
+        ("MDB503", "op.execute('ALTER TABLE users ADD COLUMN n serial')", "ACCESS EXCLUSIVE"),
+    ],
+)
+def test_on_an_existing_table_it_warns_and_names_the_lock(tree, code, upgrade, lock):
+    tree.revision("a1", None, upgrade=TIMEOUT + upgrade)
+    findings = tree.lint().findings
+    assert [f.code for f in findings] == [code]
+    assert findings[0].severity == "warning"
+    assert lock in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        "op.execute('ALTER TABLE users ADD COLUMN at timestamptz DEFAULT now()')",
+    ],
+)
+def test_safe_forms_do_not_warn(tree, upgrade):
+    if "concurrently" in upgrade:
+        upgrade = f"with op.get_context().autocommit_block():\n    {upgrade}"
+    tree.revision("a1", None, upgrade=TIMEOUT + upgrade)
+    assert tree.codes() == []

@@ -1,0 +1,50 @@
+"""MDB510: its findings, and what it leaves alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lint.conftest import only
+
+TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
+
+
+def test_missing_lock_timeout_is_reported_once_per_revision(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade="op.add_column('users', sa.Column('x', sa.Integer))\n"
+        "op.add_column('users', sa.Column('y', sa.Integer))",
+    )
+    (finding,) = only(tree.lint(), "MDB510")
+    assert "ACCESS EXCLUSIVE" in finding.message and "users" in finding.message
+
+
+def test_lock_timeout_set_later_does_not_cover_earlier_statements(tree):
+    tree.revision(
+        "a1", None, upgrade="op.add_column('users', sa.Column('x', sa.Integer))\n" + TIMEOUT
+    )
+    assert tree.codes() == ["MDB510"]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["SET LOCAL lock_timeout TO 5000", "SELECT set_config('lock_timeout', '5s', true)"],
+)
+def test_other_ways_to_set_lock_timeout_count(tree, setting):
+    tree.revision(
+        "a1",
+        None,
+        upgrade=f"op.execute({setting!r})\nop.add_column('users', sa.Column('x', sa.Integer))",
+    )
+    assert tree.codes() == []
+
+
+def test_lock_timeout_set_to_zero_does_not_count(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade="op.execute('SET lock_timeout = 0')\n"
+        "op.add_column('users', sa.Column('x', sa.Integer))",
+    )
+    assert tree.codes() == ["MDB510"]
