@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
 
 LOG_FORMAT = "%(asctime)s [pid %(process)d] (%(levelname)s) (%(name)s): %(message)s"
@@ -31,6 +33,7 @@ def setup_logging(log_file: str | None, level: str = "info", debug: bool = False
     warning = None
     if log_file:
         try:
+            _create_private(log_file)
             file_handler = type("FileHandler", (_OwnHandler, logging.FileHandler), {})(
                 log_file, encoding="utf-8"
             )
@@ -42,3 +45,15 @@ def setup_logging(log_file: str | None, level: str = "info", debug: bool = False
     # alembic and SQLAlchemy speak at INFO to our file, never on the console unless --debug.
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     return warning
+
+
+def _create_private(path: str) -> None:
+    """Create the log file 0640 (the tool's user and group, never the world): it names roles,
+    databases and servers. An existing world-readable file we own loses that bit."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    try:
+        mode = os.fstat(fd).st_mode
+        if mode & stat.S_IRWXO and os.fstat(fd).st_uid == os.geteuid():
+            os.fchmod(fd, stat.S_IMODE(mode) & ~stat.S_IRWXO)
+    finally:
+        os.close(fd)

@@ -45,7 +45,7 @@ def test_component_settings_merge_key_by_key_across_layers(tmp_path):
     write(tmp_path / "conf.d" / "a.yml", "components:\n  asterisk:\n    extensions: [hstore]\n")
     asterisk = load_settings(str(config), environ={})["components"]["asterisk"]
     assert asterisk["version_table"] == "vt"
-    assert asterisk["extensions"] == ["hstore"]
+    assert list(asterisk["extensions"]) == ["hstore"]
     assert asterisk["script_location"].endswith("alembic")
 
 
