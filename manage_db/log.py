@@ -14,6 +14,13 @@ class _OwnHandler:
     """Marks the handlers we install, so a second setup (tests, sandbox) replaces them."""
 
 
+class _ConsoleFormatter(logging.Formatter):
+    """``wazo-manage-db: warning: …``, the form of every other line the tool prints on stderr."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"wazo-manage-db: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def setup_logging(log_file: str | None, level: str = "info", debug: bool = False) -> str | None:
     """Configure the root logger; return a warning when the log file could not be opened."""
     root = logging.getLogger()
@@ -26,7 +33,8 @@ def setup_logging(log_file: str | None, level: str = "info", debug: bool = False
 
     console = type("ConsoleHandler", (_OwnHandler, logging.StreamHandler), {})(sys.stderr)
     console.setLevel(logging.DEBUG if debug else logging.WARNING)
-    console.setFormatter(logging.Formatter(LOG_FORMAT if debug else "%(message)s"))
+    # Without --debug a warning reads like every other line the tool prints on stderr.
+    console.setFormatter(logging.Formatter(LOG_FORMAT) if debug else _ConsoleFormatter())
     console.addFilter(lambda record: getattr(record, "console", True))
     root.addHandler(console)
 
