@@ -23,10 +23,12 @@ PLATFORM_EXTENSIONS = ["uuid-ossp", "unaccent", "pgcrypto", "hstore"]
 
 
 def _platform_tree() -> str:
-    """The platform tree: the checkout this package runs from, else the installed copy."""
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "alembic.ini").is_file() and (checkout / "alembic" / "env.py").is_file():
-        return str(checkout / "alembic")
+    """The platform tree: the checkout this package runs from, else the copy a wheel carries
+    (``manage_db/platform``), else the .deb's."""
+    package = Path(__file__).resolve().parent
+    for root in (package.parent, package / "platform"):
+        if (root / "alembic.ini").is_file() and (root / "alembic" / "env.py").is_file():
+            return str(root / "alembic")
     return str(INSTALLED_TREE / "alembic")
 
 
@@ -56,11 +58,14 @@ def _log_level(value: Any) -> str | None:
 
 def _uri(value: Any) -> str | None:
     from manage_db.dao.connection import parse_uri
+    from manage_db.errors import ConnectionFailed
 
     try:
         parse_uri(value)
     except ConfigError as error:
         return str(error)
+    except ConnectionFailed:  # no driver: the command that connects says so (--help needs none)
+        return None
     return None
 
 

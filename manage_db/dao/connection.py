@@ -36,7 +36,7 @@ def libpq_form(uri: str) -> str:
 
 def parse_uri(uri: str) -> dict[str, str]:
     """Split a libpq URI or keyword DSN into its keywords; ConfigError (exit 2) when invalid."""
-    from psycopg2.extensions import parse_dsn
+    parse_dsn = _driver().extensions.parse_dsn
 
     try:
         params = dict(parse_dsn(libpq_form(uri)))
@@ -124,7 +124,7 @@ def has_password(uri: str) -> bool:
     """Does the URI carry a password (a secret on a command line)?"""
     try:
         return bool(parse_uri(uri).get("password"))
-    except ConfigError:
+    except (ConfigError, ConnectionFailed):  # malformed, or no driver to parse it
         return bool(_passwords_in(uri))
 
 
@@ -161,14 +161,7 @@ def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connecti
 
     Raises ConnectionFailed with one line naming the role and server.
     """
-    try:
-        import psycopg2
-    except ImportError as error:
-        raise ConnectionFailed(
-            "psycopg2 is not installed (pip install psycopg2-binary, or apt install "
-            "python3-psycopg2)"
-        ) from error
-
+    psycopg2 = _driver()
     deadline = time.monotonic() + wait
     delay = 0.05
     while True:
@@ -183,6 +176,19 @@ def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connecti
                 raise ConnectionFailed(f"cannot connect to {describe(uri)}: {message}") from error
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
+
+
+def _driver() -> Any:
+    """psycopg2, or ConnectionFailed in one line when it is missing (``--help`` needs it not)."""
+    try:
+        import psycopg2
+        import psycopg2.extensions
+    except ImportError as error:
+        raise ConnectionFailed(
+            "the PostgreSQL driver psycopg2 is not installed (pip install psycopg2-binary, or "
+            "apt install python3-psycopg2)"
+        ) from error
+    return psycopg2
 
 
 def _first_line(error: BaseException) -> str:
