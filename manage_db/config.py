@@ -123,14 +123,20 @@ COMPONENT_KEYS: dict[str, Key] = {
     "extensions": Key((), list, items=str),
     "depends_on": Key((), list, items=str),
 }
-SECTIONS = sorted({name.split(".")[0] for name in KEYS if "." in name})
+
+
+def sections() -> set[str]:
+    """The nested sections (``lint``, ``verify``…): the prefixes of the table's dotted names."""
+    return {name.split(".")[0] for name in KEYS if "." in name}
+
+
 # Old names still accepted on the command line and in files.
 _ALIASES = {"pg_db_uri": "admin_uri"}
 
 
 def _defaults() -> dict[str, Any]:
     """The table as nested mappings, the built-in layer under every other."""
-    layer: dict[str, Any] = {section: {} for section in SECTIONS}
+    layer: dict[str, Any] = {section: {} for section in sections()}
     for name, key in KEYS.items():
         section, _, leaf = name.rpartition(".")
         (layer[section] if section else layer)[leaf] = copy.deepcopy(key.default)
@@ -149,7 +155,7 @@ def validate(layer: Mapping[str, Any], source: str) -> dict[str, Any]:
         raise ConfigError(f"{source}: the top level must be a mapping, not {type(layer).__name__}")
     layer = {_ALIASES.get(k, k): v for k, v in layer.items()}
     for name, value in layer.items():
-        if name in SECTIONS:
+        if name in sections():
             if value is None:
                 continue
             if not isinstance(value, Mapping):
