@@ -128,13 +128,13 @@ def has_password(uri: str) -> bool:
         return bool(_passwords_in(uri))
 
 
-def search_path_option(schema: str) -> str:
-    """libpq ``options`` value confining a session to ``schema``, whatever characters it has.
+def search_path_option(*schemas: str) -> str:
+    """libpq ``options`` value setting ``search_path`` to ``schemas``, whatever their characters.
 
-    The identifier is quoted for PostgreSQL (so commas, upper case and quotes stay in the name),
+    Each identifier is quoted for PostgreSQL (so commas, upper case and quotes stay in the name),
     then spaces and backslashes are escaped for libpq's own splitting of ``options``.
     """
-    quoted = '"' + schema.replace('"', '""') + '"'
+    quoted = ",".join('"' + schema.replace('"', '""') + '"' for schema in schemas)
     escaped = quoted.replace("\\", "\\\\").replace(" ", "\\ ")
     return f"-c search_path={escaped}"
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from manage_db.dao.connection import search_path_option
 from manage_db.errors import ConnectionFailed
 
 
@@ -79,7 +80,7 @@ def throwaway_database(
         if password:
             owner_options["password"] = password
         if schema:
-            owner_options["options"] = f"-c search_path={schema},public"
+            owner_options["options"] = search_path_option(schema, "public")
         _prepare_database(admin_dsn, owner, schema, extensions)
         yield Sandbox(database, admin_dsn, with_params(admin_uri, **owner_options), owner)
     finally:

@@ -163,3 +163,14 @@ def test_init_sends_a_scram_verifier_never_the_plaintext(
     assert "CREATE ROLE" in server_log and "SCRAM-SHA-256$" in server_log
     assert OWNER_PASSWORD not in server_log
     assert OWNER_PASSWORD not in (tmp_path / "wazo-manage-db.log").read_text()
+
+
+def test_verify_round_trips_a_component_in_an_odd_schema(
+    run_cli, tmp_path, write_config, pg_admin_uri, cleanup
+):
+    config, _, _ = _schema_component(
+        tmp_path, write_config, pg_admin_uri, cleanup, "App Sch,public"
+    )
+    done = run_cli("verify", config=config)
+    assert done.exit_code == 0, done
+    assert "demo: clean, 1/1 revisions checked" in done.stdout
