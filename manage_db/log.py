@@ -57,11 +57,12 @@ def setup_logging(log_file: str | None, level: str = "info", debug: bool = False
 
 def _create_private(path: str) -> None:
     """Create the log file 0640 (the tool's user and group, never the world): it names roles,
-    databases and servers. An existing world-readable file we own loses that bit."""
+    databases and servers. An existing world-readable regular file we own loses that bit (never
+    /dev/null or another device)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
     try:
         mode = os.fstat(fd).st_mode
-        if mode & stat.S_IRWXO and os.fstat(fd).st_uid == os.geteuid():
+        if stat.S_ISREG(mode) and mode & stat.S_IRWXO and os.fstat(fd).st_uid == os.geteuid():
             os.fchmod(fd, stat.S_IMODE(mode) & ~stat.S_IRWXO)
     finally:
         os.close(fd)

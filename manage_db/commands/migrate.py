@@ -33,7 +33,7 @@ def upgrade(app, revision, components, sql, start, as_json):
         for component in selected:
             click.echo(f"-- component {component.name}")
             offline_sql(component, app.owner_uri(component), revision, start)
-        return
+        raise SystemExit(0)
     options = RunOptions.from_settings(app.settings)
     results, code = upgrade_components(app.access, selected, options, revision)
     finish(results, code, as_json)
