@@ -174,3 +174,14 @@ def test_verify_round_trips_a_component_in_an_odd_schema(
     done = run_cli("verify", config=config)
     assert done.exit_code == 0, done
     assert "demo: clean, 1/1 revisions checked" in done.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node needs root")
+def test_a_device_as_log_file_keeps_its_mode(run_cli, tmp_path, write_config):
+    # A private twin of /dev/null (same device numbers): the real one must never be touched.
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    os.chmod(null, 0o666)
+    config = write_config({"log_file": str(null), "plugins": False})
+    run_cli("heads", config=config)
+    assert stat.S_IMODE(os.stat(null).st_mode) == 0o666
