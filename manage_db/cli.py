@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
+from typing import Any
 
 import click
 
@@ -33,7 +34,11 @@ _COMMANDS = {
 
 
 class _Group(click.Group):
-    """Loads commands lazily; turns a ManageDbError in a command into one line and its code."""
+    """Loads commands lazily; every error the user can cause becomes one prefixed line and a code.
+
+    ``ManageDbError`` carries its exit code; click's usage errors exit 2. ``--debug`` adds the
+    traceback.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
@@ -42,9 +47,10 @@ class _Group(click.Group):
         if name not in _COMMANDS:
             return None
         module, _, attribute = _COMMANDS[name].partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ManageDbError as error:
@@ -52,6 +58,20 @@ class _Group(click.Group):
                 traceback.print_exc()
             click.echo(f"wazo-manage-db: {error}", err=True)
             ctx.exit(error.exit_code)
+
+    def main(self, args: Any = None, prog_name: str | None = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        if not kwargs.pop("standalone_mode", True):
+            return super().main(args, prog_name, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("wazo-manage-db: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as error:
+            message = " ".join(error.format_message().split())
+            click.echo(f"wazo-manage-db: {message} (see --help)", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,6 +95,7 @@ def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
     from manage_db.app import App
     from manage_db.config import load_settings
     from manage_db.log import setup_logging
+    from manage_db.privileges import PrivilegeDrop
 
     drop = isinstance(ctx.obj, dict) and ctx.obj.get("drop_privileges", False)
     settings = load_settings(
@@ -87,14 +108,25 @@ def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
             "db_uri": db_uri,
         },
     )
-    settings["_drop_privileges"] = drop
-    settings["_user_given"] = user is not None
-    warning = setup_logging(settings["log_file"], settings["log_level"], bool(settings["debug"]))
-    if warning and ctx.invoked_subcommand not in ("revision", "heads", "history", "lint"):
+    warning = setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
+    quiet = ctx.invoked_subcommand in ("revision", "heads", "history", "lint")
+    if warning and not quiet:
         click.echo(f"wazo-manage-db: warning: {warning}", err=True)
-    ctx.obj = App(settings)
+    if db_uri and _has_password(db_uri):
+        click.echo(
+            "wazo-manage-db: warning: --db-uri carries a password, which other users can see "
+            "in the process list; put it in a component's password_file instead",
+            err=True,
+        )
+    ctx.obj = App(settings, PrivilegeDrop(drop, settings.user, settings.user_required))
+
+
+def _has_password(uri: str) -> bool:
+    from manage_db.dao.connection import has_password
+
+    return has_password(uri)
 
 
 def main() -> None:
     """Console script: like ``cli`` but drops root privileges before any work."""
-    sys.exit(cli.main(obj={"drop_privileges": True}, prog_name="wazo-manage-db"))
+    cli.main(obj={"drop_privileges": True}, prog_name="wazo-manage-db")

@@ -6,7 +6,6 @@ The CLI catches ``ManageDbError`` once, prints ``str(error)`` as one line and ex
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_FINDINGS = 1  # lint errors, audit findings, verify defects
 EXIT_USAGE = 2  # bad option, bad configuration file
 EXIT_BEHIND = 3  # status: a component is not at head
@@ -24,6 +23,12 @@ class ManageDbError(Exception):
 
 class ConfigError(ManageDbError):
     """Broken YAML, an unknown key, a wrong type, an unknown component."""
+
+    exit_code = EXIT_USAGE
+
+
+class ProvisioningRefused(ManageDbError):
+    """init: the server refuses what the configuration asks for (an extension it lacks)."""
 
     exit_code = EXIT_USAGE
 

@@ -24,10 +24,6 @@ class Component:
     schema: str | None = None
     extensions: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
-    # Where the component was declared: "builtin", "config" or "plugin:<entry point>".
-    source: str = "config"
-    # Does the tree's env.py come from us (reads manage_db settings) or is it a stock daemon env.py?
-    stock_env: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,8 +47,21 @@ class RunResult:
     """What one command did to one component, for the summary table."""
 
     component: str
-    before: tuple[str, ...] = ()
-    after: tuple[str, ...] = ()
+    # What the database was at before / after; None: it was not read (never reached).
+    before: tuple[str, ...] | None = None
+    after: tuple[str, ...] | None = None
     result: str = "ok"  # ok, failed, skipped
     message: str = ""
     applied: list[str] = field(default_factory=list)
+    duration: float | None = None  # seconds the operation took, when it ran
+
+
+@dataclass(frozen=True)
+class TreeRevision:
+    """One revision of a tree as ``heads`` and ``history`` show it."""
+
+    component: str
+    revision: str
+    down_revisions: tuple[str, ...]
+    message: str
+    head: bool

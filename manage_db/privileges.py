@@ -7,12 +7,36 @@ import os
 import pwd
 import stat
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 import manage_db
 from manage_db.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrivilegeDrop:
+    """Whether and to whom a run started as root switches before any work."""
+
+    enabled: bool
+    user: str
+    required: bool  # the user was named in the config or with -u: it must exist
+
+    @classmethod
+    def none(cls) -> PrivilegeDrop:
+        """No drop (the CLI run in-process, as tests and the pytest plugin do)."""
+        return cls(False, "", False)
+
+    def apply(self, *, peer_admin: bool = False) -> None:
+        """Drop now; ``peer_admin``: become ``postgres`` for a superuser connection by peer auth."""
+        if not self.enabled:
+            return
+        if peer_admin:
+            drop_privileges("postgres", required=True)
+        else:
+            drop_privileges(self.user, required=self.required)
 
 
 def drop_privileges(user: str, *, required: bool) -> str | None:

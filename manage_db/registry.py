@@ -36,24 +36,41 @@ def plugin_components() -> dict[str, dict[str, Any]]:
                 f"plugin '{point.name}' ({point.value}) must provide a mapping, "
                 f"not {type(definition).__name__}"
             )
-        found[point.name] = {**definition, "_source": f"plugin:{point.value}"}
+        found[point.name] = dict(definition)
     return found
+
+
+class Registry:
+    """The run's components, built and checked once, on first use."""
+
+    def __init__(self, settings: Mapping[str, Any]):
+        self._settings = settings
+        self._components: list[Component] | None = None
+
+    def all(self) -> list[Component]:
+        """Every enabled component, in depends_on order."""
+        if self._components is None:
+            self._components = build_components(self._settings)
+        return self._components
+
+    def select(self, names: Sequence[str] = ()) -> list[Component]:
+        """The named components (all when empty), in depends_on order."""
+        return select(self.all(), names)
 
 
 def build_components(settings: Mapping[str, Any]) -> list[Component]:
     """Every enabled component, checked and in depends_on order."""
-    from manage_db.config import _COMPONENT_SCHEMA, _check
+    from manage_db.config import check_component
     from manage_db.dao.connection import parse_uri
 
     definitions: dict[str, dict[str, Any]] = {}
     if settings.get("plugins", True):
         for name, definition in plugin_components().items():
-            source = definition.pop("_source")
-            _check(definition, _COMPONENT_SCHEMA, f"plugin '{name}'", f"components.{name}.")
-            definitions[name] = {**definition, "_source": source}
+            check_component(definition, f"plugin '{name}'", name)
+            definitions[name] = dict(definition)
     for name, definition in (settings.get("components") or {}).items():
         # Config values refine a plugin's definition (a password, a database name).
-        definitions[name] = {**definitions.get(name, {"_source": "config"}), **(definition or {})}
+        definitions[name] = {**definitions.get(name, {}), **(definition or {})}
 
     default = parse_uri(settings["db_uri"])
     components = []
@@ -86,7 +103,7 @@ def _component(name: str, d: Mapping[str, Any], default: Mapping[str, str]) -> C
     if password is None and not uri and owner == default.get("user"):
         password = default.get("password")
     password_file = Path(d["password_file"]) if d.get("password_file") else None
-    return Component(
+    component = Component(
         name=name,
         script_location=location,
         database=database,
@@ -99,8 +116,28 @@ def _component(name: str, d: Mapping[str, Any], default: Mapping[str, str]) -> C
         schema=d.get("schema"),
         extensions=tuple(d.get("extensions") or ()),
         depends_on=tuple(d.get("depends_on") or ()),
-        source=d.get("_source", "config"),
     )
+    _check_name_lengths(component)
+    return component
+
+
+def _check_name_lengths(component: Component) -> None:
+    """PostgreSQL truncates longer names silently: refuse them before anything is created."""
+    from manage_db.dao.connection import MAX_IDENTIFIER_BYTES
+
+    names = {
+        "owner": component.owner,
+        "database": component.database,
+        "schema": component.schema,
+        "version_table": component.version_table,
+        **{f"extension {e}": e for e in component.extensions},
+    }
+    for what, name in names.items():
+        if name is not None and len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
+            raise ConfigError(
+                f"component '{component.name}': {what} name is {len(name.encode('utf-8'))} "
+                f"bytes long, PostgreSQL allows at most {MAX_IDENTIFIER_BYTES}: {name[:20]}…"
+            )
 
 
 def _server(component: Component) -> str:

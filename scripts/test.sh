@@ -12,7 +12,7 @@ step "Debian packages (the Debian 12 stack, PostgreSQL, packaging tools)"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     python3 python3-venv python3-pip python3-alembic python3-sqlalchemy python3-psycopg2 \
-    python3-click python3-yaml python3-pglast python3-testing.postgresql python3-stevedore \
+    python3-click python3-yaml python3-pglast python3-stevedore \
     python3-pytest python3-setuptools python3-all dh-python debhelper devscripts lintian \
     python3-kombu rabbitmq-server fakeroot build-essential postgresql postgresql-client >/dev/null
 
@@ -50,6 +50,9 @@ step "Lint and verify the platform tree with the tool itself"
 .venv/bin/wazo-manage-db --log-file /dev/null -u root lint --strict alembic
 .venv/bin/wazo-manage-db --log-file /dev/null -u root verify --component asterisk \
     --admin-uri postgresql://postgres@127.0.0.1:5432/postgres
+
+step "sdist and wheel: build, install the wheel alone into a fresh venv, run the platform tree"
+bash scripts/check_wheel.sh .venv/bin/python
 
 step "Tests on PyPI's stack"
 .venv/bin/python -m pytest -p no:cacheprovider -m "not packaging" tests

@@ -14,11 +14,10 @@ from manage_db.commands.options import admin_uri_option, component_option, finis
 @click.pass_obj
 def init(app, components, admin_uri, as_json):
     """Create missing owner roles, databases, schemas and extensions (idempotent)."""
-    from manage_db.services.runner import init_components
+    from manage_db.services.runner import RunOptions, init_components
 
-    if admin_uri:
-        app.settings["admin_uri"] = admin_uri
+    app = app.with_admin_uri(admin_uri)
     selected = app.components(components)
-    app.become_unprivileged(peer_admin=app.uses_peer_admin)
-    results, code = init_components(app, selected)
+    app.become_unprivileged(peer_admin=app.access.peer_admin)
+    results, code = init_components(app.access, selected, RunOptions.from_settings(app.settings))
     finish(results, code, as_json)

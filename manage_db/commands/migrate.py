@@ -6,8 +6,11 @@ import click
 
 from manage_db.commands.options import component_option, finish, json_option, single_component
 
+# alembic users type `downgrade -1` and `upgrade +2`: a revision, not an unknown option.
+_REVISION_ARGUMENTS = {"ignore_unknown_options": True}
 
-@click.command("upgrade")
+
+@click.command("upgrade", context_settings=_REVISION_ARGUMENTS)
 @click.argument("revision", default="heads")
 @component_option
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (offline mode).")
@@ -17,9 +20,12 @@ from manage_db.commands.options import component_option, finish, json_option, si
 @json_option
 @click.pass_obj
 def upgrade(app, revision, components, sql, start, with_plan, force, as_json):
-    """Apply pending migrations up to REVISION (default: heads) as each owner role."""
-    from manage_db.services.runner import upgrade_components
+    """Apply pending migrations up to REVISION (default: heads; an id, a prefix, +N) as each
+    owner role."""
+    from manage_db.services.runner import RunOptions, upgrade_components
+    from manage_db.services.upgrade_events import announce_upgrades
 
+    _refuse_option_typo(revision)
     selected = app.components(components)
     if revision not in ("head", "heads") or start:
         selected = [single_component(app, components, f"upgrade {revision}")]
@@ -34,30 +40,33 @@ def upgrade(app, revision, components, sql, start, with_plan, force, as_json):
         for component in selected:
             click.echo(f"-- component {component.name}")
             offline_sql(component, app.owner_uri(component), revision, start)
-        return
-    results, code = upgrade_components(app, selected, revision)
+        raise SystemExit(0)
+    options = RunOptions.from_settings(app.settings)
+    results, code = upgrade_components(app.access, selected, options, revision)
+    announce_upgrades(app.settings.get("bus"), app.access.db_uri, selected, results)
     finish(results, code, as_json)
 
 
-def _single_step(name: str, help_text: str):
-    @click.command(name, help=help_text)
+def _refuse_option_typo(revision: str) -> None:
+    """``-1`` is a revision, ``--jsn`` a mistyped option."""
+    if revision.startswith("--"):
+        raise click.UsageError(f"No such option: {revision}")
+
+
+def _single_step(name: str, help_text: str) -> click.Command:
+    @click.command(name, help=help_text, context_settings=_REVISION_ARGUMENTS)
     @click.argument("revision")
     @component_option
     @json_option
     @click.pass_obj
     def command(app, revision, components, as_json):
-        from manage_db.services import migration
-        from manage_db.services.runner import run_in_order
+        from manage_db.services.runner import RunOptions, step_component
 
+        _refuse_option_typo(revision)
         component = single_component(app, components, f"{name} {revision}")
         app.become_unprivileged()
-        step = getattr(migration, name)
-        results, code = run_in_order(
-            [component],
-            lambda c: step(
-                c, app.owner_uri(c), revision, lock_wait=float(app.settings["lock_wait"])
-            ),
-        )
+        options = RunOptions.from_settings(app.settings)
+        results, code = step_component(app.access, component, options, name, revision)
         finish(results, code, as_json)
 
     return command

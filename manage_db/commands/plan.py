@@ -35,7 +35,7 @@ def run_plan(app, components):
     settings = PlanSettings(
         **{k: section[k] for k in PlanSettings.__dataclass_fields__ if section.get(k) is not None}
     )
-    return plan_components(components, app.owner_uri, settings, float(app.settings["server_wait"]))
+    return plan_components(components, app.access.owner_uri, settings, app.settings.server_wait)
 
 
 def check_plan(app, components, force: bool) -> None:

@@ -33,3 +33,4 @@ def revision(app, message, components, rev_id, wazo_version, from_version):
         component, message, rev_id=rev_id, wazo_version=wazo_version, previous_version=from_version
     )
     click.echo(str(path))
+    raise SystemExit(0)

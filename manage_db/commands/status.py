@@ -13,22 +13,22 @@ from manage_db.commands.options import component_option, json_option, single_com
 @click.pass_obj
 def status(app, components, as_json):
     """Is every component at head? Exit 0 yes, 3 behind, another code on error."""
-    from manage_db.notifier import render_status, status_exit_code
+    from manage_db.notifier import render_row_errors, render_status, status_exit_code
 
     rows = _status_rows(app, components)
     click.echo(render_status(rows, as_json))
-    for row in rows:
-        if row.error:
-            click.echo(f"wazo-manage-db: {row.error}", err=True)
+    errors = render_row_errors(rows)
+    if errors:
+        click.echo(errors, err=True)
     raise SystemExit(status_exit_code(rows))
 
 
 def _status_rows(app, components):
-    from manage_db.services.runner import status_components
+    from manage_db.services.runner import RunOptions, status_components
 
     selected = app.components(components)
     app.become_unprivileged()
-    return status_components(app, selected)
+    return status_components(app.access, selected, RunOptions.from_settings(app.settings))
 
 
 check = click.Command(
@@ -41,12 +41,11 @@ check = click.Command(
 @click.pass_obj
 def current(app, components):
     """The revisions each component's database is at."""
-    from manage_db.notifier import render_current, status_exit_code
+    from manage_db.notifier import current_exit_code, render_current
 
     rows = _status_rows(app, components)
     click.echo(render_current(rows))
-    code = status_exit_code(rows)
-    raise SystemExit(0 if code == 3 else code)
+    raise SystemExit(current_exit_code(rows))
 
 
 @click.command("heads")
@@ -54,14 +53,15 @@ def current(app, components):
 @click.pass_obj
 def heads(app, components):
     """The head revisions of each component's tree (no database needed)."""
-    from manage_db.dao.revision_files import load_graph
+    from manage_db.notifier import render_heads
+    from manage_db.services.tree import tree_heads
 
     selected = app.components(components)
     app.become_unprivileged()
-    for component in selected:
-        graph = load_graph(component.script_location)
-        for rev in graph.heads():
-            click.echo(f"{component.name}: {rev} {graph.revisions[rev].message}".rstrip())
+    output = render_heads([head for component in selected for head in tree_heads(component)])
+    if output:
+        click.echo(output)
+    raise SystemExit(0)
 
 
 @click.command("history")
@@ -69,13 +69,12 @@ def heads(app, components):
 @click.pass_obj
 def history(app, components):
     """The revisions of one component's tree, newest first (no database needed)."""
-    from manage_db.dao.revision_files import load_graph
+    from manage_db.notifier import render_history
+    from manage_db.services.tree import tree_history
 
     component = single_component(app, components, "history")
     app.become_unprivileged()
-    graph = load_graph(component.script_location)
-    heads = set(graph.heads())
-    for rev in reversed(graph.history()):
-        down = ",".join(rev.down_revisions) or "<base>"
-        mark = " (head)" if rev.revision in heads else ""
-        click.echo(f"{down} -> {rev.revision}{mark}, {rev.message}")
+    output = render_history(tree_history(component))
+    if output:
+        click.echo(output)
+    raise SystemExit(0)

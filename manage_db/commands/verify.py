@@ -76,8 +76,7 @@ def verify(
     from manage_db.errors import EXIT_FINDINGS
     from manage_db.services.verify import VerifyOptions, verify_tree
 
-    if admin_uri:
-        app.settings["admin_uri"] = admin_uri
+    app = app.with_admin_uri(admin_uri)
     configured = app.settings.get("verify") or {}
     reference = reference or configured.get("reference")
     if not seeds and configured.get("seed") and configured.get("seed_before"):

@@ -27,7 +27,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
@@ -144,11 +144,14 @@ class ThrowawayCluster:
         run_as: str | None = None,
         bindir: str | os.PathLike[str] | None = None,
         parent_dir: str | os.PathLike[str] | None = None,
+        server_settings: Sequence[str] = (),
     ) -> None:
         self.password: str | None = secrets.token_urlsafe(18) if password_auth else None
         self.bindir = find_bindir(bindir)
         self.run_as = choose_run_as(run_as)
         self._parent_dir = parent_dir
+        # Extra postgresql.conf lines (``log_statement = 'all'``), appended after ours.
+        self._server_settings = tuple(server_settings)
         self.base_dir: Path | None = None
         self.port: int | None = None
         self._running = False
@@ -318,6 +321,7 @@ class ThrowawayCluster:
             "fsync = off",
             "synchronous_commit = off",
             "full_page_writes = off",
+            *self._server_settings,
         ]
         with (self.data_dir / "postgresql.conf").open("a") as conf:
             conf.write("\n# wazo-manage-db throwaway cluster\n" + "\n".join(settings) + "\n")

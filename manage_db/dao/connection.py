@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from manage_db.errors import ConnectionFailed
+from manage_db.errors import ConfigError, ConnectionFailed
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -20,16 +21,41 @@ _TRANSIENT = (
     "no such file or directory",
     "server closed the connection unexpectedly",
 )
+# SQLAlchemy's spellings (what people put in ALEMBIC_DB_URI and sqlalchemy.url) mean libpq's.
+_SQLALCHEMY_SCHEME = re.compile(r"^(postgres(?:ql)?)\+psycopg2://", re.IGNORECASE)
+# Text scrubbing, not SQL: passwords in a URI's userinfo or a keyword DSN, whatever the scheme.
+_URI_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s]*@")
+_DSN_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+MAX_IDENTIFIER_BYTES = 63
+
+
+def libpq_form(uri: str) -> str:
+    """The URI libpq understands: SQLAlchemy's ``postgresql+psycopg2://`` without the driver."""
+    return _SQLALCHEMY_SCHEME.sub(r"\1://", uri.strip(), count=1)
 
 
 def parse_uri(uri: str) -> dict[str, str]:
-    """Split a libpq URI or keyword DSN into its keywords."""
-    from psycopg2.extensions import parse_dsn
+    """Split a libpq URI or keyword DSN into its keywords; ConfigError (exit 2) when invalid."""
+    parse_dsn = _driver().extensions.parse_dsn
 
     try:
-        return dict(parse_dsn(uri))
-    except Exception as error:  # psycopg2.ProgrammingError: invalid dsn
-        raise ConnectionFailed(f"invalid database URI {redact(uri)}: {error}") from error
+        params = dict(parse_dsn(libpq_form(uri)))
+    except Exception as error:  # psycopg2.ProgrammingError: invalid dsn (its text echoes the URI)
+        raise ConfigError(
+            f"invalid database URI {redact(uri)}: {scrub(_first_line(error), uri)}"
+        ) from error
+    port = params.get("port")
+    if port is not None and not all(p.isdigit() for p in port.split(",")):
+        raise ConfigError(f"invalid database URI {redact(uri)}: port {port!r} is not a number")
+    return params
+
+
+def check_uri(uri: str, where: str) -> None:
+    """ConfigError naming ``where`` (a config key) when ``uri`` is not a valid connection URI."""
+    try:
+        parse_uri(uri)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
 
 
 def build_uri(params: dict[str, Any]) -> str:
@@ -56,22 +82,61 @@ def build_uri(params: dict[str, Any]) -> str:
             params["host"] = host
         if port:
             params["port"] = port
-    # quote, not quote_plus: libpq does not read "+" as a space (options="-c a=b -c c=d").
+    # quote, not quote_plus: libpq decodes %20 but takes "+" literally.
     query = ("?" + urlencode(params, quote_via=quote)) if params else ""
     return f"postgresql://{auth}{netloc}/{quote(str(dbname or ''), safe='')}{query}"
 
 
 def redact(uri: str) -> str:
-    """The URI without its password, for logs and messages."""
+    """The URI without its password, for logs and messages (a malformed one too)."""
     try:
         from psycopg2.extensions import parse_dsn
 
-        params = dict(parse_dsn(uri))
+        params = dict(parse_dsn(libpq_form(uri)))
     except Exception:
-        return "<unparsable URI>"
+        return scrub(uri)
     if "password" in params:
         params["password"] = "***"
     return build_uri(params)
+
+
+def scrub(text: str, *secrets_from: str) -> str:
+    """``text`` with every password it may carry replaced by ``***``.
+
+    ``secrets_from``: URIs whose password must not appear either, even where ``text`` quotes
+    them in a form the patterns do not recognise.
+    """
+    text = _URI_PASSWORD.sub(r"\1***@", text)
+    text = _DSN_PASSWORD.sub(r"\1***", text)
+    for uri in secrets_from:
+        for password in _passwords_in(uri):
+            text = text.replace(password, "***")
+    return text
+
+
+def _passwords_in(uri: str) -> list[str]:
+    found = [m.group(0)[len(m.group(1)) : -1] for m in _URI_PASSWORD.finditer(uri)]
+    found += [m.group(2).strip("'") for m in _DSN_PASSWORD.finditer(uri)]
+    return [p for p in found if p and p != "***"]
+
+
+def has_password(uri: str) -> bool:
+    """Does the URI carry a password (a secret on a command line)?"""
+    try:
+        return bool(parse_uri(uri).get("password"))
+    except (ConfigError, ConnectionFailed):  # malformed, or no driver to parse it
+        return bool(_passwords_in(uri))
+
+
+def search_path_option(*schemas: str) -> str:
+    """libpq ``options`` value setting ``search_path`` to ``schemas``, whatever their characters.
+
+    Each identifier is quoted for PostgreSQL (so commas, upper case and quotes stay in the name),
+    then spaces and backslashes are escaped for libpq's own splitting of ``options``.
+    """
+    quoted = ",".join('"' + schema.replace('"', '""') + '"' for schema in schemas)
+    escaped = quoted.replace("\\", "\\\\").replace(" ", "\\ ")
+    return f"-c search_path={escaped}"
 
 
 def describe(uri: str) -> str:
@@ -84,18 +149,11 @@ def describe(uri: str) -> str:
 
 def sqlalchemy_url(uri: str) -> str:
     """SQLAlchemy URL for a libpq URI, pinned to psycopg2 (a bare scheme means psycopg 3 in 2.1)."""
-    for scheme in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+    uri = libpq_form(uri)
+    for scheme in ("postgresql://", "postgres://"):
         if uri.startswith(scheme):
             return "postgresql+psycopg2://" + uri[len(scheme) :]
     return "postgresql+psycopg2://" + build_uri(parse_uri(uri))[len("postgresql://") :]
-
-
-def libpq_uri(url: str) -> str:
-    """The libpq form of a SQLAlchemy-style URL (drops the ``+driver`` part)."""
-    scheme, sep, rest = url.partition("://")
-    if sep and scheme.startswith("postgres"):
-        return "postgresql://" + rest
-    return url
 
 
 def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connection:
@@ -103,28 +161,34 @@ def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connecti
 
     Raises ConnectionFailed with one line naming the role and server.
     """
-    try:
-        import psycopg2
-    except ImportError as error:
-        raise ConnectionFailed(
-            "psycopg2 is not installed (pip install psycopg2-binary, or apt install "
-            "python3-psycopg2)"
-        ) from error
-
+    psycopg2 = _driver()
     deadline = time.monotonic() + wait
     delay = 0.05
     while True:
         try:
-            conn = psycopg2.connect(uri, connect_timeout=max(1, int(wait) or 5))
+            conn = psycopg2.connect(libpq_form(uri), connect_timeout=max(1, int(wait) or 5))
             conn.autocommit = autocommit
             return conn
         except psycopg2.OperationalError as error:
-            message = _first_line(error)
+            message = scrub(_first_line(error), uri)
             transient = any(t in message.lower() for t in _TRANSIENT)
             if not transient or time.monotonic() + delay > deadline:
                 raise ConnectionFailed(f"cannot connect to {describe(uri)}: {message}") from error
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
+
+
+def _driver() -> Any:
+    """psycopg2, or ConnectionFailed in one line when it is missing (``--help`` needs it not)."""
+    try:
+        import psycopg2
+        import psycopg2.extensions
+    except ImportError as error:
+        raise ConnectionFailed(
+            "the PostgreSQL driver psycopg2 is not installed (pip install psycopg2-binary, or "
+            "apt install python3-psycopg2)"
+        ) from error
+    return psycopg2
 
 
 def _first_line(error: BaseException) -> str:

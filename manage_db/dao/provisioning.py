@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg2 import errors, sql
+from psycopg2 import Error, errors, sql
+from psycopg2.extensions import encrypt_password
+
+from manage_db.errors import ProvisioningRefused
 
 
 def role_exists(conn: Any, role: str) -> bool:
@@ -13,11 +16,20 @@ def role_exists(conn: Any, role: str) -> bool:
         return cur.fetchone() is not None
 
 
+def scram_verifier(conn: Any, role: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier of ``password``, computed here (libpq's PQencryptPasswordConn).
+
+    What the server receives, and may log, is the verifier: never the plaintext.
+    """
+    return str(encrypt_password(password, role, conn, "scram-sha-256"))
+
+
 def create_role(conn: Any, role: str, password: str | None) -> bool:
-    """CREATE ROLE … LOGIN [PASSWORD]; False when another process created it first."""
+    """CREATE ROLE … LOGIN [PASSWORD verifier]; False when another process created it first."""
     statement = sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role))
     if password:
-        statement += sql.SQL(" PASSWORD {}").format(sql.Literal(password))
+        verifier = scram_verifier(conn, role, password)
+        statement += sql.SQL(" PASSWORD {}").format(sql.Literal(verifier))
     try:
         with conn.cursor() as cur:
             cur.execute(statement)
@@ -51,17 +63,18 @@ def schema_exists(conn: Any, schema: str) -> bool:
         return cur.fetchone() is not None
 
 
-def create_schema(conn: Any, schema: str, owner: str) -> None:
-    """CREATE SCHEMA … AUTHORIZATION owner; another process creating it at the same time is fine."""
+def create_schema(conn: Any, schema: str, owner: str) -> bool:
+    """CREATE SCHEMA … AUTHORIZATION owner; False when another process created it first."""
     try:
         with conn.cursor() as cur:
             cur.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
                     sql.Identifier(schema), sql.Identifier(owner)
                 )
             )
     except (errors.DuplicateSchema, errors.UniqueViolation):
-        pass
+        return False
+    return True
 
 
 def installed_extensions(conn: Any) -> set[str]:
@@ -70,11 +83,18 @@ def installed_extensions(conn: Any) -> set[str]:
         return {row[0] for row in cur.fetchall()}
 
 
-def create_extension(conn: Any, extension: str) -> None:
-    """CREATE EXTENSION IF NOT EXISTS; another process creating it at the same time is fine."""
-    statement = sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
+def create_extension(conn: Any, extension: str) -> bool:
+    """CREATE EXTENSION; False when another process created it first.
+
+    ProvisioningRefused when the server refuses it (not available, not allowed).
+    """
+    statement = sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(extension))
     try:
         with conn.cursor() as cur:
             cur.execute(statement)
     except (errors.DuplicateObject, errors.UniqueViolation):
-        pass
+        return False
+    except Error as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ProvisioningRefused(f"the server refuses extension {extension!r}: {first}") from error
+    return True

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from manage_db.dao.connection import search_path_option
 from manage_db.errors import ConnectionFailed
 
 
@@ -100,7 +101,7 @@ class ThrowawayServer:
         if self._password:
             owner_options["password"] = self._password
         if self._schema:
-            owner_options["options"] = f"-c search_path={self._schema}"
+            owner_options["options"] = search_path_option(self._schema)
         _prepare_database(admin_dsn, self.owner, self._schema, self._extensions)
         return Sandbox(
             database, admin_dsn, with_params(self._admin_uri, **owner_options), self.owner

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg2
-from psycopg2 import sql
+from psycopg2 import errors, sql
+
+from manage_db.errors import ConnectionFailed
 
 
 def qualified(table: str, schema: str | None) -> sql.Composed:
@@ -34,9 +36,15 @@ def read_current(conn: Any, table: str, schema: str | None = None) -> tuple[str,
     """Applied heads, sorted; () when the version table does not exist yet."""
     if not exists(conn, table, schema):
         return ()
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT version_num FROM {}").format(qualified(table, schema)))
-        return tuple(sorted(row[0] for row in cur.fetchall()))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT version_num FROM {}").format(qualified(table, schema)))
+            return tuple(sorted(row[0] for row in cur.fetchall()))
+    except errors.InsufficientPrivilege as error:
+        first = str(error).strip().splitlines()[0]
+        raise ConnectionFailed(
+            f"cannot read version table {table} as {conn.info.user}: {first}"
+        ) from error
 
 
 def wait_durable(conn: Any) -> None:

@@ -7,11 +7,12 @@ extension are not in the snapshot, so ``uuid-ossp`` functions owned by the super
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from manage_db.dao.snapshot import OWNED_KINDS, Snapshot, take_snapshot
+from manage_db.models import Component
 
 # PostgreSQL 15 creates schema public owned by this pseudo-role, which stands for the
 # database owner, with these privileges: not a finding.
@@ -28,7 +29,7 @@ class AuditFinding:
 
     component: str
     object: str  # "table public.users", "column public.users.email"
-    problem: str  # WRONG_OWNER or EXPLICIT_ACL
+    problem: str  # WRONG_OWNER, EXPLICIT_ACL or OUTSIDE_SCHEMA
     owner: str
     acl: str | None
     detail: str
@@ -47,6 +48,54 @@ class AuditFinding:
             "acl": self.acl,
             "detail": self.detail,
         }
+
+
+OUTSIDE_SCHEMA = "outside schema"
+
+
+def audit_components(
+    components: Sequence[Component], owner_uri: Callable[[Component], str]
+) -> list[AuditFinding]:
+    """Audit each component's database, connected as its owner; findings in component order."""
+    from manage_db.dao.connection import connect
+
+    findings: list[AuditFinding] = []
+    for component in components:
+        connection = connect(owner_uri(component))
+        try:
+            findings.extend(audit_component(component, connection))
+        finally:
+            connection.close()
+    return findings
+
+
+def audit_component(component: Component, connection: Any) -> list[AuditFinding]:
+    """The component's schema (or its whole database) audited; with a schema, also what its
+    owner made outside it (a migration that escaped its ``search_path``)."""
+    if not component.schema:
+        return audit_database(component.name, component.owner, connection)
+    findings = audit_database(component.name, component.owner, connection, [component.schema])
+    everything = take_snapshot(connection)
+    for kind, name in everything.keys():
+        if kind not in OWNED_KINDS or _in_schema(kind, name, component.schema):
+            continue
+        props = everything.properties[(kind, name)]
+        if str(props.get("owner")) == component.owner:
+            findings.append(
+                AuditFinding(
+                    component.name,
+                    f"{kind} {name}",
+                    OUTSIDE_SCHEMA,
+                    component.owner,
+                    props.get("acl"),
+                    f"outside schema {component.schema}",
+                )
+            )
+    return findings
+
+
+def _in_schema(kind: str, name: str, schema: str) -> bool:
+    return name == schema if kind == "schema" else name.startswith(schema + ".")
 
 
 def audit_database(

@@ -89,6 +89,9 @@ def upgrade(
             result.message = "already at target"
             return result
         alembic_target = "heads" if wanted == graph.heads() else target
+        if alembic_target == "heads" and len(wanted or ()) > 1:
+            result.message = f"the tree has {len(wanted or ())} heads: applying each of them"
+            logger.warning("%s: %s (%s)", component.name, result.message, ", ".join(wanted or ()))
         had_table = version_table.exists(conn, component.version_table, component.schema)
         try:
             _run(component, owner_uri, "upgrade", alembic_target, result, conn, listeners)
@@ -232,7 +235,7 @@ def _run(
         "%s: %s %s -> %s in %.2f s",
         component.name,
         name,
-        ",".join(result.before) or "base",
+        ",".join(result.before or ()) or "base",
         ",".join(result.after) or "base",
         time.monotonic() - started,
     )

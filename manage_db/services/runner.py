@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import ManageDbError
 from manage_db.models import Component, RunResult, StatusRow
 
 if TYPE_CHECKING:
-    from manage_db.app import App
+    from manage_db.access import Access
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ def run_in_order(
         try:
             results.append(operation(component))
         except ManageDbError as error:
-            # The summary tells the console; the log file keeps the error too.
+            # The summary tells the console; the log file keeps the error too (--debug: its
+            # traceback on the console as well).
             logger.error("%s", error, extra={"console": False})
+            logger.debug("%s failed", component.name, exc_info=True)
             broken.add(component.name)
             exit_code = exit_code or error.exit_code
             failed = getattr(error, "result", None) or RunResult(component.name)
@@ -52,16 +55,31 @@ def run_in_order(
     return results, exit_code
 
 
-def init_components(app: App, components: Sequence[Component]) -> tuple[list[RunResult], int]:
+@dataclass(frozen=True)
+class RunOptions:
+    """How long a run waits, in seconds: for the server to start, for another run's lock."""
+
+    server_wait: float = 0.0
+    lock_wait: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> RunOptions:
+        """The options the settings of a run give (already checked and typed by config)."""
+        return cls(server_wait=settings["server_wait"], lock_wait=settings["lock_wait"])
+
+
+def init_components(
+    access: Access, components: Sequence[Component], options: RunOptions
+) -> tuple[list[RunResult], int]:
     """Create missing roles, databases, schemas and extensions."""
     from manage_db.services.provisioning import provision_component
 
     def init(component: Component) -> RunResult:
         actions = provision_component(
-            app.admin_uri(component=component),
+            access.admin_uri(component=component),
             component,
-            password=app.owner_password(component),
-            server_wait=float(app.settings["server_wait"]),
+            password=access.owner_password(component),
+            server_wait=options.server_wait,
         )
         return RunResult(component.name, message="; ".join(actions) or "nothing to create")
 
@@ -69,34 +87,43 @@ def init_components(app: App, components: Sequence[Component]) -> tuple[list[Run
 
 
 def upgrade_components(
-    app: App, components: Sequence[Component], target: str = "heads"
+    access: Access, components: Sequence[Component], options: RunOptions, target: str = "heads"
 ) -> tuple[list[RunResult], int]:
     """Bring each component to ``target`` (a specific revision only makes sense for one)."""
     from manage_db.services.migration import upgrade
-    from manage_db.services.upgrade_events import announce_upgrades
-
-    durations: dict[str, float] = {}
 
     def run(component: Component) -> RunResult:
         started = time.monotonic()
-        try:
-            return upgrade(
-                component,
-                app.owner_uri(component),
-                target,
-                lock_wait=float(app.settings["lock_wait"]),
-                server_wait=float(app.settings["server_wait"]),
-            )
-        finally:
-            durations[component.name] = time.monotonic() - started
+        result = upgrade(
+            component,
+            access.owner_uri(component),
+            target,
+            lock_wait=options.lock_wait,
+            server_wait=options.server_wait,
+        )
+        result.duration = time.monotonic() - started
+        return result
 
-    results, exit_code = run_in_order(components, run)
-    announce_upgrades(app, results, durations)  # the bus event; a broker down only warns
-    return results, exit_code
+    return run_in_order(components, run)
 
 
-def status_components(app: App, components: Sequence[Component]) -> list[StatusRow]:
+def step_component(
+    access: Access, component: Component, options: RunOptions, name: str, target: str
+) -> tuple[list[RunResult], int]:
+    """``downgrade`` or ``stamp`` one component to ``target``."""
+    from manage_db.services import migration
+
+    step = getattr(migration, name)
+    return run_in_order(
+        [component],
+        lambda c: step(c, access.owner_uri(c), target, lock_wait=options.lock_wait),
+    )
+
+
+def status_components(
+    access: Access, components: Sequence[Component], options: RunOptions
+) -> list[StatusRow]:
     """Where each component stands."""
     from manage_db.services.status import component_status
 
-    return component_status(components, app.owner_uri, float(app.settings["server_wait"]))
+    return component_status(components, access.owner_uri, options.server_wait)

@@ -10,9 +10,10 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from manage_db.app import App
+from manage_db.access import Access
 from manage_db.dao.cluster import ThrowawayCluster
 from manage_db.models import Component, RunResult, StatusRow
+from manage_db.services.runner import RunOptions
 
 
 @dataclass
@@ -26,19 +27,22 @@ class SandboxRun:
     stop_command: str | None = None
 
 
-def sandbox_app(app: App, cluster: ThrowawayCluster) -> App:
-    """An App like ``app`` whose every connection leads to ``cluster``."""
-    settings = dict(app.settings)
-    settings["db_uri"] = cluster.redirect(app.settings["db_uri"])
-    settings["admin_uri"] = cluster.admin_uri()
-    return App.from_settings(settings)
+def sandbox_access(access: Access, cluster: ThrowawayCluster) -> Access:
+    """Connection details like ``access`` whose every connection leads to ``cluster``."""
+    return Access(
+        {
+            "db_uri": cluster.redirect(access.db_uri),
+            "admin_uri": cluster.admin_uri(),
+            "socket_dir": access.socket_dir,
+        }
+    )
 
 
-def sandbox_component(app: App, component: Component, cluster: ThrowawayCluster) -> Component:
+def sandbox_component(access: Access, component: Component, cluster: ThrowawayCluster) -> Component:
     """``component`` living on ``cluster``: its own server and passwords are not needed there."""
     return dataclasses.replace(
         component,
-        uri=cluster.redirect(app.owner_uri(component)) if component.uri else None,
+        uri=cluster.redirect(access.owner_uri(component)) if component.uri else None,
         admin_uri=None,
         # The throwaway cluster trusts local connections; a password file may not be readable.
         password=None,
@@ -46,26 +50,32 @@ def sandbox_component(app: App, component: Component, cluster: ThrowawayCluster)
     )
 
 
-def run_sandbox(app: App, names: Sequence[str] = (), *, keep: bool = False) -> SandboxRun:
+def run_sandbox(
+    access: Access,
+    components: Sequence[Component],
+    options: RunOptions,
+    *,
+    run_as: str | None = None,
+    keep: bool = False,
+) -> SandboxRun:
     """Start a throwaway cluster, init and upgrade the components on it, report their status.
 
-    The cluster is removed afterwards, unless ``keep`` and the run got to the status; then the
-    returned run tells how to reach and stop it. Raises what the runner raises (the cluster is
-    removed first).
+    ``run_as``: the OS user the server runs as when started as root. The cluster is removed
+    afterwards, unless ``keep`` and the run got to the status; then the returned run tells how
+    to reach and stop it. Raises what the runner raises (the cluster is removed first).
     """
     from manage_db.services.runner import init_components, status_components, upgrade_components
 
-    components = app.components(names)
-    cluster = ThrowawayCluster(run_as=app.settings.get("user"))
+    cluster = ThrowawayCluster(run_as=run_as)
     cluster.start()
     try:
-        target = sandbox_app(app, cluster)
-        moved = [sandbox_component(app, component, cluster) for component in components]
+        target = sandbox_access(access, cluster)
+        moved = [sandbox_component(access, component, cluster) for component in components]
         run = SandboxRun()
         # The runner's own exit codes are not needed: a failure shows in the status.
-        run.results.extend(init_components(target, moved)[0])
-        run.results.extend(upgrade_components(target, moved)[0])
-        run.rows.extend(status_components(target, moved))
+        run.results.extend(init_components(target, moved, options)[0])
+        run.results.extend(upgrade_components(target, moved, options)[0])
+        run.rows.extend(status_components(target, moved, options))
         if keep:
             run.server_uri = cluster.admin_uri()
             run.stop_command = cluster.stop_command()

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 import psycopg2
 
 from manage_db.dao.connection import connect
-from manage_db.dao.revision_files import load_graph
+from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.version_table import read_current
-from manage_db.errors import EXIT_FINDINGS, ManageDbError
+from manage_db.errors import EXIT_FINDINGS, ManageDbError, TreeError
 from manage_db.models import Component, StatusRow
 
 
@@ -27,11 +27,13 @@ def component_status(
     try:
         for component in components:
             try:
-                heads = load_graph(component.script_location).heads()
+                graph = load_graph(component.script_location)
+                heads = graph.heads()
                 uri = owner_uri(component)
                 if uri not in connections:
                     connections[uri] = connect(uri, wait=server_wait)
                 current = read_current(connections[uri], component.version_table, component.schema)
+                check_tree_for_status(graph, component, current, heads)
             except ManageDbError as error:
                 rows.append(
                     StatusRow(
@@ -57,3 +59,26 @@ def component_status(
         for conn in connections.values():
             conn.close()  # type: ignore[attr-defined]
     return rows
+
+
+def check_tree_for_status(
+    graph: RevisionGraph, component: Component, current: tuple[str, ...], heads: tuple[str, ...]
+) -> None:
+    """TreeError (exit 6, as upgrade says) for a database at a revision the tree does not know,
+    or a pending revision file that would not load; at head nothing is read."""
+    for rev in current:
+        if rev not in graph.revisions:
+            raise TreeError(
+                f"{component.name}: the database is at revision '{rev}', which is not in "
+                f"{component.script_location}"
+            )
+    if set(current) == set(heads):
+        return
+    for rev in graph.pending(current, heads):
+        path = graph.revisions[rev].path
+        try:
+            compile(path.read_bytes(), str(path), "exec")
+        except SyntaxError as error:
+            raise TreeError(
+                f"{error.filename}:{error.lineno}: syntax error: {error.msg}"
+            ) from error

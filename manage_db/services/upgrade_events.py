@@ -4,41 +4,43 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 from manage_db.models import Component, RunResult
-
-if TYPE_CHECKING:
-    from manage_db.app import App
 
 logger = logging.getLogger(__name__)
 
 
 def announce_upgrades(
-    app: App, results: Sequence[RunResult], durations: Mapping[str, float]
+    bus: Mapping[str, Any] | None,
+    db_uri: str,
+    components: Sequence[Component],
+    results: Sequence[RunResult],
 ) -> None:
-    """Publish one event per upgraded component when the bus is enabled; warn once if it fails."""
-    bus = app.settings.get("bus") or {}
-    if not bus.get("enabled"):
+    """Publish one event per upgraded component when the bus is enabled; warn once if it fails.
+
+    ``db_uri``: the platform database, whose ``infos.uuid`` is the events' origin.
+    """
+    if not bus or not bus.get("enabled"):
         return
     from manage_db.bus_notifier import UpgradeEvent, publish
 
-    components = {c.name: c for c in app.all_components()}
+    by_name = {c.name: c for c in components}
     events = [
         UpgradeEvent(
             r.component,
-            components[r.component].database if r.component in components else "",
-            r.before,
-            r.after,
-            _applied(r, components.get(r.component)),
-            durations.get(r.component, 0.0),
+            by_name[r.component].database if r.component in by_name else "",
+            r.before or (),
+            r.after or (),
+            _applied(r, by_name.get(r.component)),
+            r.duration or 0.0,
         )
         for r in results
-        if r.result == "ok" and set(r.before) != set(r.after)
+        if r.result == "ok" and set(r.before or ()) != set(r.after or ())
     ]
     if not events:
         return
-    warning = publish(bus, events, _origin_uuid(app))
+    warning = publish(bus, events, _origin_uuid(db_uri))
     if warning:
         logger.warning("wazo-manage-db: warning: %s", warning)
     else:
@@ -46,21 +48,22 @@ def announce_upgrades(
 
 
 def _applied(result: RunResult, component: Component | None) -> tuple[str, ...]:
-    """The revisions applied: as alembic reported them, else from the graph (stock env.py)."""
+    """The revisions applied: as the runtime reported them, else from the graph."""
     if result.applied or component is None:
         return tuple(result.applied)
     from manage_db.dao.revision_files import load_graph
 
-    return tuple(load_graph(component.script_location).pending(result.before, result.after))
+    graph = load_graph(component.script_location)
+    return tuple(graph.pending(result.before or (), result.after or ()))
 
 
-def _origin_uuid(app: App) -> str | None:
+def _origin_uuid(db_uri: str) -> str | None:
     """The platform's uuid, from the platform database's ``infos`` table."""
     from manage_db.dao.platform_info import platform_uuid
     from manage_db.errors import ManageDbError
 
     try:
-        return platform_uuid(app.settings["db_uri"])
+        return platform_uuid(db_uri)
     except ManageDbError as error:
         logger.info("no platform uuid for the bus event: %s", error)
         return None

@@ -312,7 +312,10 @@ def test_package_builds_with_no_lintian_error(session: Session) -> None:
         assert f" {path}\n" in contents or contents.endswith(f" {path}"), f"{path} not in the .deb"
     assert "/dist-packages/tests/" not in contents, "the test suite was packaged as a module"
     assert "__pycache__" not in contents
+    # The wheel's copy of the tree is for pip installs; the .deb keeps it in /usr/share only.
+    assert "/dist-packages/manage_db/platform/" not in contents
     depends = run(["dpkg-deb", "-f", str(session.deb), "Depends"]).stdout
+    assert "binary" not in depends, f"the pip name psycopg2-binary leaked into Depends: {depends}"
     for dependency in (
         "python3-alembic",
         "python3-sqlalchemy",

@@ -45,7 +45,7 @@ def test_component_settings_merge_key_by_key_across_layers(tmp_path):
     write(tmp_path / "conf.d" / "a.yml", "components:\n  asterisk:\n    extensions: [hstore]\n")
     asterisk = load_settings(str(config), environ={})["components"]["asterisk"]
     assert asterisk["version_table"] == "vt"
-    assert asterisk["extensions"] == ["hstore"]
+    assert list(asterisk["extensions"]) == ["hstore"]
     assert asterisk["script_location"].endswith("alembic")
 
 
@@ -103,3 +103,51 @@ def test_explicit_config_file_must_exist(tmp_path):
     missing = tmp_path / "nope.yml"
     with pytest.raises(ConfigError, match=f"^{missing}: no such configuration file$"):
         load_settings(str(missing), environ={})
+
+
+def test_settings_are_read_only_and_typed(tmp_path):
+    config = write(tmp_path / "config.yml", "lock_wait: 5\nserver_wait: 1\n")
+    settings = load_settings(str(config), environ={})
+    assert settings.lock_wait == 5.0 and isinstance(settings.lock_wait, float)
+    assert isinstance(settings.server_wait, float)
+    with pytest.raises(AttributeError):
+        settings.lock_wait = 1
+    with pytest.raises(TypeError):
+        settings["components"]["asterisk"]["version_table"] = "other"
+
+
+def test_a_key_added_to_the_table_is_defaulted_and_checked(tmp_path, monkeypatch):
+    from manage_db.config import KEYS, Key
+
+    monkeypatch.setitem(KEYS, "bus.port", Key(5672, int))
+    monkeypatch.setitem(KEYS, "statement_timeout", Key(0.0, (int, float)))
+    config = write(tmp_path / "config.yml", "statement_timeout: 2\n")
+    settings = load_settings(str(config), environ={})
+    assert settings.bus["port"] == 5672
+    assert settings.statement_timeout == 2
+    write(tmp_path / "config.yml", "bus:\n  port: many\n")
+    with pytest.raises(ConfigError, match="'bus.port' must be int, not str"):
+        load_settings(str(config), environ={})
+
+
+def test_the_user_must_exist_only_when_it_was_named(tmp_path):
+    config = write(tmp_path / "config.yml", "")
+    assert not load_settings(str(config), environ={}).user_required
+    write(tmp_path / "config.yml", "user: someone\n")
+    assert load_settings(str(config), environ={}).user_required
+    assert load_settings(None, {"user": "x"}, environ={}).user_required
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("components:\n  asterisk:\n    extensions: [1, 2]\n", "must be a list of str, not of int"),
+        ("lock_wait: -1\n", "lock_wait: must not be negative"),
+        ("admin_uri: 'postgresql://u:pw@h:port/db'\n", "port 'port' is not a number"),
+    ],
+)
+def test_bad_values_name_the_file_and_the_key(tmp_path, text, message):
+    config = write(tmp_path / "config.yml", text)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_settings(str(config), environ={})
+    assert str(config) in str(raised.value) and "pw" not in str(raised.value)

@@ -1,0 +1,106 @@
+"""What alembic users type works as they expect; summaries say only what was read."""
+
+from __future__ import annotations
+
+import pytest
+from psycopg2 import sql
+
+from manage_db.dao.connection import connect
+from manage_db.models import Component
+from manage_db.services import provisioning
+from pgtest import admin_execute, unique, with_db
+from trees import make_tree
+
+STEPS = [
+    (
+        f"{n}{n}" * 6,
+        (f"{n - 1}{n - 1}" * 6) if n > 1 else None,
+        f'op.execute("CREATE TABLE t{n} (id int)")',
+        f'op.execute("DROP TABLE t{n}")',
+    )
+    for n in range(1, 4)
+]
+FAILING = ("f9f9f9f9f9f9", None, 'op.execute("INSERT INTO missing VALUES (1)")', "pass")
+
+
+@pytest.fixture
+def demo(tmp_path, write_config, pg_admin_uri, cleanup):
+    """A config for one component of three revisions on throwaway names; returns the maker."""
+
+    def make(revisions=STEPS):
+        role, database = unique("t_habit"), unique("t_habit")
+        cleanup(role=role)
+        cleanup(database=database)
+        location = make_tree(tmp_path / unique("tree"), list(revisions), "alembic_version_h")
+        return write_config(
+            {
+                "db_uri": with_db(pg_admin_uri, database, role),
+                "admin_uri": pg_admin_uri,
+                "plugins": False,
+                "components": {
+                    "asterisk": {"enabled": False},
+                    "demo": {
+                        "script_location": str(location),
+                        "database": database,
+                        "owner": role,
+                        "version_table": "alembic_version_h",
+                    },
+                },
+            }
+        )
+
+    return make
+
+
+def _current(run_cli, config) -> str:
+    return run_cli("current", config=config).stdout.strip()
+
+
+def test_relative_revisions_and_base_need_no_double_dash(run_cli, demo):
+    config = demo()
+    assert run_cli("init", config=config).exit_code == 0
+    assert run_cli("upgrade", "+2", config=config).exit_code == 0
+    assert _current(run_cli, config) == "demo: 222222222222"
+    assert run_cli("downgrade", "-1", config=config).exit_code == 0
+    assert _current(run_cli, config) == "demo: 111111111111"
+    assert run_cli("upgrade", config=config).exit_code == 0
+    assert run_cli("downgrade", "base", config=config).exit_code == 0
+    assert _current(run_cli, config) == "demo: base"
+
+
+def test_summary_shows_a_dash_when_the_database_was_not_read(run_cli, demo):
+    config = demo()
+    init = run_cli("init", config=config)
+    assert init.stdout.splitlines()[1].split()[:4] == ["demo", "-", "-", "ok"]
+    assert run_cli("upgrade", config=config).exit_code == 0
+    unknown = run_cli("upgrade", "deadbeef", config=config)
+    assert unknown.exit_code == 6
+    assert unknown.stdout.splitlines()[1].split()[:4] == ["demo", "-", "-", "failed"]
+    again = run_cli("init", "--json", config=config)
+    assert '"from": null' in again.stdout and "nothing to create" in again.stdout
+
+
+def test_init_says_already_there_for_what_a_concurrent_run_made(
+    pg_admin_uri, cleanup, monkeypatch, tmp_path
+):
+    role, database = unique("t_habit"), unique("t_habit")
+    cleanup(role=role)
+    cleanup(database=database)
+    admin_execute(pg_admin_uri, sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    # The other run created the role between this run's check and its CREATE ROLE.
+    monkeypatch.setattr(provisioning.dao, "role_exists", lambda conn, name: False)
+    component = Component("demo", tmp_path, database, role)
+    actions = provisioning.provision_component(pg_admin_uri, component, password=None)
+    assert actions == [f"role {role} already there", f"created database {database}"]
+    connect(with_db(pg_admin_uri, database)).close()
+
+
+def test_debug_prints_the_traceback_of_a_migration_failure(run_cli, demo):
+    config = demo([FAILING])
+    assert run_cli("init", config=config).exit_code == 0
+    quiet = run_cli("upgrade", config=config)
+    assert quiet.exit_code == 5 and "Traceback" not in quiet.stderr
+    loud = run_cli("-d", "upgrade", config=config)
+    assert loud.exit_code == 5
+    assert "Traceback (most recent call last)" in loud.stderr
+    assert 'relation "missing" does not exist' in loud.stderr
