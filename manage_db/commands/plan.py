@@ -65,8 +65,7 @@ def check_plan(app, components, force: bool) -> None:
         raise error
     if code:
         logging.getLogger(__name__).warning(
-            "wazo-manage-db: warning: the plan says the upgrade would fail or could not be "
-            "made; going on (--force)"
+            "the plan says the upgrade would fail or could not be made; going on (--force)"
         )
 
 

@@ -42,7 +42,7 @@ def announce_upgrades(
         return
     warning = publish(bus, events, _origin_uuid(db_uri))
     if warning:
-        logger.warning("wazo-manage-db: warning: %s", warning)
+        logger.warning("%s", warning)
     else:
         logger.info("published %d database_upgraded event(s) on the bus", len(events))
 
