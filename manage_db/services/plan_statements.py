@@ -1,9 +1,9 @@
 """The SQL statements each pending revision would run, parsed, for the plan.
 
-The one place the plan asks for statements, so another renderer can be plugged in here: today
-it is lint's in-process offline rendering (each revision's ``upgrade()`` run against an alembic
-context in ``--sql`` mode) and, where a revision cannot be rendered offline (it calls
-``op.get_bind()``, reads rows...), the SQL strings lint finds in the revision's syntax tree.
+The one place the plan asks for statements: the runtime's in-process offline rendering (each
+revision's ``upgrade()`` run against an alembic context in ``--sql`` mode, reads answered with no
+rows) and, where a revision still cannot be rendered offline, what lint reads from the
+revision's syntax tree: its SQL strings and the SQL its ``op.*`` calls stand for.
 """
 
 from __future__ import annotations
@@ -27,9 +27,13 @@ class RevisionStatements:
 def revision_statements(paths: Sequence[Path]) -> list[RevisionStatements]:
     """For each revision file, in the order given, the statements its upgrade() runs."""
     try:
-        from manage_db.lint.offline import render_upgrades
+        from pglast import parse_sql
+        from pglast.parser import ParseError
+        from pglast.stream import RawStream
+
+        from manage_db.lint.opcalls import sql_of
         from manage_db.lint.pysource import PLACEHOLDER, read_revision
-        from manage_db.lint.sqltext import SqlSyntaxError, iter_statements
+        from manage_db.runtime.render import render_upgrades
     except ImportError as error:
         from manage_db.errors import ConfigError
 
@@ -44,16 +48,21 @@ def revision_statements(paths: Sequence[Path]) -> list[RevisionStatements]:
             parsed.append(read_revision(str(path), path.read_text(encoding="utf-8")))
         except (OSError, SyntaxError, UnicodeDecodeError) as error:
             parsed.append(f"{path.name}: cannot read: {error}")
-    renderings = render_upgrades([p for p in parsed if not isinstance(p, str)])
+    renderings = render_upgrades(
+        [(p.path, p.tree) for p in parsed if not isinstance(p, str) and p.upgrade]
+    )
 
     def parse(text: str, into: RevisionStatements) -> None:
+        # pglast's Python AST, not lint's lazy JSON nodes: the plan deparses sub-expressions.
         try:
-            items = list(iter_statements(text))
-        except SqlSyntaxError:
+            raw_statements = parse_sql(text)
+        except ParseError:
             return  # run-time values we cannot see
-        for item in items:
-            into.nodes.append(item.node)
-            into.texts.append(" ".join(item.text.split()))
+        for raw in raw_statements:
+            if raw.stmt is None:
+                continue
+            into.nodes.append(raw.stmt)
+            into.texts.append(" ".join(RawStream()(raw.stmt).split()))
 
     results = []
     for revision in parsed:
@@ -63,14 +72,32 @@ def revision_statements(paths: Sequence[Path]) -> list[RevisionStatements]:
             result.source, result.note = "none", revision
             continue
         rendering = renderings.get(revision.path)
+        emitted: set[int] = set()
         if rendering is not None and rendering.error is None:
             for chunk in rendering.chunks:
                 parse(chunk.text, result)
-            continue
-        result.source = "source"
-        if rendering is not None:
+            emitted = {chunk.line for chunk in rendering.chunks}
+        elif rendering is not None:
             result.note = f"upgrade() cannot be rendered offline ({rendering.error})"
+
+        from_source = len(result.nodes)
         for sql_string in revision.sql:
             if sql_string.phase == "upgrade" and PLACEHOLDER not in sql_string.text:
-                parse(sql_string.text, result)
+                if _silent(sql_string.call, emitted):
+                    parse(sql_string.text, result)
+        for op_call in revision.op_calls:
+            if _silent(op_call.call, emitted):
+                for text in sql_of(op_call, revision.constants, revision.string_names) or ():
+                    parse(text, result)
+        if len(result.nodes) > from_source:
+            result.source = "source"
+            result.note = result.note or (
+                "some calls emitted nothing offline (reads find no rows there): "
+                "their statements are read from the source"
+            )
     return results
+
+
+def _silent(call: Any, emitted: set[int]) -> bool:
+    """Not rendered, or emitted nothing offline (a read found no rows): read from the source."""
+    return not emitted.intersection(range(call.lineno, (call.end_lineno or call.lineno) + 1))

@@ -161,8 +161,8 @@ def test_throwaway_owner_connection_has_the_component_schema_alone_on_its_path(p
     with throwaway_database(pg_admin_uri, schema="auth") as sandbox:
         connection = psycopg2.connect(sandbox.owner_dsn)
         with connection.cursor() as cursor:
-            cursor.execute("SHOW search_path")
-            assert cursor.fetchone() == ("auth",)
+            cursor.execute("SELECT current_schemas(false)")
+            assert cursor.fetchone() == (["auth"],)
         connection.close()
 
 
