@@ -14,6 +14,7 @@ EXIT_CONNECTION = 4  # server unreachable, authentication failed
 EXIT_MIGRATION = 5  # a migration failed; the database is at the last good revision
 EXIT_TREE = 6  # unknown revision, several heads, a revision file that does not load
 EXIT_LOCK = 7  # another process held the migration lock past the timeout
+EXIT_DRIFT = 8  # an applied revision was edited, is missing from the tree, or was interrupted
 
 
 class ManageDbError(Exception):
@@ -50,3 +51,9 @@ class LockTimeout(ManageDbError):
     """Another process kept the component's migration lock past the timeout."""
 
     exit_code = EXIT_LOCK
+
+
+class HistoryDrift(ManageDbError):
+    """An applied revision was edited or is missing, or a non-transactional one was interrupted."""
+
+    exit_code = EXIT_DRIFT

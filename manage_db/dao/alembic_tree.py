@@ -69,5 +69,28 @@ def run_command(
     from alembic import command
 
     config = make_config(component, url, on_version_apply=on_version_apply)
-    with alembic_db_uri(url):
+    with alembic_db_uri(url), _version_callback(on_version_apply):
         getattr(command, name)(config, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _version_callback(callback: Callable[..., None] | None) -> Iterator[None]:
+    """Hand ``callback`` to whatever env.py configures (a stock one never passes it)."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    original = EnvironmentContext.configure
+    if callback is None:
+        yield
+        return
+
+    def configure(self: Any, **options: Any) -> None:
+        given = options.get("on_version_apply") or ()
+        given = list(given) if isinstance(given, (list, tuple)) else [given]
+        options["on_version_apply"] = [c for c in given if c is not callback] + [callback]
+        original(self, **options)
+
+    EnvironmentContext.configure = configure  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        EnvironmentContext.configure = original  # type: ignore[method-assign]

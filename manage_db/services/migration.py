@@ -20,6 +20,7 @@ from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.version_table import read_current
 from manage_db.errors import LockTimeout, ManageDbError, MigrationFailed, TreeError
 from manage_db.models import Component, RunResult
+from manage_db.services import history
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def upgrade(
     result = RunResult(component.name)
     with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
         result.before = read_current(conn, component.version_table, component.schema)
+        recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
         _check_known(graph, component, result.before)
         if wanted is not None and not graph.pending(result.before, wanted):
             result.after = result.before
@@ -86,7 +88,10 @@ def upgrade(
         alembic_target = "heads" if wanted == graph.heads() else target
         had_table = version_table.exists(conn, component.version_table, component.schema)
         try:
-            _run(component, owner_uri, graph, "upgrade", alembic_target, result, conn)
+            steps = history.AlembicStepBridge(
+                recorder, "upgrade", history.planned_steps(graph, result.before, wanted, "upgrade")
+            )
+            _run(component, owner_uri, graph, "upgrade", alembic_target, result, conn, steps=steps)
         except ManageDbError:
             # Some alembic versions create the version table before loading the revisions: a
             # first upgrade that fails at once leaves the database exactly as it was.
@@ -120,7 +125,11 @@ def _locked_command(
         result.before = read_current(conn, component.version_table, component.schema)
         if name != "stamp":  # stamp is how a database at an unknown revision is repaired
             _check_known(graph, component, result.before)
-        _run(component, owner_uri, graph, name, target, result, conn, **kwargs)
+        recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
+        wanted = resolve_target(graph, target) if name == "downgrade" else None
+        planned = history.planned_steps(graph, result.before, wanted, name)
+        steps = history.AlembicStepBridge(recorder, name, planned)
+        _run(component, owner_uri, graph, name, target, result, conn, steps=steps, **kwargs)
     return result
 
 
@@ -158,6 +167,7 @@ def _run(
     target: str,
     result: RunResult,
     conn: Any,
+    steps: history.AlembicStepBridge | None = None,
     **kwargs: Any,
 ) -> None:
     started = time.monotonic()
@@ -167,10 +177,14 @@ def _run(
     ) -> None:
         # alembic passes a MigrationInfo; up_revision_id is the revision applied or reverted.
         revision = getattr(step, "up_revision_id", None) or "?"
+        if steps is not None:
+            steps.applied(ctx, step)
         result.applied.append(revision)
         logger.info("%s: %s %s", component.name, name, revision)
 
     try:
+        if steps is not None:
+            steps.begin()
         run_command(
             component, sqlalchemy_url(owner_uri), name, target, on_version_apply=applied, **kwargs
         )
@@ -182,6 +196,8 @@ def _run(
         result.after = read_current(conn, component.version_table, component.schema)
         failing = _failing_revision(graph, result.after, target, name)
         where = f"revision {failing}" if failing else f"{name} to {target}"
+        if steps is not None:
+            steps.failed(failing, _one_line(error))
         if _is_alembic_usage_error(error):
             raise TreeError(f"{component.name}: {_one_line(error)}") from error
         failure = MigrationFailed(

@@ -14,8 +14,9 @@ import psycopg2
 from manage_db.dao.connection import connect
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.version_table import read_current
-from manage_db.errors import EXIT_FINDINGS, ManageDbError
+from manage_db.errors import EXIT_DRIFT, EXIT_FINDINGS, ManageDbError
 from manage_db.models import Component, StatusRow
+from manage_db.services.history import component_drift, drift_message
 
 
 def component_status(
@@ -27,11 +28,13 @@ def component_status(
     try:
         for component in components:
             try:
-                heads = load_graph(component.script_location).heads()
+                graph = load_graph(component.script_location)
+                heads = graph.heads()
                 uri = owner_uri(component)
                 if uri not in connections:
                     connections[uri] = connect(uri, wait=server_wait)
                 current = read_current(connections[uri], component.version_table, component.schema)
+                drift = component_drift(connections[uri], component, graph, current)
             except ManageDbError as error:
                 rows.append(
                     StatusRow(
@@ -49,6 +52,14 @@ def component_status(
                         (),
                         f"{component.name}: {message}",
                         EXIT_FINDINGS,
+                    )
+                )
+                continue
+            if drift:
+                message = drift_message(component, drift)
+                rows.append(
+                    StatusRow(
+                        component.name, component.database, current, heads, message, EXIT_DRIFT
                     )
                 )
                 continue
