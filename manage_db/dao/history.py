@@ -80,21 +80,32 @@ def insert(
     """Insert rows (keys: the columns but id and db_role) in one statement; their ids in order."""
     if not rows:
         return []
-    names = [c for c in _COLUMNS if c not in ("id", "db_role")]
-    one_row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() for _ in names))
-    statement = sql.SQL("INSERT INTO {} ({}) VALUES {} RETURNING id").format(
-        _table(version_table, schema),
-        sql.SQL(", ").join(sql.Identifier(n) for n in names),
-        sql.SQL(", ").join(one_row for _ in rows),
-    )
     values = [
         _interval(row.get("duration")) if name == "duration" else row.get(name)
         for row in rows
-        for name in names
+        for name in _INSERTED
     ]
     with _cursor(conn) as cur:
-        cur.execute(statement, values)
+        cur.execute(_insert_statement(cur, version_table, schema, len(rows)), values)
         return [row[0] for row in cur.fetchall()]
+
+
+_INSERTED = tuple(c for c in _COLUMNS if c not in ("id", "db_role"))
+_RENDERED: dict[tuple[str, str | None, int], str] = {}
+
+
+def _insert_statement(cur: Any, version_table: str, schema: str | None, count: int) -> str:
+    """The INSERT of ``count`` rows, composed once per table (a run inserts a row per step)."""
+    key = (version_table, schema, count)
+    if key not in _RENDERED:
+        one_row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() for _ in _INSERTED))
+        statement = sql.SQL("INSERT INTO {} ({}) VALUES {} RETURNING id").format(
+            _table(version_table, schema),
+            sql.SQL(", ").join(sql.Identifier(n) for n in _INSERTED),
+            sql.SQL(", ").join(one_row for _ in range(count)),
+        )
+        _RENDERED[key] = statement.as_string(cur)
+    return _RENDERED[key]
 
 
 def finish(

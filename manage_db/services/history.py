@@ -344,7 +344,9 @@ class AlembicStepBridge:
     """
 
     def __init__(self, recorder: HistoryRecorder, direction: str, planned: Sequence[str]):
-        self.recorder, self.direction, self.planned = recorder, direction, list(planned)
+        self.recorder, self.direction = recorder, direction
+        self.planned = list(planned)
+        self._next = dict(zip(self.planned, self.planned[1:], strict=False))
         self.running: str | None = None  # announced, not yet applied
 
     def begin(self) -> None:
@@ -365,10 +367,9 @@ class AlembicStepBridge:
         revision = step.up_revision_id
         self.running = None
         self.recorder.step_applied(revision, self.direction, ctx.connection)
-        if revision in self.planned:
-            index = self.planned.index(revision) + 1
-            if index < len(self.planned):
-                self._start(self.planned[index])
+        following = self._next.get(revision)
+        if following is not None:
+            self._start(following)
 
     def failed(self, guess: str | None, error: str) -> None:
         """The step in progress failed (``guess``: the caller's idea of which, when unplanned)."""
