@@ -224,7 +224,7 @@ def component_drift(
     return find_drift(graph, current, last, tree_facts(graph))
 
 
-def drift_message(component: Component, drift: Sequence[Drift]) -> str:
+def drift_message(component: Component, drift: Sequence[Drift], refusing: bool = False) -> str:
     """One line naming every drifted revision and the way out."""
     ways = []
     if any(d.kind != MISSING for d in drift):
@@ -234,7 +234,8 @@ def drift_message(component: Component, drift: Sequence[Drift]) -> str:
             f"`wazo-manage-db stamp --component {component.name} REV` (a revision of the tree)"
         )
     return (
-        f"{component.name}: {'; '.join(d.describe() for d in drift)}; see `wazo-manage-db log "
+        f"{component.name}: {'refusing to run: ' if refusing else ''}"
+        f"{'; '.join(d.describe() for d in drift)}; see `wazo-manage-db log "
         f"--component {component.name}`, then {' or '.join(ways)}"
     )
 
@@ -258,9 +259,7 @@ def prepare_run(
     if refuse_drift:
         drift = find_drift(graph, current, last, facts)
         if drift:
-            raise HistoryDrift(
-                drift_message(component, drift).replace(": ", ": refusing to run: ", 1)
-            )
+            raise HistoryDrift(drift_message(component, drift, refusing=True))
     history_table.create_table(lock_connection, component.version_table, component.schema)
     recorder = HistoryRecorder(component, lock_connection, facts)
     adopted = unrecorded(graph, current, last)
