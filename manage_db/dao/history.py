@@ -71,6 +71,18 @@ def create_table(conn: Any, version_table: str, schema: str | None) -> None:
         cur.execute(statement)
 
 
+def drop_if_empty(conn: Any, version_table: str, schema: str | None) -> None:
+    """Drop the table when it holds no row (a first run that failed before any step)."""
+    table = _table(version_table, schema)
+    try:
+        with _cursor(conn) as cur:
+            cur.execute(sql.SQL("SELECT EXISTS (SELECT FROM {})").format(table))
+            if not cur.fetchone()[0]:
+                cur.execute(sql.SQL("DROP TABLE {}").format(table))
+    except errors.UndefinedTable:
+        pass
+
+
 def insert(
     conn: Any,
     version_table: str,

@@ -269,6 +269,11 @@ def prepare_run(
     return recorder
 
 
+def forget_empty(lock_connection: Any, component: Component) -> None:
+    """After a first run that failed before any step: leave no empty history table behind."""
+    history_table.drop_if_empty(lock_connection, component.version_table, component.schema)
+
+
 def read_log(
     component: Component, owner_uri: str, server_wait: float = 0.0, limit: int | None = None
 ) -> list[HistoryEntry]:

@@ -97,6 +97,7 @@ def upgrade(
             # first upgrade that fails at once leaves the database exactly as it was.
             if not had_table:
                 version_table.drop_if_empty(conn, component.version_table, component.schema)
+                history.forget_empty(conn, component)
             raise
     return result
 

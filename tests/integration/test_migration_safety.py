@@ -120,6 +120,7 @@ def test_syntax_error_in_a_migration_file_names_the_file(
     assert line.startswith(f"wazo-manage-db: {broken}:")
     assert "syntax error" in line and "\n" not in line
     assert query(owner, "SELECT to_regclass('alembic_version_demo')") == [(None,)]
+    assert query(owner, "SELECT to_regclass('alembic_version_demo_history')") == [(None,)]
 
 
 def test_database_at_revision_unknown_to_tree_is_refused(
