@@ -92,42 +92,31 @@ class HistoryRecorder:
 
     def step_applied(self, revision: str, direction: str, connection: Any) -> None:
         """After alembic updated the version table, in the step's transaction on ``connection``."""
+        self._close(connection, revision, direction, OK)
+
+    def step_failed(self, revision: str, direction: str, error: str) -> None:
+        """The revision raised and its transaction was rolled back: a failed row, committed."""
+        self._close(self.lock_connection, revision, direction, FAILED, error)
+
+    def _close(
+        self, conn: Any, revision: str, direction: str, outcome: str, error: str | None = None
+    ) -> None:
         step = self._open.pop((revision, direction), None)
         if step is None:  # stamps, or a runtime that did not announce the step
             step = _OpenStep(datetime.now(timezone.utc), time.monotonic())
         duration = time.monotonic() - step.started
-        if step.row_id is not None:
-            history_table.finish(
-                connection,
-                self.component.version_table,
-                self.component.schema,
-                step.row_id,
-                duration=duration,
-                outcome=OK,
-            )
-        else:
-            self._insert(connection, revision, direction, step.started_at, duration, OK)
-
-    def step_failed(self, revision: str, direction: str, error: str) -> None:
-        """The revision raised and its transaction was rolled back: a failed row, committed."""
-        step = self._open.pop((revision, direction), None)
-        if step is None:
-            step = _OpenStep(datetime.now(timezone.utc), time.monotonic())
-        duration = time.monotonic() - step.started
-        if step.row_id is not None:
-            history_table.finish(
-                self.lock_connection,
-                self.component.version_table,
-                self.component.schema,
-                step.row_id,
-                duration=duration,
-                outcome=FAILED,
-                error=error,
-            )
-        else:
-            self._insert(
-                self.lock_connection, revision, direction, step.started_at, duration, FAILED, error
-            )
+        if step.row_id is None:
+            self._insert(conn, revision, direction, step.started_at, duration, outcome, error)
+            return
+        history_table.finish(
+            conn,
+            self.component.version_table,
+            self.component.schema,
+            step.row_id,
+            duration=duration,
+            outcome=outcome,
+            error=error,
+        )
 
     def record(self, revisions: Sequence[str], direction: str) -> None:
         """Rows for revisions recorded without running (adoption, repair), in one statement."""
