@@ -23,6 +23,8 @@ _COMMANDS = {
     "current": "manage_db.commands.status:current",
     "heads": "manage_db.commands.status:heads",
     "history": "manage_db.commands.status:history",
+    "log": "manage_db.commands.applied_history:log",
+    "repair": "manage_db.commands.applied_history:repair",
     "revision": "manage_db.commands.revision:revision",
     "lint": "manage_db.commands.lint:lint",
     "release": "manage_db.commands.lint:release",

@@ -13,6 +13,7 @@ EXIT_CONNECTION = 4  # server unreachable, authentication failed
 EXIT_MIGRATION = 5  # a migration failed; the database is at the last good revision
 EXIT_TREE = 6  # unknown revision, several heads, a revision file that does not load
 EXIT_LOCK = 7  # another process held the migration lock past the timeout
+EXIT_DRIFT = 8  # an applied revision was edited, is missing from the tree, or was interrupted
 
 
 class ManageDbError(Exception):
@@ -55,3 +56,19 @@ class LockTimeout(ManageDbError):
     """Another process kept the component's migration lock past the timeout."""
 
     exit_code = EXIT_LOCK
+
+
+class HistoryDrift(ManageDbError):
+    """An applied revision was edited or is missing, or a non-transactional one was interrupted."""
+
+    exit_code = EXIT_DRIFT
+
+
+def one_line(error: BaseException) -> str:
+    """``ErrorName: first line`` of an error: the database's own when a driver error is wrapped
+    (SQLAlchemy's ``orig``), else the exception's."""
+    orig = getattr(error, "orig", None)
+    cause = orig if orig is not None else error
+    text = str(cause).strip()
+    first = text.splitlines()[0] if text else type(cause).__name__
+    return f"{type(cause).__name__}: {first}"

@@ -32,7 +32,7 @@ from alembic.script import ScriptDirectory
 from manage_db.errors import ManageDbError, TreeError
 from manage_db.models import Component
 from manage_db.runtime import compat_runtime
-from manage_db.runtime.listeners import DOWNGRADE, STAMP, UPGRADE, StepListener
+from manage_db.runtime.listeners import DOWNGRADE, STAMP, UNSTAMP, UPGRADE, StepListener
 
 logger = logging.getLogger(__name__)
 
@@ -240,12 +240,18 @@ class _RuntimeEnvironment:
         self.tree.failed_step = None
         if self.context.is_offline_mode():
             return
-        # alembic passes a MigrationInfo: up_revision_id is the revision applied or reverted.
-        revision = step.up_revision_id or next(iter(step.down_revision_ids), "base")
-        direction = STAMP if step.is_stamp else UPGRADE if step.is_upgrade else DOWNGRADE
         connection = self._driver_connection()
-        for listener in self.listeners:
-            listener.step_applied(revision, direction, connection)
+        if step.is_stamp:
+            # A stamp may record (or remove) several revisions at once: each is told.
+            direction = STAMP if step.is_upgrade else UNSTAMP
+            revisions = step.up_revision_ids if step.is_upgrade else step.down_revision_ids
+        else:
+            # alembic passes a MigrationInfo: up_revision_id is the revision applied or reverted.
+            direction = UPGRADE if step.is_upgrade else DOWNGRADE
+            revisions = (step.up_revision_id,)
+        for revision in revisions:
+            for listener in self.listeners:
+                listener.step_applied(revision, direction, connection)
 
     def _driver_connection(self) -> Any:
         """The psycopg2 connection under the migration's SQLAlchemy connection."""

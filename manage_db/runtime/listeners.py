@@ -9,10 +9,11 @@ The runtime runs one revision per transaction and calls every listener it was gi
 - ``step_failed(revision, direction, error)`` after the failing step's transaction was rolled back
   (its connection is gone; write what must survive through another connection).
 
-``direction`` is ``"upgrade"``, ``"downgrade"`` or ``"stamp"``; ``revision`` is the revision
-applied, reverted or stamped. ``connection`` is the migration's own psycopg2 connection (the DBAPI
-connection under alembic's SQLAlchemy one), so dao functions taking a psycopg2 connection work on
-it unchanged.
+``direction`` is ``"upgrade"``, ``"downgrade"``, ``"stamp"`` or ``"unstamp"`` (a stamp downward
+removing the revision from the version table); ``revision`` is the revision applied, reverted or
+stamped (a stamp of several revisions tells each). ``connection`` is the migration's own
+psycopg2 connection (the DBAPI connection under alembic's SQLAlchemy one), so dao functions taking
+a psycopg2 connection work on it unchanged.
 Listeners are never called in offline (``--sql``) mode.
 """
 
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 UPGRADE = "upgrade"
 DOWNGRADE = "downgrade"
 STAMP = "stamp"
+UNSTAMP = "unstamp"
 
 
 class StepListener(Protocol):

@@ -18,12 +18,13 @@ from manage_db.dao import locks, version_table
 from manage_db.dao.connection import connect, sqlalchemy_url
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.version_table import read_current
-from manage_db.errors import LockTimeout, ManageDbError, MigrationFailed, TreeError
+from manage_db.errors import LockTimeout, ManageDbError, MigrationFailed, TreeError, one_line
 from manage_db.models import Component, RunResult
 from manage_db.revision_graph import RevisionGraph
 from manage_db.runtime.adapter import MigrationTree
 from manage_db.runtime.listeners import StepListener
 from manage_db.runtime.session import migration_uri
+from manage_db.services import history
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def upgrade(
     result = RunResult(component.name)
     with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
         result.before = read_current(conn, component.version_table, component.schema)
+        recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
         _check_known(graph, component, result.before)
         if wanted is not None and not graph.pending(result.before, wanted):
             result.after = result.before
@@ -94,12 +96,21 @@ def upgrade(
             logger.warning("%s: %s (%s)", component.name, result.message, ", ".join(wanted or ()))
         had_table = version_table.exists(conn, component.version_table, component.schema)
         try:
-            _run(component, owner_uri, "upgrade", alembic_target, result, conn, listeners)
+            _run(
+                component,
+                owner_uri,
+                "upgrade",
+                alembic_target,
+                result,
+                conn,
+                [*listeners, recorder],
+            )
         except ManageDbError:
             # Some alembic versions create the version table before loading the revisions: a
             # first upgrade that fails at once leaves the database exactly as it was.
             if not had_table:
                 version_table.drop_if_empty(conn, component.version_table, component.schema)
+                history.forget_empty(conn, component)
             raise
     return result
 
@@ -143,7 +154,8 @@ def _locked_command(
         result.before = read_current(conn, component.version_table, component.schema)
         if name != "stamp":  # stamp is how a database at an unknown revision is repaired
             _check_known(graph, component, result.before)
-        _run(component, owner_uri, name, target, result, conn, listeners)
+        recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
+        _run(component, owner_uri, name, target, result, conn, [*listeners, recorder])
     return result
 
 
@@ -160,7 +172,7 @@ def offline_sql(
     except ManageDbError:
         raise
     except Exception as error:
-        raise MigrationFailed(f"{component.name}: cannot render SQL: {_one_line(error)}") from error
+        raise MigrationFailed(f"{component.name}: cannot render SQL: {one_line(error)}") from error
 
 
 def _check_known(graph: RevisionGraph, component: Component, current: tuple[str, ...]) -> None:
@@ -215,7 +227,7 @@ def _run(
         raise TreeError(f"{error.filename}:{error.lineno}: syntax error: {error.msg}") from error
     except Exception as error:
         if _is_alembic_usage_error(error):
-            raise TreeError(f"{component.name}: {_one_line(error)}") from error
+            raise TreeError(f"{component.name}: {one_line(error)}") from error
         result.after = read_current(conn, component.version_table, component.schema)
         # The runtime knows the revision that started and did not finish; none: env.py itself.
         failing = tree.failed_step[0] if tree is not None and tree.failed_step else None
@@ -225,7 +237,7 @@ def _run(
             else f"{name} to {target} (in {component.script_location}/env.py, no revision ran)"
         )
         failure = MigrationFailed(
-            f"{component.name}: {where} failed: {_one_line(error)}; database left at "
+            f"{component.name}: {where} failed: {one_line(error)}; database left at "
             f"{', '.join(result.after) or 'base'}"
         )
         failure.result = result  # type: ignore[attr-defined]
@@ -248,12 +260,3 @@ def _is_alembic_usage_error(error: BaseException) -> bool:
         "RangeNotAncestorError",
         "MultipleHeads",
     )
-
-
-def _one_line(error: BaseException) -> str:
-    """The database's own message when there is one, else the exception's first line."""
-    orig = getattr(error, "orig", None)
-    text = str(orig if orig is not None else error).strip()
-    first = text.splitlines()[0] if text else type(error).__name__
-    name = type(orig if orig is not None else error).__name__
-    return f"{name}: {first}"

@@ -14,8 +14,9 @@ import psycopg2
 from manage_db.dao.connection import connect
 from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.version_table import read_current
-from manage_db.errors import EXIT_FINDINGS, ManageDbError, TreeError
+from manage_db.errors import EXIT_DRIFT, EXIT_FINDINGS, ManageDbError, TreeError
 from manage_db.models import Component, StatusRow
+from manage_db.services.history import component_drift, drift_message
 
 
 def component_status(
@@ -33,7 +34,10 @@ def component_status(
                 if uri not in connections:
                     connections[uri] = connect(uri, wait=server_wait)
                 current = read_current(connections[uri], component.version_table, component.schema)
-                check_tree_for_status(graph, component, current, heads)
+                # An applied revision gone from the tree is drift (exit 8), as upgrade says.
+                drift = component_drift(connections[uri], component, graph, current)
+                if not drift:
+                    check_tree_for_status(graph, component, current, heads)
             except ManageDbError as error:
                 rows.append(
                     StatusRow(
@@ -51,6 +55,14 @@ def component_status(
                         (),
                         f"{component.name}: {message}",
                         EXIT_FINDINGS,
+                    )
+                )
+                continue
+            if drift:
+                message = drift_message(component, drift)
+                rows.append(
+                    StatusRow(
+                        component.name, component.database, current, heads, message, EXIT_DRIFT
                     )
                 )
                 continue

@@ -37,7 +37,7 @@ from manage_db.dao import throwaway
 from manage_db.dao.ddl_log import LOG_SCHEMA, DdlLog
 from manage_db.dao.snapshot import Snapshot, SnapshotReader, StaleSnapshot, take_snapshot
 from manage_db.dao.throwaway import Sandbox, ThrowawayServer, connect, run_sql
-from manage_db.errors import ConnectionFailed, TreeError
+from manage_db.errors import ConnectionFailed, TreeError, one_line
 from manage_db.runtime.compat import StepRunner, Tree, load_tree
 from manage_db.services.schema_diff import Difference, diff_snapshots
 
@@ -353,7 +353,7 @@ class _RoundTrip:
                 self.migrator.upgrade(revision)
         except Exception as error:
             self._report.stopped = (
-                f"rebuilding the database at {revisions[-1]} failed: {_one_line(error)}"
+                f"rebuilding the database at {revisions[-1]} failed: {one_line(error)}"
             )
             return None
         return self._take_full()
@@ -408,7 +408,7 @@ class _RoundTrip:
         try:
             self.migrator.upgrade(revision)
         except Exception as error:
-            defects.append(Defect(revision, UPGRADE, f"upgrade failed: {_one_line(error)}"))
+            defects.append(Defect(revision, UPGRADE, f"upgrade failed: {one_line(error)}"))
             self._report.stopped = f"upgrade of {revision} failed"
             return None
         after = self._take()
@@ -424,7 +424,7 @@ class _RoundTrip:
             )
             return self._go_on_from(after)
         except Exception as error:
-            defects.append(Defect(revision, DOWNGRADE, f"downgrade failed: {_one_line(error)}"))
+            defects.append(Defect(revision, DOWNGRADE, f"downgrade failed: {one_line(error)}"))
             # The failed downgrade was rolled back: go on from the upgraded state if it is intact.
             return self._go_on_from(after)
         reverted = self._take()
@@ -442,7 +442,7 @@ class _RoundTrip:
             self.migrator.upgrade(revision)
         except Exception as error:
             defects.append(
-                Defect(revision, REUPGRADE, f"upgrade after downgrade failed: {_one_line(error)}")
+                Defect(revision, REUPGRADE, f"upgrade after downgrade failed: {one_line(error)}")
             )
             raise _Rebuild() from error
         again = self._take()
@@ -474,7 +474,7 @@ class _RoundTrip:
         except ConnectionFailed:
             raise
         except Exception as error:
-            raise TreeError(f"seed {path} before {revision} failed: {_one_line(error)}") from error
+            raise TreeError(f"seed {path} before {revision} failed: {one_line(error)}") from error
 
     def compare_with_reference(self, reference: str, admin_uri: str) -> None:
         """Compare the head schema with a ``pg_dump -s`` file or another database."""
@@ -515,15 +515,9 @@ def reference_snapshot(reference: str, admin_uri: str, version_table: str) -> Sn
         except ConnectionFailed:
             raise
         except Exception as error:
-            raise TreeError(f"reference {path} does not load: {_one_line(error)}") from error
+            raise TreeError(f"reference {path} does not load: {one_line(error)}") from error
         connection = connect(sandbox.admin_dsn)
         try:
             return take_snapshot(connection, exclude_tables=[version_table])
         finally:
             connection.close()
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error).strip()
-    first = text.splitlines()[0] if text else type(error).__name__
-    return f"{type(error).__name__}: {first}" if ":" not in first else first

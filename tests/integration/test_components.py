@@ -175,6 +175,7 @@ def test_component_confined_to_its_own_schema(run_cli, pg_admin_uri, cleanup, wr
     )
     assert rows == [
         ("chatd", "chatd_alembic_version", role),
+        ("chatd", "chatd_alembic_version_history", role),
         ("chatd", "chatd_message", role),
         ("chatd", "chatd_room", role),
     ]
