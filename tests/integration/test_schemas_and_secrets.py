@@ -79,6 +79,9 @@ def test_every_object_of_a_component_lands_in_its_schema(
             "users_id_seq",
             "alembic_version_s",
             "alembic_version_s_pkc",
+            "alembic_version_s_history",
+            "alembic_version_s_history_pkey",
+            "alembic_version_s_history_id_seq",
         }
     }
     status = run_cli("status", config=config)
