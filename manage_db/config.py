@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from manage_db.errors import ConfigError
+from manage_db.timeouts import check_timeouts
 
 DEFAULT_CONFIG_FILE = "/etc/wazo-manage-db/config.yml"
 INSTALLED_TREE = Path("/usr/share/wazo-manage-db")
@@ -41,6 +42,11 @@ _DEFAULT_CONFIG: dict[str, Any] = {
     "socket_dir": "/var/run/postgresql",
     "server_wait": 10.0,
     "lock_wait": 300.0,
+    # Migration session limits (manage_db/timeouts.py), also settable per component.
+    "lock_timeout": 5.0,
+    "statement_timeout": 0.0,
+    "lock_retries": 3,
+    "server_timeout": 30.0,
     "skip_database_setup": False,
     "plugins": True,
     "components": {
@@ -71,6 +77,11 @@ _COMPONENT_SCHEMA: dict[str, Any] = {
     "version_table": str,
     "extensions": list,
     "depends_on": list,
+    # Migration session limits (manage_db/timeouts.py).
+    "lock_timeout": (int, float),
+    "statement_timeout": (int, float),
+    "lock_retries": int,
+    "server_timeout": (int, float),
 }
 _SCHEMA: dict[str, Any] = {
     "config_file": str,
@@ -84,6 +95,10 @@ _SCHEMA: dict[str, Any] = {
     "socket_dir": str,
     "server_wait": (int, float),
     "lock_wait": (int, float),
+    "lock_timeout": (int, float),
+    "statement_timeout": (int, float),
+    "lock_retries": int,
+    "server_timeout": (int, float),
     "skip_database_setup": bool,
     "plugins": bool,
     "components": {"*": _COMPONENT_SCHEMA},
@@ -107,6 +122,7 @@ def validate(layer: Mapping[str, Any], source: str) -> dict[str, Any]:
         raise ConfigError(f"{source}: the top level must be a mapping, not {type(layer).__name__}")
     layer = {_ALIASES.get(k, k): v for k, v in layer.items()}
     _check(layer, _SCHEMA, source, "")
+    check_timeouts(layer, source)
     level = layer.get("log_level")
     if level is not None and str(level).lower() not in LOG_LEVELS:
         raise ConfigError(f"{source}: log_level: {level!r} is not one of {', '.join(LOG_LEVELS)}")

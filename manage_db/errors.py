@@ -50,3 +50,28 @@ class LockTimeout(ManageDbError):
     """Another process kept the component's migration lock past the timeout."""
 
     exit_code = EXIT_LOCK
+
+
+# Cancellation, timeouts and lost connections (issue 10); 128 + the signal, as shells report it.
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+class TableLockTimeout(LockTimeout):
+    """A revision waited longer than ``lock_timeout`` for a table lock on every attempt."""
+
+
+class ServerUnresponsive(ConnectionFailed):
+    """The server stopped answering for longer than ``server_timeout``."""
+
+
+class ConnectionLost(MigrationFailed):
+    """The connection went away mid-run (server restart, network cut)."""
+
+
+class Interrupted(ManageDbError):
+    """SIGINT or SIGTERM ended the run; the running revision was cancelled and rolled back."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -29,7 +29,10 @@ def upgrade(app, revision, components, sql, start, as_json):
             click.echo(f"-- component {component.name}")
             offline_sql(component, app.owner_uri(component), revision, start)
         return
-    results, code = upgrade_components(app, selected, revision)
+    from manage_db.cancellation import cancellable
+
+    with cancellable():
+        results, code = upgrade_components(app, selected, revision)
     finish(results, code, as_json)
 
 

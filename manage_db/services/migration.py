@@ -13,13 +13,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from manage_db import cancellation
 from manage_db.dao import locks, version_table
 from manage_db.dao.alembic_tree import run_command
 from manage_db.dao.connection import connect, sqlalchemy_url
 from manage_db.dao.revision_files import RevisionGraph, load_graph
+from manage_db.dao.session import migration_session_uri
 from manage_db.dao.version_table import read_current
 from manage_db.errors import LockTimeout, ManageDbError, MigrationFailed, TreeError
 from manage_db.models import Component, RunResult
+from manage_db.services.retry import run_with_lock_retries
+from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +75,17 @@ def upgrade(
     *,
     lock_wait: float = 300.0,
     server_wait: float = 0.0,
+    timeouts: SessionTimeouts | None = None,
 ) -> RunResult:
     """Apply the pending revisions up to ``target``."""
     graph = load_graph(component.script_location)
     wanted = resolve_target(graph, target)
     result = RunResult(component.name)
-    with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
+    timeouts = timeouts or SessionTimeouts()
+    with (
+        cancellation.watching(owner_uri, timeouts.server_timeout),
+        migration_lock(component, owner_uri, lock_wait, server_wait) as conn,
+    ):
         result.before = read_current(conn, component.version_table, component.schema)
         _check_known(graph, component, result.before)
         if wanted is not None and not graph.pending(result.before, wanted):
@@ -85,8 +94,17 @@ def upgrade(
             return result
         alembic_target = "heads" if wanted == graph.heads() else target
         had_table = version_table.exists(conn, component.version_table, component.schema)
+        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
         try:
-            _run(component, owner_uri, graph, "upgrade", alembic_target, result, conn)
+            run_with_lock_retries(
+                component.name,
+                timeouts,
+                lambda: _run(
+                    component, session_uri, graph, "upgrade", alembic_target, result, conn
+                ),
+                lambda: read_current(conn, component.version_table, component.schema),
+                lambda current: _failing_revision(graph, current, alembic_target, "upgrade"),
+            )
         except ManageDbError:
             # Some alembic versions create the version table before loading the revisions: a
             # first upgrade that fails at once leaves the database exactly as it was.
@@ -189,6 +207,7 @@ def _run(
             f"{', '.join(result.after) or 'base'}"
         )
         failure.result = result  # type: ignore[attr-defined]
+        failure.revision = failing  # type: ignore[attr-defined]
         raise failure from error
     result.after = read_current(conn, component.version_table, component.schema)
     logger.info(

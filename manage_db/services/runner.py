@@ -72,6 +72,7 @@ def upgrade_components(
 ) -> tuple[list[RunResult], int]:
     """Bring each component to ``target`` (a specific revision only makes sense for one)."""
     from manage_db.services.migration import upgrade
+    from manage_db.timeouts import timeouts_for
 
     def run(component: Component) -> RunResult:
         return upgrade(
@@ -80,6 +81,7 @@ def upgrade_components(
             target,
             lock_wait=float(app.settings["lock_wait"]),
             server_wait=float(app.settings["server_wait"]),
+            timeouts=timeouts_for(app.settings, component.name),
         )
 
     return run_in_order(components, run)
