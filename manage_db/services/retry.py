@@ -76,6 +76,7 @@ def run_with_lock_retries(
                 number + 1,
                 tries,
                 pause,
+                extra={"console": False},  # the log keeps the attempts; the console its outcome
             )
             sleep(pause)
 

@@ -14,13 +14,17 @@ from pgtest import unique, with_db
 
 @pytest.fixture
 def make_component(tmp_path: Path, pg_admin_uri: str, cleanup) -> Callable[..., FaultComponent]:
-    """Factory: a component on ``server`` (default: the test server) with these revisions."""
+    """Factory: a component on ``server`` (default: the test server) with these revisions.
+
+    Keyword arguments are global settings; ``own`` holds the component's own settings.
+    """
 
     def make(
         revisions: list[tuple[str, str | None, str, str]],
         *,
         server: str | None = None,
         init: bool = True,
+        own: dict | None = None,
         **settings: object,
     ) -> FaultComponent:
         admin = server or pg_admin_uri
@@ -46,6 +50,7 @@ def make_component(tmp_path: Path, pg_admin_uri: str, cleanup) -> Callable[..., 
                             "database": database,
                             "owner": role,
                             "version_table": "alembic_version_demo",
+                            **(own or {}),
                         },
                     },
                     **settings,

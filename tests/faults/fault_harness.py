@@ -61,6 +61,7 @@ class FaultComponent:
 
     def query(self, statement: str, *args: object) -> list[tuple]:
         conn = psycopg2.connect(self.owner_uri, connect_timeout=5)
+        conn.autocommit = True
         try:
             with conn.cursor() as cur:
                 cur.execute(statement, args or None)
