@@ -51,17 +51,18 @@ def schema_exists(conn: Any, schema: str) -> bool:
         return cur.fetchone() is not None
 
 
-def create_schema(conn: Any, schema: str, owner: str) -> None:
-    """CREATE SCHEMA … AUTHORIZATION owner; another process creating it at the same time is fine."""
+def create_schema(conn: Any, schema: str, owner: str) -> bool:
+    """CREATE SCHEMA … AUTHORIZATION owner; False when another process created it first."""
     try:
         with conn.cursor() as cur:
             cur.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
                     sql.Identifier(schema), sql.Identifier(owner)
                 )
             )
     except (errors.DuplicateSchema, errors.UniqueViolation):
-        pass
+        return False
+    return True
 
 
 def installed_extensions(conn: Any) -> set[str]:
@@ -70,11 +71,12 @@ def installed_extensions(conn: Any) -> set[str]:
         return {row[0] for row in cur.fetchall()}
 
 
-def create_extension(conn: Any, extension: str) -> None:
-    """CREATE EXTENSION IF NOT EXISTS; another process creating it at the same time is fine."""
-    statement = sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
+def create_extension(conn: Any, extension: str) -> bool:
+    """CREATE EXTENSION; False when another process created it first."""
+    statement = sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(extension))
     try:
         with conn.cursor() as cur:
             cur.execute(statement)
     except (errors.DuplicateObject, errors.UniqueViolation):
-        pass
+        return False
+    return True

@@ -43,12 +43,12 @@ def provision_component(
     conn = connect(build_uri(params), wait=server_wait)
     try:
         if component.schema and not dao.schema_exists(conn, component.schema):
-            dao.create_schema(conn, component.schema, component.owner)
-            actions.append(f"created schema {component.schema}")
+            if dao.create_schema(conn, component.schema, component.owner):
+                actions.append(f"created schema {component.schema}")
         missing = [e for e in component.extensions if e not in dao.installed_extensions(conn)]
         for extension in missing:
-            dao.create_extension(conn, extension)
-            actions.append(f"created extension {extension}")
+            if dao.create_extension(conn, extension):
+                actions.append(f"created extension {extension}")
     finally:
         conn.close()
     for action in actions:
