@@ -93,9 +93,12 @@ class _Watch:
             cursor.close()
         except TimeoutError:
             self._drop_probe()
+            from manage_db.dao.connection import describe
+
             self.frozen = (
-                f"the server did not answer for {self.server_timeout:g} s (server_timeout); "
-                "the run was stopped"
+                f"the server of {describe(self.probe_uri)} did not answer for "
+                f"{self.server_timeout:g} s (server_timeout); the run was stopped, the revisions "
+                "committed before stay applied"
             )
             logger.error("%s", self.frozen, extra={"console": False})
             raise ServerUnresponsive(self.frozen) from None

@@ -108,7 +108,7 @@ def upgrade(
         except ManageDbError:
             # Some alembic versions create the version table before loading the revisions: a
             # first upgrade that fails at once leaves the database exactly as it was.
-            if not had_table:
+            if not had_table and not conn.closed:
                 version_table.drop_if_empty(conn, component.version_table, component.schema)
             raise
     return result

@@ -21,7 +21,7 @@ from manage_db.dao.session import (
     is_connection_lost,
     is_lock_not_available,
 )
-from manage_db.errors import ConnectionLost, ManageDbError, TableLockTimeout
+from manage_db.errors import ConnectionLost, ManageDbError, ServerUnresponsive, TableLockTimeout
 from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ def run_with_lock_retries(
             return
         except KeyboardInterrupt as interrupt:
             raise _interrupted(component, interrupt, database_at, next_revision) from None
+        except ServerUnresponsive as error:
+            raise ServerUnresponsive(f"{component}: {error}") from error
         except Exception as error:
             if received_signal() is not None:
                 raise _interrupted(component, error, database_at, next_revision) from None

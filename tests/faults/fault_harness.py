@@ -69,6 +69,17 @@ class FaultComponent:
         finally:
             conn.close()
 
+    @property
+    def settings_log(self) -> str:
+        """The tool's log file."""
+        return str(self.config.parent / "wazo-manage-db.log")
+
+    def describe(self) -> str:
+        """How the tool names the owner connection: role@host:port/db."""
+        from manage_db.dao.connection import describe
+
+        return describe(self.owner_uri)
+
     def version(self) -> list[str]:
         return [r[0] for r in self.query("SELECT version_num FROM alembic_version_demo")]
 

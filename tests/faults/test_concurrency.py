@@ -16,7 +16,10 @@ def logging_tree() -> list[tuple[str, str | None, str, str]]:
     tree = []
     for index, rev in enumerate(REVISIONS):
         down = REVISIONS[index - 1] if index else None
-        up = f'op.execute("CREATE TABLE t_{rev} (id int)")\nop.execute("INSERT INTO run_log VALUES (\'{rev}\')")'
+        up = (
+            f'op.execute("CREATE TABLE t_{rev} (id int)")\n'
+            f"op.execute(\"INSERT INTO run_log VALUES ('{rev}')\")"
+        )
         tree.append((rev, down, up, f'op.drop_table("t_{rev}")'))
     return tree
 
