@@ -56,7 +56,8 @@ def build_uri(params: dict[str, Any]) -> str:
             params["host"] = host
         if port:
             params["port"] = port
-    query = ("?" + urlencode(params)) if params else ""
+    # %20, not "+": libpq does not read "+" as a space in a URI.
+    query = ("?" + urlencode(params, quote_via=quote)) if params else ""
     return f"postgresql://{auth}{netloc}/{quote(str(dbname or ''), safe='')}{query}"
 
 
