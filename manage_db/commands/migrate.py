@@ -43,18 +43,25 @@ def _single_step(name: str, help_text: str):
     @json_option
     @click.pass_obj
     def command(app, revision, components, as_json):
+        from manage_db.cancellation import cancellable
         from manage_db.services import migration
         from manage_db.services.runner import run_in_order
+        from manage_db.timeouts import timeouts_for
 
         component = single_component(app, components, f"{name} {revision}")
         app.become_unprivileged()
         step = getattr(migration, name)
-        results, code = run_in_order(
-            [component],
-            lambda c: step(
-                c, app.owner_uri(c), revision, lock_wait=float(app.settings["lock_wait"])
-            ),
-        )
+        with cancellable():
+            results, code = run_in_order(
+                [component],
+                lambda c: step(
+                    c,
+                    app.owner_uri(c),
+                    revision,
+                    lock_wait=float(app.settings["lock_wait"]),
+                    timeouts=timeouts_for(app.settings, c.name),
+                ),
+            )
         finish(results, code, as_json)
 
     return command

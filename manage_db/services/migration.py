@@ -8,6 +8,7 @@ upgrading at once serialise on an advisory lock, and the second finds nothing le
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -115,30 +116,57 @@ def upgrade(
 
 
 def downgrade(
-    component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
+    component: Component,
+    owner_uri: str,
+    target: str,
+    *,
+    lock_wait: float = 300.0,
+    timeouts: SessionTimeouts | None = None,
 ) -> RunResult:
     """Revert revisions down to ``target`` (an id, 'base' or '-N')."""
-    return _locked_command(component, owner_uri, "downgrade", target, lock_wait)
+    return _locked_command(component, owner_uri, "downgrade", target, lock_wait, timeouts)
 
 
 def stamp(
-    component: Component, owner_uri: str, target: str, *, lock_wait: float = 300.0
+    component: Component,
+    owner_uri: str,
+    target: str,
+    *,
+    lock_wait: float = 300.0,
+    timeouts: SessionTimeouts | None = None,
 ) -> RunResult:
     """Record ``target`` as applied without running anything."""
-    return _locked_command(component, owner_uri, "stamp", target, lock_wait, purge=True)
+    return _locked_command(component, owner_uri, "stamp", target, lock_wait, timeouts, purge=True)
 
 
 def _locked_command(
-    component: Component, owner_uri: str, name: str, target: str, lock_wait: float, **kwargs: Any
+    component: Component,
+    owner_uri: str,
+    name: str,
+    target: str,
+    lock_wait: float,
+    timeouts: SessionTimeouts | None,
+    **kwargs: Any,
 ) -> RunResult:
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
     result = RunResult(component.name)
-    with migration_lock(component, owner_uri, lock_wait) as conn:
+    # No retries: a relative target ('-1') run again would go one step further.
+    timeouts = dataclasses.replace(timeouts or SessionTimeouts(), lock_retries=0)
+    with (
+        cancellation.watching(owner_uri, timeouts.server_timeout),
+        migration_lock(component, owner_uri, lock_wait) as conn,
+    ):
         result.before = read_current(conn, component.version_table, component.schema)
         if name != "stamp":  # stamp is how a database at an unknown revision is repaired
             _check_known(graph, component, result.before)
-        _run(component, owner_uri, graph, name, target, result, conn, **kwargs)
+        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
+        run_with_lock_retries(
+            component.name,
+            timeouts,
+            lambda: _run(component, session_uri, graph, name, target, result, conn, **kwargs),
+            lambda: read_current(conn, component.version_table, component.schema),
+        )
     return result
 
 

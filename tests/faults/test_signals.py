@@ -113,3 +113,26 @@ def test_kill_9_at_random_points_then_rerun_reaches_head_without_waiting(make_co
     figure("seconds until the dead run's session was gone", [f"{s:.2f}" for s in seconds_gone])
     figure("seconds of each rerun", [f"{s:.2f}" for s in seconds_rerun])
     assert max(seconds_rerun) < 5
+
+
+SLEEPING_DOWNGRADE = (
+    "b2b2b2b2b2b2",
+    "a1a1a1a1a1a1",
+    'op.execute("CREATE TABLE two (id int)")',
+    'op.execute("DROP TABLE two")\nop.execute("SELECT pg_sleep(60)")',
+)
+
+
+def test_sigint_during_a_downgrade_cancels_it_and_keeps_the_revision(make_component):
+    component = make_component([FIRST, SLEEPING_DOWNGRADE])
+    assert component.run("upgrade").returncode == 0
+    run = component.start("downgrade", "a1a1a1a1a1a1")
+    wait_for(lambda: running_statement(component, "pg_sleep(60)"), 30, "the sleeping downgrade")
+    run.send_signal(signal.SIGINT)
+    exit_code, out, err = finish(run, timeout=15)
+
+    assert exit_code == 130, (out, err)
+    assert err.strip().startswith("wazo-manage-db: demo: interrupted by SIGINT:")
+    assert component.version() == ["b2b2b2b2b2b2"]
+    assert component.query("SELECT to_regclass('two')") == [("two",)]
+    assert advisory_locks(component) == 0
