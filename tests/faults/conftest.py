@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fault_harness import FaultComponent, write_tree
+from fault_harness import FIGURES, FaultComponent, write_tree
 
 from pgtest import unique, with_db
 
@@ -64,3 +64,11 @@ def make_component(tmp_path: Path, pg_admin_uri: str, cleanup) -> Callable[..., 
         return component
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Every scenario's figure, in the CI log."""
+    if FIGURES:
+        terminalreporter.section("fault suite figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

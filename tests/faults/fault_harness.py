@@ -137,6 +137,12 @@ def finish(process: subprocess.Popen, timeout: float = RUN_TIMEOUT) -> tuple[int
     return process.returncode, out, err
 
 
+# Figures of the scenarios run, shown at the end of the session (see conftest.py).
+FIGURES: list[str] = []
+
+
 def figure(name: str, value: object) -> None:
-    """Print a scenario's figure where the CI log shows it (pytest -s, or -rA)."""
-    print(f"fault figure: {name} = {value}")
+    """Record a scenario's figure for the session summary (and print it, for pytest -s)."""
+    line = f"{os.environ.get('PYTEST_CURRENT_TEST', '?').split(' ')[0]}: {name} = {value}"
+    FIGURES.append(line)
+    print(f"fault figure: {line}")
