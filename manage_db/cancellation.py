@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 # How long a cancelled statement may take to end before the interrupt goes on anyway.
 _CANCEL_GRACE = 1.0
 _SLICE = 0.25
+# After a signal, how long each remaining wait (rollback, unlock) may take.
+_CLEANUP_WAIT = 0.5
 
 
 class InterruptedRun(KeyboardInterrupt):
@@ -38,6 +40,10 @@ class InterruptedRun(KeyboardInterrupt):
     def __init__(self, message: str, signum: int):
         super().__init__(message)
         self.message, self.signum = message, signum
+
+
+class InterruptedCleanup(Exception):
+    """A wait after the signal took too long: the run goes on ending (as a KeyboardInterrupt)."""
 
 
 class _Watch:
@@ -54,7 +60,7 @@ class _Watch:
     def wait(self, conn: Any) -> None:
         import psycopg2.extensions as ext
 
-        last_alive = time.monotonic()
+        last_alive = started = time.monotonic()
         try:
             while True:
                 state = conn.poll()
@@ -62,6 +68,8 @@ class _Watch:
                     return
                 if self.frozen:
                     raise ServerUnresponsive(self.frozen)
+                if self.signum is not None and time.monotonic() - started > _CLEANUP_WAIT:
+                    raise InterruptedCleanup  # cleanup after a signal must not hang on the server
                 fd = conn.fileno()
                 readers, writers = ([fd], []) if state == ext.POLL_READ else ([], [fd])
                 if select.select(readers, writers, [], _SLICE) != ([], [], []):
@@ -69,6 +77,8 @@ class _Watch:
                 if time.monotonic() - last_alive >= self._probe_interval():
                     self._check_server(last_alive)
                     last_alive = time.monotonic()
+        except InterruptedCleanup:
+            raise KeyboardInterrupt from None
         except KeyboardInterrupt:
             self._cancel(conn)
             raise
@@ -134,9 +144,11 @@ class _Watch:
 
         if self.signum is None:
             self.signum = signal.SIGINT
-        with contextlib.suppress(Exception):
-            conn.cancel()
         deadline = time.monotonic() + _CANCEL_GRACE
+        try:
+            self._cancel_on_server(conn, deadline)
+        except (TimeoutError, psycopg2.Error, OSError):
+            return  # the server does not answer: the connection's end will stop the statement
         try:
             while time.monotonic() < deadline:
                 state = conn.poll()
@@ -147,6 +159,26 @@ class _Watch:
                 select.select(readers, writers, [], _SLICE)
         except (psycopg2.Error, KeyboardInterrupt, OSError):
             return  # the statement ended (cancelled), or the connection is gone
+
+    def _cancel_on_server(self, conn: Any, deadline: float) -> None:
+        """``pg_cancel_backend`` from a connection of our own, by the deadline.
+
+        Not libpq's cancel request: it waits for the server's reply without a timeout (and
+        psycopg2 holds the GIL meanwhile), so a frozen server would hang the process.
+        """
+        import psycopg2
+
+        if self.probe_uri is None:
+            conn.cancel()
+            return
+        canceller = psycopg2.connect(self.probe_uri, async_=True)
+        try:
+            self._poll_until(canceller, deadline)
+            cursor = canceller.cursor()
+            cursor.execute("SELECT pg_cancel_backend(%s)", (conn.get_backend_pid(),))
+            self._poll_until(canceller, deadline)
+        finally:
+            canceller.close()
 
     def close(self) -> None:
         self._drop_probe()

@@ -92,7 +92,7 @@ def _interrupted(
     signum = received_signal()
     try:
         current: tuple[str, ...] | None = database_at()
-    except Exception:  # the signal came with a lost connection: say less
+    except (Exception, KeyboardInterrupt):  # a lost or silent connection: say less
         current = None
     revision = getattr(cause, "revision", None)
     if revision is None and current is not None:

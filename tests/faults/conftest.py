@@ -42,7 +42,7 @@ def make_component(tmp_path: Path, pg_admin_uri: str, cleanup) -> Callable[..., 
                     "admin_uri": admin,
                     "plugins": False,
                     "server_wait": 2,
-                    "lock_wait": 30,
+                    "lock_wait": 120,  # 8 runs at once on a loaded machine queue a while
                     "components": {
                         "asterisk": {"enabled": False},
                         "demo": {

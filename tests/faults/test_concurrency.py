@@ -31,7 +31,7 @@ def test_eight_concurrent_upgrades_ten_rounds_apply_each_revision_once(make_comp
     started = time.monotonic()
     for round_number in range(1, ROUNDS + 1):
         runs = [component.start("upgrade") for _ in range(RUNS)]
-        outcomes = [finish(run, timeout=90) for run in runs]
+        outcomes = [finish(run, timeout=150) for run in runs]
         exited_ok += sum(code == 0 for code, _, _ in outcomes)
         assert [code for code, _, _ in outcomes] == [0] * RUNS, outcomes
         assert component.version() == [REVISIONS[-1]]
