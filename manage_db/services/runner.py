@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import ManageDbError
 from manage_db.models import Component, RunResult, StatusRow
+from manage_db.timeouts import SessionTimeouts, timeouts_for
 
 if TYPE_CHECKING:
     from manage_db.access import Access
@@ -57,15 +58,26 @@ def run_in_order(
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How long a run waits, in seconds: for the server to start, for another run's lock."""
+    """How long a run waits, in seconds: for the server to start, for another run's lock; and
+    the limits of each component's migration session (``timeouts``, by component name)."""
 
     server_wait: float = 0.0
     lock_wait: float = 300.0
+    timeouts: Mapping[str, SessionTimeouts] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RunOptions:
         """The options the settings of a run give (already checked and typed by config)."""
-        return cls(server_wait=settings["server_wait"], lock_wait=settings["lock_wait"])
+        components = settings.get("components") or {}
+        return cls(
+            server_wait=settings["server_wait"],
+            lock_wait=settings["lock_wait"],
+            timeouts={name: timeouts_for(settings, name) for name in components},
+        )
+
+    def timeouts_of(self, component: str) -> SessionTimeouts:
+        """The session limits of ``component`` (the defaults for one the settings do not name)."""
+        return self.timeouts.get(component) or SessionTimeouts()
 
 
 def init_components(
@@ -100,6 +112,7 @@ def upgrade_components(
             target,
             lock_wait=options.lock_wait,
             server_wait=options.server_wait,
+            timeouts=options.timeouts_of(component.name),
         )
         result.duration = time.monotonic() - started
         return result
@@ -116,7 +129,13 @@ def step_component(
     step = getattr(migration, name)
     return run_in_order(
         [component],
-        lambda c: step(c, access.owner_uri(c), target, lock_wait=options.lock_wait),
+        lambda c: step(
+            c,
+            access.owner_uri(c),
+            target,
+            lock_wait=options.lock_wait,
+            timeouts=options.timeouts_of(c.name),
+        ),
     )
 
 
