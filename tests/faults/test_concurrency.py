@@ -37,11 +37,23 @@ def test_eight_concurrent_upgrades_ten_rounds_apply_each_revision_once(make_comp
         assert component.version() == [REVISIONS[-1]]
         counts = dict(component.query("SELECT rev, count(*) FROM run_log GROUP BY rev"))
         assert counts == {rev: round_number for rev in REVISIONS}
+        # The applied history agrees: one ok upgrade row per revision and round, no more.
+        history = dict(
+            component.query(
+                "SELECT revision, count(*) FROM alembic_version_demo_history"
+                " WHERE direction = 'upgrade' AND outcome = 'ok' GROUP BY revision"
+            )
+        )
+        assert history == {rev: round_number for rev in REVISIONS}
         reset = component.run("downgrade", "base")
         assert reset.returncode == 0, reset
     counts = dict(component.query("SELECT rev, count(*) FROM run_log GROUP BY rev"))
     figure("runs that exited 0", f"{exited_ok}/{RUNS * ROUNDS}")
     figure("revisions applied twice in a round", sum(c - ROUNDS for c in counts.values()))
+    [(rows,)] = component.query(
+        "SELECT count(*) FROM alembic_version_demo_history WHERE direction = 'upgrade'"
+    )
+    figure("history rows of upgrades / revisions applied", f"{rows}/{sum(counts.values())}")
     figure("seconds for all rounds", f"{time.monotonic() - started:.1f}")
 
 
