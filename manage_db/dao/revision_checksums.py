@@ -72,7 +72,7 @@ def revision_facts(
 def read_facts(source: str) -> FileFacts:
     """Checksum and autocommit use of a revision's source."""
     # Lint's function, imported on a cache miss only: its module loads pglast.
-    from manage_db.lint.analysis import python_checksum
+    from manage_db.checksums import python_checksum
 
     checksum = python_checksum(source)
     try:

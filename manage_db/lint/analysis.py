@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from manage_db.checksums import sql_text_checksum
 from manage_db.lint import rules
 from manage_db.lint.model import Finding, RevisionFacts, Rule, Statement, UnitState
 from manage_db.lint.nodes import enum_name, node_name
@@ -61,22 +61,6 @@ class FileResult:
                 tuple(dict.fromkeys((line, *anchors))),
             )
         )
-
-
-def sql_text_checksum(text: str) -> str:
-    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
-
-
-def python_checksum(source: str) -> str:
-    """Checksum of the syntax tree: comments and formatting changes do not alter a revision.
-
-    A file that does not parse gets the checksum of its text.
-    """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return sql_text_checksum(source)
-    return hashlib.sha256(ast.dump(tree).encode("utf-8")).hexdigest()
 
 
 def statement_key(text: str) -> str:

@@ -190,7 +190,7 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
 
 def _fill_checksums(facts: list[RevisionFacts], sources: dict[str, _Source], cache: Cache) -> None:
     """Checksums of revisions, computed only for trees with a release manifest, then cached."""
-    from manage_db.lint.analysis import python_checksum
+    from manage_db.checksums import python_checksum
 
     for item in facts:
         if item.kind == "revision" and not item.checksum:
@@ -291,12 +291,8 @@ def record_release(path: Path, settings: LintSettings) -> list[ReleasedEntry]:
     """Add every revision and SQL file of the tree not yet in its manifest."""
     root, _ = find_tree(path)
     revision_paths, sql_paths = _discover(root)
-    from manage_db.lint.analysis import (
-        FileResult,
-        python_checksum,
-        read_python,
-        sql_text_checksum,
-    )
+    from manage_db.checksums import python_checksum, sql_text_checksum
+    from manage_db.lint.analysis import FileResult, read_python
 
     facts: list[RevisionFacts] = []
     for path in revision_paths:
