@@ -13,19 +13,19 @@ summary read the same whatever finishes first.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import EXIT_MIGRATION, ManageDbError
 from manage_db.models import Component, RunResult, StatusRow
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from manage_db.access import Access
 
 logger = logging.getLogger(__name__)
@@ -140,6 +140,9 @@ def _run_concurrently(
     # Forked workers would flush a copy of what is buffered here when they exit.
     sys.stdout.flush()
     sys.stderr.flush()
+    import multiprocessing
+    from multiprocessing.connection import wait
+
     context = multiprocessing.get_context("fork")
     try:
         while waiting or running:
@@ -265,17 +268,20 @@ def upgrade_components(
     access: Access, components: Sequence[Component], options: RunOptions, target: str = "heads"
 ) -> tuple[list[RunResult], int]:
     """Bring each component to ``target`` (a specific revision only makes sense for one)."""
-    from manage_db.services.migration import upgrade
+    from manage_db.services.up_to_date import already_at_heads
 
     def run(component: Component) -> RunResult:
         started = time.monotonic()
-        result = upgrade(
-            component,
-            access.owner_uri(component),
-            target,
-            lock_wait=options.lock_wait,
-            server_wait=options.server_wait,
+        uri = access.owner_uri(component)
+        lock_wait, server_wait = options.lock_wait, options.server_wait
+        # Nothing to do (the usual case): answered without loading the migration runtime.
+        result = already_at_heads(
+            component, uri, target, lock_wait=lock_wait, server_wait=server_wait
         )
+        if result is None:
+            from manage_db.services.migration import upgrade
+
+            result = upgrade(component, uri, target, lock_wait=lock_wait, server_wait=server_wait)
         result.duration = time.monotonic() - started
         return result
 

@@ -1,0 +1,62 @@
+"""The upgrade with nothing to do, without the migration runtime (what every package install runs).
+
+``upgrade`` first asks this module: under the component's migration lock it reads where the
+database is, runs the history checks ``services.migration.upgrade`` runs (drift: exit 8), and
+checks the revisions are in the tree (exit 6). At the heads it answers "already at target" and
+alembic and SQLAlchemy are never imported; otherwise it answers None and the real upgrade runs
+(and checks again, under its own hold of the lock).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from manage_db.dao import locks
+from manage_db.dao.connection import connect
+from manage_db.dao.revision_files import load_graph
+from manage_db.dao.version_table import read_current
+from manage_db.errors import LockTimeout
+from manage_db.models import Component, RunResult
+from manage_db.services import history
+from manage_db.services.status import check_tree_for_status
+
+logger = logging.getLogger(__name__)
+
+
+def already_at_heads(
+    component: Component,
+    owner_uri: str,
+    target: str,
+    *,
+    lock_wait: float = 300.0,
+    server_wait: float = 0.0,
+) -> RunResult | None:
+    """The result of upgrading a component already at its heads; None when there is work (or a
+    target other than the heads: the full upgrade resolves those)."""
+    if target not in ("head", "heads"):
+        return None
+    graph = load_graph(component.script_location)
+    heads = graph.heads()
+    if target == "head" and len(heads) > 1:
+        return None  # the full upgrade says which heads
+    conn = connect(owner_uri, wait=server_wait)
+    try:
+        key = locks.lock_key(component.version_table, component.schema)
+        if not locks.try_lock(conn, key):
+            logger.info("%s: waiting for another migration run to finish", component.name)
+            if not locks.wait_for_lock(conn, key, lock_wait):
+                raise LockTimeout(
+                    f"{component.name}: another process held the migration lock for more "
+                    f"than {lock_wait:g} s"
+                )
+        try:
+            current = read_current(conn, component.version_table, component.schema)
+            if set(current) != set(heads):
+                return None
+            history.prepare_run(conn, component, graph, current, refuse_drift=True)
+            check_tree_for_status(graph, component, current, heads)
+            return RunResult(component.name, current, current, message="already at target")
+        finally:
+            locks.unlock(conn, key)
+    finally:
+        conn.close()
