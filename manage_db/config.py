@@ -90,6 +90,11 @@ KEYS: dict[str, Key] = {
     "parallel": Key(
         os.cpu_count() or 1, int, check=lambda n: None if n >= 1 else "must be at least 1"
     ),  # components at once
+    # Migration session limits (manage_db/timeouts.py), also settable per component.
+    "lock_timeout": Key(5.0, (int, float), check=_non_negative),
+    "statement_timeout": Key(0.0, (int, float), check=_non_negative),
+    "lock_retries": Key(3, int, check=_non_negative),
+    "server_timeout": Key(30.0, (int, float), check=_non_negative),
     "skip_database_setup": Key(False, bool),
     "plugins": Key(True, bool),
     "components": Key(
@@ -139,6 +144,10 @@ COMPONENT_KEYS: dict[str, Key] = {
     "version_table": Key(None, str),
     "extensions": Key((), list, items=str),
     "depends_on": Key((), list, items=str),
+    "lock_timeout": Key(None, (int, float), check=_non_negative),
+    "statement_timeout": Key(None, (int, float), check=_non_negative),
+    "lock_retries": Key(None, int, check=_non_negative),
+    "server_timeout": Key(None, (int, float), check=_non_negative),
 }
 
 

@@ -64,6 +64,31 @@ class HistoryDrift(ManageDbError):
     exit_code = EXIT_DRIFT
 
 
+# Cancellation, timeouts and lost connections (issue 10); 128 + the signal, as shells report it.
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+class TableLockTimeout(LockTimeout):
+    """A revision waited longer than ``lock_timeout`` for a table lock on every attempt."""
+
+
+class ServerUnresponsive(ConnectionFailed):
+    """The server stopped answering for longer than ``server_timeout``."""
+
+
+class ConnectionLost(MigrationFailed):
+    """The connection went away mid-run (server restart, network cut)."""
+
+
+class Interrupted(ManageDbError):
+    """SIGINT or SIGTERM ended the run; the running revision was cancelled and rolled back."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def one_line(error: BaseException) -> str:
     """``ErrorName: first line`` of an error: the database's own when a driver error is wrapped
     (SQLAlchemy's ``orig``), else the exception's."""

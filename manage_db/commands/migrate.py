@@ -41,8 +41,11 @@ def upgrade(app, revision, components, sql, start, with_plan, force, as_json):
             click.echo(f"-- component {component.name}")
             offline_sql(component, app.owner_uri(component), revision, start)
         raise SystemExit(0)
+    from manage_db.cancellation import cancellable
+
     options = RunOptions.from_settings(app.settings)
-    results, code = upgrade_components(app.access, selected, options, revision)
+    with cancellable():
+        results, code = upgrade_components(app.access, selected, options, revision)
     announce_upgrades(app.settings.get("bus"), app.access.db_uri, selected, results)
     finish(results, code, as_json)
 
@@ -60,13 +63,15 @@ def _single_step(name: str, help_text: str) -> click.Command:
     @json_option
     @click.pass_obj
     def command(app, revision, components, as_json):
+        from manage_db.cancellation import cancellable
         from manage_db.services.runner import RunOptions, step_component
 
         _refuse_option_typo(revision)
         component = single_component(app, components, f"{name} {revision}")
         app.become_unprivileged()
         options = RunOptions.from_settings(app.settings)
-        results, code = step_component(app.access, component, options, name, revision)
+        with cancellable():
+            results, code = step_component(app.access, component, options, name, revision)
         finish(results, code, as_json)
 
     return command

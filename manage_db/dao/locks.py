@@ -27,8 +27,17 @@ def try_lock(conn: Any, key: int) -> bool:
 
 
 def unlock(conn: Any, key: int) -> None:
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_unlock(%s, %s)", (_NAMESPACE, key))
+    """Release the lock; a connection already lost took its session's lock with it."""
+    import psycopg2
+
+    if conn.closed:
+        return
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", (_NAMESPACE, key))
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        if not conn.closed:
+            raise
 
 
 def wait_for_lock(conn: Any, key: int, timeout: float, interval: float = 0.1) -> bool:

@@ -9,14 +9,17 @@ Two processes upgrading at once serialise on an advisory lock, and the second fi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from manage_db import cancellation
 from manage_db.dao import locks, version_table
 from manage_db.dao.connection import connect, sqlalchemy_url
 from manage_db.dao.revision_files import load_graph
+from manage_db.dao.session import migration_session_uri
 from manage_db.dao.version_table import read_current
 from manage_db.errors import LockTimeout, ManageDbError, MigrationFailed, TreeError, one_line
 from manage_db.models import Component, RunResult
@@ -25,6 +28,8 @@ from manage_db.runtime.adapter import MigrationTree
 from manage_db.runtime.listeners import StepListener
 from manage_db.runtime.session import migration_uri
 from manage_db.services import history
+from manage_db.services.retry import run_with_lock_retries
+from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +81,22 @@ def upgrade(
     *,
     lock_wait: float = 300.0,
     server_wait: float = 0.0,
+    timeouts: SessionTimeouts | None = None,
     listeners: Sequence[StepListener] = (),
 ) -> RunResult:
-    """Apply the pending revisions up to ``target``; ``listeners`` hear of each step."""
+    """Apply the pending revisions up to ``target``; ``listeners`` hear of each step.
+
+    A revision that waits longer than ``lock_timeout`` for a table is rolled back and run again
+    from its start (``lock_retries`` times, with backoff); the earlier ones stay applied.
+    """
     graph = load_graph(component.script_location)
     wanted = resolve_target(graph, target)
     result = RunResult(component.name)
-    with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
+    timeouts = timeouts or SessionTimeouts()
+    with (
+        cancellation.watching(owner_uri, timeouts.server_timeout),
+        migration_lock(component, owner_uri, lock_wait, server_wait) as conn,
+    ):
         result.before = read_current(conn, component.version_table, component.schema)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
         _check_known(graph, component, result.before)
@@ -95,20 +109,27 @@ def upgrade(
             result.message = f"the tree has {len(wanted or ())} heads: applying each of them"
             logger.warning("%s: %s (%s)", component.name, result.message, ", ".join(wanted or ()))
         had_table = version_table.exists(conn, component.version_table, component.schema)
+        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
         try:
-            _run(
-                component,
-                owner_uri,
-                "upgrade",
-                alembic_target,
-                result,
-                conn,
-                [*listeners, recorder],
+            run_with_lock_retries(
+                component.name,
+                timeouts,
+                lambda: _run(
+                    component,
+                    session_uri,
+                    "upgrade",
+                    alembic_target,
+                    result,
+                    conn,
+                    [*listeners, recorder],
+                ),
+                lambda: read_current(conn, component.version_table, component.schema),
+                lambda current: _next_revision(graph, current, wanted),
             )
         except ManageDbError:
             # Some alembic versions create the version table before loading the revisions: a
             # first upgrade that fails at once leaves the database exactly as it was.
-            if not had_table:
+            if not had_table and not conn.closed:
                 version_table.drop_if_empty(conn, component.version_table, component.schema)
                 history.forget_empty(conn, component)
             raise
@@ -121,10 +142,13 @@ def downgrade(
     target: str,
     *,
     lock_wait: float = 300.0,
+    timeouts: SessionTimeouts | None = None,
     listeners: Sequence[StepListener] = (),
 ) -> RunResult:
     """Revert revisions down to ``target`` (an id, 'base' or '-N')."""
-    return _locked_command(component, owner_uri, "downgrade", target, lock_wait, listeners)
+    return _locked_command(
+        component, owner_uri, "downgrade", target, lock_wait, timeouts, listeners
+    )
 
 
 def stamp(
@@ -133,10 +157,11 @@ def stamp(
     target: str,
     *,
     lock_wait: float = 300.0,
+    timeouts: SessionTimeouts | None = None,
     listeners: Sequence[StepListener] = (),
 ) -> RunResult:
     """Record ``target`` as applied without running anything."""
-    return _locked_command(component, owner_uri, "stamp", target, lock_wait, listeners)
+    return _locked_command(component, owner_uri, "stamp", target, lock_wait, timeouts, listeners)
 
 
 def _locked_command(
@@ -145,17 +170,31 @@ def _locked_command(
     name: str,
     target: str,
     lock_wait: float,
+    timeouts: SessionTimeouts | None,
     listeners: Sequence[StepListener],
 ) -> RunResult:
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
     result = RunResult(component.name)
-    with migration_lock(component, owner_uri, lock_wait) as conn:
+    # No retries: a relative target ('-1') run again would go one step further.
+    timeouts = dataclasses.replace(timeouts or SessionTimeouts(), lock_retries=0)
+    with (
+        cancellation.watching(owner_uri, timeouts.server_timeout),
+        migration_lock(component, owner_uri, lock_wait) as conn,
+    ):
         result.before = read_current(conn, component.version_table, component.schema)
         if name != "stamp":  # stamp is how a database at an unknown revision is repaired
             _check_known(graph, component, result.before)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
-        _run(component, owner_uri, name, target, result, conn, [*listeners, recorder])
+        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
+        run_with_lock_retries(
+            component.name,
+            timeouts,
+            lambda: _run(
+                component, session_uri, name, target, result, conn, [*listeners, recorder]
+            ),
+            lambda: read_current(conn, component.version_table, component.schema),
+        )
     return result
 
 
@@ -241,6 +280,7 @@ def _run(
             f"{', '.join(result.after) or 'base'}"
         )
         failure.result = result  # type: ignore[attr-defined]
+        failure.revision = failing  # type: ignore[attr-defined]
         raise failure from error
     result.after = read_current(conn, component.version_table, component.schema)
     logger.info(
@@ -251,6 +291,14 @@ def _run(
         ",".join(result.after) or "base",
         time.monotonic() - started,
     )
+
+
+def _next_revision(
+    graph: RevisionGraph, current: tuple[str, ...], wanted: tuple[str, ...] | None
+) -> str | None:
+    """The revision that runs after ``current`` toward ``wanted``, for messages."""
+    pending = graph.pending(current, wanted) if wanted else []
+    return pending[0] if pending else None
 
 
 def _is_alembic_usage_error(error: BaseException) -> bool:

@@ -17,11 +17,12 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import EXIT_MIGRATION, ManageDbError
 from manage_db.models import Component, RunResult, StatusRow
+from manage_db.timeouts import SessionTimeouts, timeouts_for
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -85,6 +86,7 @@ class _Outcome:
         self.exit_code = exit_code
         self.records = records
         self.crash: str | None = None  # an unexpected exception's traceback
+        self.interrupted = False
 
 
 class _Collect(logging.Handler):
@@ -118,6 +120,8 @@ def _work(
         outcome.exit_code = error.exit_code
         outcome.result = getattr(error, "result", None) or RunResult(component.name)
         outcome.result.result, outcome.result.message = "failed", str(error)
+    except KeyboardInterrupt:  # SIGINT, or SIGTERM (cancellation's handler): the run ends
+        outcome.interrupted = True
     except BaseException:  # a bug: the parent raises it, as a run in one process would
         outcome.crash = traceback.format_exc()
     channel.send(outcome)
@@ -207,6 +211,8 @@ def _receive(channel: Connection, worker: Any, component: Component) -> _Outcome
     finally:
         channel.close()
     worker.join()
+    if outcome.interrupted:
+        raise KeyboardInterrupt
     if outcome.crash:
         raise RuntimeError(f"{component.name}: worker process failed\n{outcome.crash}")
     return outcome
@@ -220,21 +226,29 @@ def _replay(outcome: _Outcome) -> None:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How long a run waits, in seconds: for the server to start, for another run's lock; how
-    many components run at once."""
+    """How long a run waits, in seconds: for the server to start, for another run's lock; the
+    limits of each component's migration session (``timeouts``, by component name); how many
+    components run at once."""
 
     server_wait: float = 0.0
     lock_wait: float = 300.0
+    timeouts: Mapping[str, SessionTimeouts] = field(default_factory=dict)
     parallel: int = 1
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RunOptions:
         """The options the settings of a run give (already checked and typed by config)."""
+        components = settings.get("components") or {}
         return cls(
             server_wait=settings["server_wait"],
             lock_wait=settings["lock_wait"],
+            timeouts={name: timeouts_for(settings, name) for name in components},
             parallel=settings["parallel"],
         )
+
+    def timeouts_of(self, component: str) -> SessionTimeouts:
+        """The session limits of ``component`` (the defaults for one the settings do not name)."""
+        return self.timeouts.get(component) or SessionTimeouts()
 
 
 def _database_and_owner(component: Component) -> set[tuple[str, str]]:
@@ -273,15 +287,14 @@ def upgrade_components(
     def run(component: Component) -> RunResult:
         started = time.monotonic()
         uri = access.owner_uri(component)
-        lock_wait, server_wait = options.lock_wait, options.server_wait
+        timeouts = options.timeouts_of(component.name)
+        waits: dict[str, Any] = {"lock_wait": options.lock_wait, "server_wait": options.server_wait}
         # Nothing to do (the usual case): answered without loading the migration runtime.
-        result = already_at_heads(
-            component, uri, target, lock_wait=lock_wait, server_wait=server_wait
-        )
+        result = already_at_heads(component, uri, target, timeouts=timeouts, **waits)
         if result is None:
             from manage_db.services.migration import upgrade
 
-            result = upgrade(component, uri, target, lock_wait=lock_wait, server_wait=server_wait)
+            result = upgrade(component, uri, target, timeouts=timeouts, **waits)
         result.duration = time.monotonic() - started
         return result
 
@@ -297,7 +310,13 @@ def step_component(
     step = getattr(migration, name)
     return run_in_order(
         [component],
-        lambda c: step(c, access.owner_uri(c), target, lock_wait=options.lock_wait),
+        lambda c: step(
+            c,
+            access.owner_uri(c),
+            target,
+            lock_wait=options.lock_wait,
+            timeouts=options.timeouts_of(c.name),
+        ),
     )
 
 

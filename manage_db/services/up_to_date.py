@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 
+from manage_db import cancellation
 from manage_db.dao import locks
 from manage_db.dao.connection import connect
-from manage_db.dao.revision_files import load_graph
+from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.version_table import read_current
 from manage_db.errors import LockTimeout
 from manage_db.models import Component, RunResult
 from manage_db.services import history
 from manage_db.services.status import check_tree_for_status
+from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ def already_at_heads(
     *,
     lock_wait: float = 300.0,
     server_wait: float = 0.0,
+    timeouts: SessionTimeouts | None = None,
 ) -> RunResult | None:
     """The result of upgrading a component already at its heads; None when there is work (or a
     target other than the heads: the full upgrade resolves those)."""
@@ -39,6 +42,19 @@ def already_at_heads(
     heads = graph.heads()
     if target == "head" and len(heads) > 1:
         return None  # the full upgrade says which heads
+    timeouts = timeouts or SessionTimeouts()
+    with cancellation.watching(owner_uri, timeouts.server_timeout):
+        return _at_heads(component, owner_uri, graph, heads, lock_wait, server_wait)
+
+
+def _at_heads(
+    component: Component,
+    owner_uri: str,
+    graph: RevisionGraph,
+    heads: tuple[str, ...],
+    lock_wait: float,
+    server_wait: float,
+) -> RunResult | None:
     conn = connect(owner_uri, wait=server_wait)
     try:
         key = locks.lock_key(component.version_table, component.schema)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -12,12 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plan"))
 
-BROKER = {
-    "host": os.environ.get("WAZO_MANAGE_DB_TEST_BUS_HOST", "127.0.0.1"),
-    "port": int(os.environ.get("WAZO_MANAGE_DB_TEST_BUS_PORT", "5672")),
-    "username": "guest",
-    "password": "guest",
-}
+from bus_broker import BROKER  # noqa: E402
 
 
 class Consumer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import BROKER
+from bus_broker import BROKER
 from plan_fixture import plan_component
 
 from pgtest import query, unique, with_db

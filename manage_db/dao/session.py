@@ -1,0 +1,115 @@
+"""The migration session's connection: its libpq parameters, and what its errors mean.
+
+The limits travel in the URI itself (``options=-c …``, ``keepalives…``, ``connect_timeout``)
+because a stock daemon env.py builds its own engine from ``ALEMBIC_DB_URI``: whatever connects
+with that URI gets them. A revision that runs ``SET [LOCAL] lock_timeout`` overrides the session
+default like any other setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from manage_db.dao.connection import build_uri, parse_uri
+from manage_db.timeouts import SessionTimeouts
+
+LOCK_NOT_AVAILABLE = "55P03"
+# admin_shutdown, crash_shutdown, cannot_connect_now; class 08 is connection_exception.
+_CONNECTION_LOST_CODES = ("57P01", "57P02", "57P03")
+_CONNECTION_LOST_MESSAGES = (
+    "server closed the connection unexpectedly",
+    "terminating connection",
+    "connection already closed",
+    "could not receive data from server",
+    "could not send data to server",
+    "connection not open",
+    "ssl syscall error",
+)
+# Server-side check that the client is still there while a statement runs (PostgreSQL 14+).
+CLIENT_CHECK_INTERVAL_MS = 1000
+
+
+def migration_session_uri(uri: str, timeouts: SessionTimeouts, server_version: int) -> str:
+    """``uri`` with the session limits of a migration run added to its libpq parameters."""
+    import psycopg2.extensions
+
+    params: dict[str, Any] = parse_uri(uri)
+    settings = [
+        f"-clock_timeout={_milliseconds(timeouts.lock_timeout)}",
+        f"-cstatement_timeout={_milliseconds(timeouts.statement_timeout)}",
+        # The server notices a dead client's silent TCP peer too, not only a closed socket.
+        "-ctcp_keepalives_idle=5",
+        "-ctcp_keepalives_interval=2",
+        "-ctcp_keepalives_count=3",
+    ]
+    if server_version >= 140000:
+        settings.append(f"-cclient_connection_check_interval={CLIENT_CHECK_INTERVAL_MS}")
+    params["options"] = " ".join(filter(None, [params.get("options", ""), *settings]))
+    server_timeout = max(1, int(timeouts.server_timeout))
+    params.update(
+        keepalives="1",
+        keepalives_idle=str(max(1, server_timeout // 3)),
+        keepalives_interval=str(max(1, server_timeout // 6)),
+        keepalives_count="3",
+        connect_timeout=str(max(2, server_timeout)),
+    )
+    if psycopg2.extensions.libpq_version() >= 120000:
+        params["tcp_user_timeout"] = str(server_timeout * 1000)
+    return build_uri(params)
+
+
+def _milliseconds(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
+def _chain(error: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while error is not None and error not in seen:
+        seen.append(error)
+        orig = getattr(error, "orig", None)  # SQLAlchemy's wrapper of the driver's error
+        if isinstance(orig, BaseException) and orig not in seen:
+            seen.append(orig)
+        error = error.__cause__ or error.__context__
+    return seen
+
+
+def is_lock_not_available(error: BaseException) -> bool:
+    """The failure was a statement that waited longer than ``lock_timeout`` for a lock."""
+    return any(getattr(e, "pgcode", None) == LOCK_NOT_AVAILABLE for e in _chain(error))
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """The failure was the connection going away (server restart, network cut)."""
+    import psycopg2
+
+    for e in _chain(error):
+        code = getattr(e, "pgcode", None) or ""
+        if code in _CONNECTION_LOST_CODES or code.startswith("08"):
+            return True
+        if isinstance(e, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+            text = str(e).lower()
+            if any(message in text for message in _CONNECTION_LOST_MESSAGES):
+                return True
+    return False
+
+
+def connection_error_line(error: BaseException) -> str:
+    """The driver's first line for a lost connection."""
+    for e in _chain(error):
+        text = str(getattr(e, "orig", None) or e).strip()
+        if text and (getattr(e, "pgcode", None) or type(e).__module__.startswith("psycopg2")):
+            return text.splitlines()[0].removeprefix("FATAL:").strip()
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def failed_statement(error: BaseException) -> str | None:
+    """The SQL text of the statement that failed, when the driver kept it."""
+    for e in _chain(error):
+        statement = getattr(e, "statement", None)  # SQLAlchemy's DBAPIError
+        if isinstance(statement, str) and statement.strip():
+            return statement
+        cursor = getattr(e, "cursor", None)
+        query = getattr(cursor, "query", None)
+        if query:
+            return query.decode("utf-8", "replace") if isinstance(query, bytes) else str(query)
+    return None
