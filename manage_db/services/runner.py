@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -123,6 +122,8 @@ def _work(
     except KeyboardInterrupt:  # SIGINT, or SIGTERM (cancellation's handler): the run ends
         outcome.interrupted = True
     except BaseException:  # a bug: the parent raises it, as a run in one process would
+        import traceback
+
         outcome.crash = traceback.format_exc()
     channel.send(outcome)
     channel.close()
