@@ -283,7 +283,12 @@ def upgrade_components(
     access: Access, components: Sequence[Component], options: RunOptions, target: str = "heads"
 ) -> tuple[list[RunResult], int]:
     """Bring each component to ``target`` (a specific revision only makes sense for one)."""
-    from manage_db.services.up_to_date import already_at_heads
+    from manage_db.services.up_to_date import all_at_heads, already_at_heads
+
+    concurrent = options.parallel > 1 and len(components) > 1
+    if concurrent and not all_at_heads(components, access.owner_uri, options.server_wait):
+        # Loaded once here, the workers inherit it instead of each importing it again.
+        import manage_db.services.migration  # noqa: F401
 
     def run(component: Component) -> RunResult:
         started = time.monotonic()

@@ -10,13 +10,17 @@ alembic and SQLAlchemy are never imported; otherwise it answers None and the rea
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg2
 
 from manage_db import cancellation
 from manage_db.dao import locks
 from manage_db.dao.connection import connect
 from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.version_table import read_current
-from manage_db.errors import LockTimeout
+from manage_db.errors import LockTimeout, ManageDbError
 from manage_db.models import Component, RunResult
 from manage_db.services import history
 from manage_db.services.status import check_tree_for_status
@@ -76,3 +80,26 @@ def _at_heads(
             locks.unlock(conn, key)
     finally:
         conn.close()
+
+
+def all_at_heads(
+    components: Sequence[Component], owner_uri: Callable[[Component], str], server_wait: float
+) -> bool:
+    """Whether every component's database is at its tree's heads (one read each, no lock, no
+    check): a guess for deciding whether to load the migration runtime before forking workers."""
+    connections: dict[str, Any] = {}
+    try:
+        for component in components:
+            uri = owner_uri(component)
+            if uri not in connections:
+                connections[uri] = connect(uri, wait=server_wait)
+            heads = load_graph(component.script_location).heads()
+            current = read_current(connections[uri], component.version_table, component.schema)
+            if set(current) != set(heads):
+                return False
+    except (ManageDbError, psycopg2.Error):
+        return False  # the run itself says what is wrong
+    finally:
+        for conn in connections.values():
+            conn.close()
+    return True
