@@ -407,7 +407,9 @@ def readme_rows(lines: Sequence[Line], args: argparse.Namespace) -> str:
     """The rows of the README's Benchmarks table (client-CPU rows left out)."""
     command = "`bench/run_all.py" + (" --quick" if args.quick else "")
     if args.python != sys.executable:
-        command += f" --python {args.python}"
+        python = Path(args.python)
+        shown = python.relative_to(common.REPO) if python.is_relative_to(common.REPO) else python
+        command += f" --python {shown}"
     command += "`"
     out = [
         "| measurement | wazo-manage-db | peer | ratio | target | command |",
