@@ -87,6 +87,9 @@ KEYS: dict[str, Key] = {
     "socket_dir": Key("/var/run/postgresql", str),
     "server_wait": Key(10.0, (int, float), check=_non_negative),
     "lock_wait": Key(300.0, (int, float), check=_non_negative),
+    "parallel": Key(
+        os.cpu_count() or 1, int, check=lambda n: None if n >= 1 else "must be at least 1"
+    ),  # components at once
     # Migration session limits (manage_db/timeouts.py), also settable per component.
     "lock_timeout": Key(5.0, (int, float), check=_non_negative),
     "statement_timeout": Key(0.0, (int, float), check=_non_negative),

@@ -18,25 +18,23 @@ def plugin_components() -> dict[str, dict[str, Any]]:
     An entry point names a mapping (the same keys as a ``components:`` entry in the config) or a
     callable returning one. A plugin that fails to load is one clear error naming it.
     """
-    from importlib.metadata import entry_points
+    from manage_db.dao.entry_points import group_entry_points, load_entry_point
 
     found: dict[str, dict[str, Any]] = {}
-    points = entry_points(group=PLUGIN_GROUP)
-    for point in points:
+    for name, reference in group_entry_points(PLUGIN_GROUP):
         try:
-            value = point.load()
+            value = load_entry_point(reference)
             definition = value() if callable(value) else value
         except Exception as error:
             raise ConfigError(
-                f"plugin '{point.name}' ({point.value}) failed to load: "
-                f"{type(error).__name__}: {error}"
+                f"plugin '{name}' ({reference}) failed to load: {type(error).__name__}: {error}"
             ) from error
         if not isinstance(definition, Mapping):
             raise ConfigError(
-                f"plugin '{point.name}' ({point.value}) must provide a mapping, "
+                f"plugin '{name}' ({reference}) must provide a mapping, "
                 f"not {type(definition).__name__}"
             )
-        found[point.name] = dict(definition)
+        found[name] = dict(definition)
     return found
 
 

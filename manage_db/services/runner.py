@@ -2,30 +2,51 @@
 
 A component whose dependency failed or was skipped is skipped; the others still run. Each
 outcome is a RunResult for the summary table.
+
+With ``parallel`` above 1, components whose dependencies are done run at the same time, each in
+a forked worker process (the migration runtime and alembic's ``context``/``op`` are process-wide
+globals, so threads would share them). A worker's log records come back to this process and are
+replayed component by component in the configured order, as are the results: the output and the
+summary read the same whatever finishes first.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from manage_db.errors import ManageDbError
+from manage_db.errors import EXIT_MIGRATION, ManageDbError
 from manage_db.models import Component, RunResult, StatusRow
 from manage_db.timeouts import SessionTimeouts, timeouts_for
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from manage_db.access import Access
 
 logger = logging.getLogger(__name__)
 
+# What components hold in common that two runs must not touch at once (init: a database, a role).
+SharedKeys = Callable[[Component], set[tuple[str, str]]]
+
 
 def run_in_order(
-    components: Sequence[Component], operation: Callable[[Component], RunResult]
+    components: Sequence[Component],
+    operation: Callable[[Component], RunResult],
+    parallel: int = 1,
+    shared: SharedKeys | None = None,
 ) -> tuple[list[RunResult], int]:
-    """Run ``operation`` on each component; return the results and the exit code of the run."""
+    """Run ``operation`` on each component; return the results and the exit code of the run.
+
+    ``parallel``: how many components at once (1: one after another, in order); ``shared``:
+    components with a key in common never run at the same time.
+    """
+    if parallel > 1 and len(components) > 1:
+        return _run_concurrently(components, operation, parallel, shared)
     results: list[RunResult] = []
     broken: set[str] = set()
     exit_code = 0
@@ -56,14 +77,164 @@ def run_in_order(
     return results, exit_code
 
 
+class _Outcome:
+    """What a worker sends back: its result, the error's exit code, the log records it made."""
+
+    def __init__(self, result: RunResult, exit_code: int, records: list[logging.LogRecord]) -> None:
+        self.result = result
+        self.exit_code = exit_code
+        self.records = records
+        self.crash: str | None = None  # an unexpected exception's traceback
+        self.interrupted = False
+
+
+class _Collect(logging.Handler):
+    """Keeps a worker's records, made picklable (message rendered, traceback as text)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        record.stack_info = None
+        self.records.append(record)
+
+
+def _work(
+    channel: Connection, operation: Callable[[Component], RunResult], component: Component
+) -> None:
+    """In a worker process: run ``operation`` on ``component``, send the outcome back."""
+    collect = _Collect()
+    logging.getLogger().handlers = [collect]
+    outcome = _Outcome(RunResult(component.name), 0, collect.records)
+    try:
+        outcome.result = operation(component)
+    except ManageDbError as error:
+        logger.error("%s", error, extra={"console": False})
+        logger.debug("%s failed", component.name, exc_info=True)
+        outcome.exit_code = error.exit_code
+        outcome.result = getattr(error, "result", None) or RunResult(component.name)
+        outcome.result.result, outcome.result.message = "failed", str(error)
+    except KeyboardInterrupt:  # SIGINT, or SIGTERM (cancellation's handler): the run ends
+        outcome.interrupted = True
+    except BaseException:  # a bug: the parent raises it, as a run in one process would
+        import traceback
+
+        outcome.crash = traceback.format_exc()
+    channel.send(outcome)
+    channel.close()
+
+
+def _run_concurrently(
+    components: Sequence[Component],
+    operation: Callable[[Component], RunResult],
+    parallel: int,
+    shared: SharedKeys | None,
+) -> tuple[list[RunResult], int]:
+    selected = {c.name for c in components}
+    keys = {c.name: (shared(c) if shared else set()) for c in components}
+    done: dict[str, _Outcome] = {}
+    broken: set[str] = set()
+    waiting = list(components)
+    running: dict[Connection, tuple[Component, Any]] = {}
+    replayed = 0
+    # Forked workers would flush a copy of what is buffered here when they exit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")
+    try:
+        while waiting or running:
+            busy = set().union(*(keys[c.name] for c, _ in running.values()))
+            before = len(waiting)
+            for component in list(waiting):
+                if len(running) >= parallel:
+                    break
+                needed = [d for d in component.depends_on if d in selected]
+                if any(d not in done for d in needed):
+                    continue
+                blocked = [d for d in needed if d in broken]
+                if blocked:
+                    waiting.remove(component)
+                    broken.add(component.name)
+                    message = f"dependency {', '.join(blocked)} did not complete"
+                    skipped = RunResult(component.name, result="skipped", message=message)
+                    done[component.name] = _Outcome(skipped, 0, [])
+                    continue
+                if keys[component.name] & busy:
+                    continue
+                waiting.remove(component)
+                receive, send = context.Pipe(duplex=False)
+                worker = context.Process(
+                    target=_work, args=(send, operation, component), daemon=True
+                )
+                worker.start()
+                send.close()
+                running[receive] = (component, worker)
+                busy |= keys[component.name]
+            if not running and len(waiting) == before:
+                raise RuntimeError("components wait for each other: a depends_on cycle")
+            ready: list[Any] = wait(list(running)) if running else []
+            for channel in ready:
+                component, worker = running.pop(channel)
+                done[component.name] = _receive(channel, worker, component)
+                if done[component.name].result.result != "ok":
+                    broken.add(component.name)
+            while replayed < len(components) and components[replayed].name in done:
+                _replay(done[components[replayed].name])
+                replayed += 1
+    finally:
+        for _channel, (_component, worker) in running.items():
+            worker.terminate()
+            worker.join()
+    ordered = [done[c.name] for c in components]
+    exit_code = next((o.exit_code for o in ordered if o.exit_code), 0)
+    return [o.result for o in ordered], exit_code
+
+
+def _receive(channel: Connection, worker: Any, component: Component) -> _Outcome:
+    """The outcome a worker sent; a worker that died without one is a failed migration."""
+    try:
+        outcome: _Outcome = channel.recv()
+    except EOFError:
+        worker.join()
+        message = f"{component.name}: worker process ended (exit code {worker.exitcode})"
+        logger.error("%s", message)
+        return _Outcome(
+            RunResult(component.name, result="failed", message=message), EXIT_MIGRATION, []
+        )
+    finally:
+        channel.close()
+    worker.join()
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    if outcome.crash:
+        raise RuntimeError(f"{component.name}: worker process failed\n{outcome.crash}")
+    return outcome
+
+
+def _replay(outcome: _Outcome) -> None:
+    """Hand a worker's records to this process's handlers (console, log file)."""
+    for record in outcome.records:
+        logging.getLogger(record.name).handle(record)
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    """How long a run waits, in seconds: for the server to start, for another run's lock; and
-    the limits of each component's migration session (``timeouts``, by component name)."""
+    """How long a run waits, in seconds: for the server to start, for another run's lock; the
+    limits of each component's migration session (``timeouts``, by component name); how many
+    components run at once."""
 
     server_wait: float = 0.0
     lock_wait: float = 300.0
     timeouts: Mapping[str, SessionTimeouts] = field(default_factory=dict)
+    parallel: int = 1
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RunOptions:
@@ -73,11 +244,21 @@ class RunOptions:
             server_wait=settings["server_wait"],
             lock_wait=settings["lock_wait"],
             timeouts={name: timeouts_for(settings, name) for name in components},
+            parallel=settings["parallel"],
         )
 
     def timeouts_of(self, component: str) -> SessionTimeouts:
         """The session limits of ``component`` (the defaults for one the settings do not name)."""
         return self.timeouts.get(component) or SessionTimeouts()
+
+
+def _database_and_owner(component: Component) -> set[tuple[str, str]]:
+    """What init creates and two inits must not create at once: the database, the role."""
+    server = component.uri or ""
+    return {
+        ("database", f"{server} {component.database}"),
+        ("owner", f"{server} {component.owner}"),
+    }
 
 
 def init_components(
@@ -95,29 +276,35 @@ def init_components(
         )
         return RunResult(component.name, message="; ".join(actions) or "nothing to create")
 
-    return run_in_order(components, init)
+    return run_in_order(components, init, options.parallel, shared=_database_and_owner)
 
 
 def upgrade_components(
     access: Access, components: Sequence[Component], options: RunOptions, target: str = "heads"
 ) -> tuple[list[RunResult], int]:
     """Bring each component to ``target`` (a specific revision only makes sense for one)."""
-    from manage_db.services.migration import upgrade
+    from manage_db.services.up_to_date import all_at_heads, already_at_heads
+
+    concurrent = options.parallel > 1 and len(components) > 1
+    if concurrent and not all_at_heads(components, access.owner_uri, options.server_wait):
+        # Loaded once here, the workers inherit it instead of each importing it again.
+        import manage_db.services.migration  # noqa: F401
 
     def run(component: Component) -> RunResult:
         started = time.monotonic()
-        result = upgrade(
-            component,
-            access.owner_uri(component),
-            target,
-            lock_wait=options.lock_wait,
-            server_wait=options.server_wait,
-            timeouts=options.timeouts_of(component.name),
-        )
+        uri = access.owner_uri(component)
+        timeouts = options.timeouts_of(component.name)
+        waits: dict[str, Any] = {"lock_wait": options.lock_wait, "server_wait": options.server_wait}
+        # Nothing to do (the usual case): answered without loading the migration runtime.
+        result = already_at_heads(component, uri, target, timeouts=timeouts, **waits)
+        if result is None:
+            from manage_db.services.migration import upgrade
+
+            result = upgrade(component, uri, target, timeouts=timeouts, **waits)
         result.duration = time.monotonic() - started
         return result
 
-    return run_in_order(components, run)
+    return run_in_order(components, run, options.parallel)
 
 
 def step_component(

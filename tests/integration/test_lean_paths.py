@@ -1,0 +1,76 @@
+"""status and the upgrade with nothing to do never load alembic or SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from pgtest import REPO, unique, with_db
+from trees import DAEMON_PACKAGES, make_tree
+
+# Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded.
+_PROBE = """
+import runpy, sys
+sys.argv = ["wazo-manage-db", *sys.argv[1:]]
+try:
+    runpy.run_module("manage_db", run_name="__main__")
+finally:
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("alembic", "sqlalchemy"))
+    print("LOADED " + " ".join(loaded), file=sys.stderr)
+"""
+
+
+def run_probe(config, *args):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DAEMON_PACKAGES), str(REPO)])}
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, "-u", "root", "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    loaded = proc.stderr.rpartition("LOADED")[2].split()
+    return proc, loaded
+
+
+def test_status_and_a_second_upgrade_load_no_migration_runtime(
+    tmp_path, pg_admin_uri, cleanup, write_config
+):
+    role, database = unique("t_lean"), unique("t_lean")
+    cleanup(role=role)
+    cleanup(database=database)
+    components = {"asterisk": {"enabled": False}}
+    for name in ("one", "two"):
+        location = make_tree(
+            tmp_path / name,
+            [(f"{name}0000000001", None, f"op.execute('CREATE TABLE {name}_t (id int)')", "pass")],
+            version_table=f"alembic_version_{name}",
+        )
+        components[name] = {
+            "script_location": str(location),
+            "version_table": f"alembic_version_{name}",
+        }
+    config = write_config(
+        {
+            "db_uri": with_db(pg_admin_uri, database, role, "secret"),
+            "admin_uri": pg_admin_uri,
+            "plugins": False,
+            "components": components,
+        }
+    )
+    assert run_probe(config, "init")[0].returncode == 0
+    first, loaded = run_probe(config, "upgrade")
+    assert first.returncode == 0, first.stderr
+    assert "alembic" in loaded  # there was work: the runtime ran it
+
+    again, loaded = run_probe(config, "upgrade", "--json")
+    assert again.returncode == 0, again.stderr
+    assert [r["message"] for r in json.loads(again.stdout)] == ["already at target"] * 2
+    assert loaded == []
+
+    status, loaded = run_probe(config, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert [r["state"] for r in json.loads(status.stdout)] == ["at head"] * 2
+    assert loaded == []
