@@ -293,7 +293,7 @@ def repair(
     server_wait: float = 0.0,
 ) -> list[Repaired]:
     """Record today's checksum of each revision (applied or interrupted) as a ``repair`` row."""
-    from manage_db.services.migration import migration_lock
+    from manage_db.services.migration_lock import migration_lock
 
     graph = load_graph(component.script_location)
     wanted = [graph.resolve(name) for name in revisions]

@@ -8,53 +8,30 @@ Two processes upgrading at once serialise on an advisory lock, and the second fi
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from manage_db import cancellation
-from manage_db.dao import locks, version_table
-from manage_db.dao.connection import connect, sqlalchemy_url
+from manage_db.dao import version_table
+from manage_db.dao.connection import sqlalchemy_url
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.session import migration_session_uri
 from manage_db.dao.version_table import read_current
-from manage_db.errors import LockTimeout, ManageDbError, MigrationFailed, TreeError, one_line
+from manage_db.errors import ManageDbError, MigrationFailed, TreeError, one_line
 from manage_db.models import Component, RunResult
 from manage_db.revision_graph import RevisionGraph
 from manage_db.runtime.adapter import MigrationTree
 from manage_db.runtime.listeners import StepListener
 from manage_db.runtime.session import migration_uri
 from manage_db.services import history
+from manage_db.services.migration_lock import migration_lock
 from manage_db.services.retry import run_with_lock_retries
 from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def migration_lock(
-    component: Component, owner_uri: str, wait: float, server_wait: float = 0.0
-) -> Iterator[Any]:
-    """Hold the component's advisory lock; yield the (autocommit) connection holding it."""
-    conn = connect(owner_uri, wait=server_wait)
-    try:
-        key = locks.lock_key(component.version_table, component.schema)
-        if not locks.try_lock(conn, key):
-            logger.info("%s: waiting for another migration run to finish", component.name)
-            if not locks.wait_for_lock(conn, key, wait):
-                raise LockTimeout(
-                    f"{component.name}: another process held the migration lock for more "
-                    f"than {wait:g} s"
-                )
-        try:
-            yield conn
-        finally:
-            locks.unlock(conn, key)
-    finally:
-        conn.close()
 
 
 def resolve_target(graph: RevisionGraph, target: str) -> tuple[str, ...] | None:

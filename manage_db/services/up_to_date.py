@@ -16,13 +16,13 @@ from typing import Any
 import psycopg2
 
 from manage_db import cancellation
-from manage_db.dao import locks
 from manage_db.dao.connection import connect
 from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.version_table import read_current
-from manage_db.errors import LockTimeout, ManageDbError
+from manage_db.errors import ManageDbError
 from manage_db.models import Component, RunResult
 from manage_db.services import history
+from manage_db.services.migration_lock import migration_lock
 from manage_db.services.status import check_tree_for_status
 from manage_db.timeouts import SessionTimeouts
 
@@ -59,27 +59,13 @@ def _at_heads(
     lock_wait: float,
     server_wait: float,
 ) -> RunResult | None:
-    conn = connect(owner_uri, wait=server_wait)
-    try:
-        key = locks.lock_key(component.version_table, component.schema)
-        if not locks.try_lock(conn, key):
-            logger.info("%s: waiting for another migration run to finish", component.name)
-            if not locks.wait_for_lock(conn, key, lock_wait):
-                raise LockTimeout(
-                    f"{component.name}: another process held the migration lock for more "
-                    f"than {lock_wait:g} s"
-                )
-        try:
-            current = read_current(conn, component.version_table, component.schema)
-            if set(current) != set(heads):
-                return None
-            history.prepare_run(conn, component, graph, current, refuse_drift=True)
-            check_tree_for_status(graph, component, current, heads)
-            return RunResult(component.name, current, current, message="already at target")
-        finally:
-            locks.unlock(conn, key)
-    finally:
-        conn.close()
+    with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
+        current = read_current(conn, component.version_table, component.schema)
+        if set(current) != set(heads):
+            return None
+        history.prepare_run(conn, component, graph, current, refuse_drift=True)
+        check_tree_for_status(graph, component, current, heads)
+        return RunResult(component.name, current, current, message="already at target")
 
 
 def all_at_heads(
