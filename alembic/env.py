@@ -1,7 +1,7 @@
-"""Alembic environment of the platform tree: all the work is in manage_db.alembic_env."""
+"""Alembic environment of the platform tree: all the work is in manage_db.runtime.platform_env."""
 
 from alembic import context
 
-from manage_db.alembic_env import run_migrations
+from manage_db.runtime.platform_env import run_migrations
 
 run_migrations(context)

@@ -1,4 +1,4 @@
-"""Connections: libpq URIs, SQLAlchemy URLs, and connecting with a clear error."""
+"""Connections: libpq URIs (SQLAlchemy's spelling read too), and connecting with a clear error."""
 
 from __future__ import annotations
 
@@ -145,15 +145,6 @@ def describe(uri: str) -> str:
     host = params.get("host", "localhost")
     port = params.get("port", "5432")
     return f"{params.get('user', '?')}@{host}:{port}/{params.get('dbname', '?')}"
-
-
-def sqlalchemy_url(uri: str) -> str:
-    """SQLAlchemy URL for a libpq URI, pinned to psycopg2 (a bare scheme means psycopg 3 in 2.1)."""
-    uri = libpq_form(uri)
-    for scheme in ("postgresql://", "postgres://"):
-        if uri.startswith(scheme):
-            return "postgresql+psycopg2://" + uri[len(scheme) :]
-    return "postgresql+psycopg2://" + build_uri(parse_uri(uri))[len("postgresql://") :]
 
 
 def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connection:

@@ -4,8 +4,12 @@
   stamp, offline SQL and new revisions through alembic's public path (``EnvironmentContext`` +
   ``script.run_env()``), one revision per transaction whatever the env.py asks;
 - ``listeners``: the ``StepListener`` protocol called inside each revision's transaction;
-- ``session``: the connection setup (search_path, later the timeouts) carried in the URI;
-- ``compat_runtime`` (and ``compat``, verify's): the only private alembic API.
+- ``session``: the connection setup (search_path, asynchronous commits) carried in the URI, and
+  the SQLAlchemy URL (pinned to psycopg2) alembic gets for it;
+- ``compat``: the only private alembic API: the step lists the adapter hands alembic, and
+  verify's ``StepRunner`` (one revision per transaction on one connection);
+- ``render``: lint's offline rendering of a revision's ``upgrade()`` to SQL;
+- ``platform_env``: what the platform tree's ``env.py`` runs.
 
-Only modules here import alembic.
+Only modules here import alembic or SQLAlchemy (tests/unit/test_architecture.py checks it).
 """

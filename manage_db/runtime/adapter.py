@@ -31,8 +31,9 @@ from alembic.script import ScriptDirectory
 
 from manage_db.errors import ManageDbError, TreeError
 from manage_db.models import Component
-from manage_db.runtime import compat_runtime
+from manage_db.runtime import compat
 from manage_db.runtime.listeners import DOWNGRADE, STAMP, UNSTAMP, UPGRADE, StepListener
+from manage_db.runtime.session import sqlalchemy_url
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +51,15 @@ class MigrationTree:
         self._wrapped = False
 
     @classmethod
-    def load(cls, component: Component, url: str | None, **options: Any) -> MigrationTree:
-        """Load the tree once; ``url``: a SQLAlchemy URL pinned to psycopg2 (None: no database)."""
+    def load(cls, component: Component, uri: str | None, **options: Any) -> MigrationTree:
+        """Load the tree once, to run against ``uri`` (a libpq URI; None: no database)."""
+        url = sqlalchemy_url(uri) if uri else None
         return cls(component, make_config(component, url, **options), url)
 
     def upgrade(self, target: str, listeners: Sequence[StepListener] = ()) -> None:
         """Apply the revisions up to ``target``, one transaction each."""
         self._run(
-            lambda rev, _: compat_runtime.upgrade_steps(self.script, target, rev),
+            lambda rev, _: compat.upgrade_steps(self.script, target, rev),
             listeners,
             destination_rev=target,
         )
@@ -65,7 +67,7 @@ class MigrationTree:
     def downgrade(self, target: str, listeners: Sequence[StepListener] = ()) -> None:
         """Revert the revisions down to ``target``, one transaction each."""
         self._run(
-            lambda rev, _: compat_runtime.downgrade_steps(self.script, target, rev),
+            lambda rev, _: compat.downgrade_steps(self.script, target, rev),
             listeners,
             destination_rev=target,
         )
@@ -74,7 +76,7 @@ class MigrationTree:
         """Record ``target`` as applied (purging what the version table held), running nothing."""
         destinations = (target,)
         self._run(
-            lambda rev, _: compat_runtime.stamp_steps(self.script, destinations, rev),
+            lambda rev, _: compat.stamp_steps(self.script, destinations, rev),
             listeners,
             destination_rev=destinations,
             purge=True,
@@ -83,7 +85,7 @@ class MigrationTree:
     def offline_sql(self, target: str, start: str | None = None) -> None:
         """Print the SQL of an upgrade from ``start`` (default: base) to ``target`` to stdout."""
         self._run(
-            lambda rev, _: compat_runtime.upgrade_steps(self.script, target, rev),
+            lambda rev, _: compat.upgrade_steps(self.script, target, rev),
             (),
             as_sql=True,
             starting_rev=start,
@@ -146,6 +148,17 @@ class MigrationTree:
                 f"{self.component.name}: cannot load {where or self.script.versions}: "
                 f"{type(error).__name__}: {first}"
             ) from error
+
+
+def is_usage_error(error: BaseException) -> bool:
+    """Whether ``error`` is alembic refusing the command itself (an unknown or ambiguous target,
+    several heads), not a revision failing."""
+    return type(error).__module__.startswith("alembic") and type(error).__name__ in (
+        "CommandError",
+        "ResolutionError",
+        "RangeNotAncestorError",
+        "MultipleHeads",
+    )
 
 
 def _revision_file_in_traceback(error: BaseException, versions: Path) -> Path | None:

@@ -1,5 +1,11 @@
 """The private alembic API wazo-manage-db relies on, in one place, for alembic 1.8 to 1.20.
 
+The migration runtime (``adapter``) drives alembic the public way, except for the step lists:
+``alembic.command.upgrade``/``downgrade``/``stamp`` hand ``EnvironmentContext`` a function built on
+``ScriptDirectory._upgrade_revs``/``_downgrade_revs``/``_stamp_revs``; the runtime does the same
+(so it can keep one loaded ScriptDirectory) through ``upgrade_steps``, ``downgrade_steps`` and
+``stamp_steps`` (same signatures on alembic 1.8.1 and 1.20).
+
 verify runs one revision at a time, thousands of times per tree, on one connection: going
 through ``MigrationContext.run_migrations`` for each step would look for the version table
 and read the heads again every time.  What it needs instead, none of it public alembic API:
@@ -11,8 +17,8 @@ and read the heads again every time.  What it needs instead, none of it public a
 * a ``MigrationStep`` built from one revision script.
 
 ``load_tree`` gives the revision facts verify reasons about (order, heads, parents, modules),
-so that no service imports alembic.  tests/runtime/test_compat.py checks every one of these
-entry points on both supported alembic versions.
+so that no service imports alembic.  tests/verify/test_runtime_compat.py checks every one of
+these entry points on the installed alembic (each stack has one of the supported versions).
 """
 
 from __future__ import annotations
@@ -27,6 +33,21 @@ from typing import Any
 from manage_db.errors import TreeError
 
 logger = logging.getLogger(__name__)
+
+
+def upgrade_steps(script: Any, destination: str, current: Any) -> Any:
+    """Steps from ``current`` up to ``destination``, as ``alembic upgrade`` computes them."""
+    return script._upgrade_revs(destination, current)
+
+
+def downgrade_steps(script: Any, destination: str, current: Any) -> Any:
+    """Steps from ``current`` down to ``destination``, as ``alembic downgrade`` computes them."""
+    return script._downgrade_revs(destination, current)
+
+
+def stamp_steps(script: Any, destinations: tuple[str, ...], current: Any) -> Any:
+    """Version-table moves to ``destinations``, as ``alembic stamp`` computes them."""
+    return script._stamp_revs(destinations, current)
 
 
 class Tree:

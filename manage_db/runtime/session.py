@@ -1,4 +1,5 @@
-"""The connection setup of a migration session, carried in the connection URI itself.
+"""The connection setup of a migration session, carried in the connection URI itself, and the
+SQLAlchemy URL alembic is handed for it.
 
 Settings travel as libpq ``options`` (``-c name=value``), so they apply to every connection made
 from the URI: ours, the verify throwaway's, and the engine a stock env.py creates itself from
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from manage_db.dao.connection import build_uri, parse_uri
+from manage_db.dao.connection import build_uri, libpq_form, parse_uri
 
 
 def session_settings(schema: str | None) -> dict[str, str]:
@@ -46,6 +47,15 @@ def migration_uri(uri: str) -> str:
 def session_uri(uri: str, schema: str | None) -> str:
     """The URI a migration session of a component confined to ``schema`` connects with."""
     return with_session_settings(uri, session_settings(schema))
+
+
+def sqlalchemy_url(uri: str) -> str:
+    """SQLAlchemy URL for a libpq URI, pinned to psycopg2 (a bare scheme means psycopg 3 in 2.1)."""
+    uri = libpq_form(uri)
+    for scheme in ("postgresql://", "postgres://"):
+        if uri.startswith(scheme):
+            return "postgresql+psycopg2://" + uri[len(scheme) :]
+    return "postgresql+psycopg2://" + build_uri(parse_uri(uri))[len("postgresql://") :]
 
 
 def _escaped(value: str) -> str:

@@ -16,14 +16,13 @@ from typing import Any
 
 from manage_db import cancellation
 from manage_db.dao import version_table
-from manage_db.dao.connection import sqlalchemy_url
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.session import migration_session_uri
 from manage_db.dao.version_table import read_current
 from manage_db.errors import ManageDbError, MigrationFailed, TreeError, one_line
 from manage_db.models import Component, RunResult
 from manage_db.revision_graph import RevisionGraph
-from manage_db.runtime.adapter import MigrationTree
+from manage_db.runtime.adapter import MigrationTree, is_usage_error
 from manage_db.runtime.listeners import StepListener
 from manage_db.runtime.session import migration_uri
 from manage_db.services import history
@@ -184,7 +183,7 @@ def offline_sql(
     if start:
         graph.resolve(start)
     try:
-        MigrationTree.load(component, sqlalchemy_url(owner_uri)).offline_sql(target, start)
+        MigrationTree.load(component, owner_uri).offline_sql(target, start)
     except ManageDbError:
         raise
     except Exception as error:
@@ -231,7 +230,7 @@ def _run(
     started = time.monotonic()
     tree: MigrationTree | None = None
     try:
-        tree = MigrationTree.load(component, sqlalchemy_url(migration_uri(owner_uri)))
+        tree = MigrationTree.load(component, migration_uri(owner_uri))
         try:
             getattr(tree, name)(target, [_Progress(component, result), *listeners])
         finally:
@@ -242,7 +241,7 @@ def _run(
     except SyntaxError as error:
         raise TreeError(f"{error.filename}:{error.lineno}: syntax error: {error.msg}") from error
     except Exception as error:
-        if _is_alembic_usage_error(error):
+        if is_usage_error(error):
             raise TreeError(f"{component.name}: {one_line(error)}") from error
         result.after = read_current(conn, component.version_table, component.schema)
         # The runtime knows the revision that started and did not finish; none: env.py itself.
@@ -276,12 +275,3 @@ def _next_revision(
     """The revision that runs after ``current`` toward ``wanted``, for messages."""
     pending = graph.pending(current, wanted) if wanted else []
     return pending[0] if pending else None
-
-
-def _is_alembic_usage_error(error: BaseException) -> bool:
-    return type(error).__module__.startswith("alembic") and type(error).__name__ in (
-        "CommandError",
-        "ResolutionError",
-        "RangeNotAncestorError",
-        "MultipleHeads",
-    )

@@ -1,4 +1,5 @@
-"""manage_db.runtime.compat: the private alembic API verify uses, on the installed alembic.
+"""manage_db.runtime.compat: the private alembic API the runtime and verify use, on the installed
+alembic.
 
 Run on both stacks (alembic 1.8.1 in .venv-debian, 1.20 in .venv): each entry point is used
 as verify uses it, against a real database.
@@ -12,7 +13,13 @@ import psycopg2
 import pytest
 
 from manage_db.errors import TreeError
-from manage_db.runtime.compat import StepRunner, load_tree
+from manage_db.runtime.compat import (
+    StepRunner,
+    downgrade_steps,
+    load_tree,
+    stamp_steps,
+    upgrade_steps,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
 VERSION_TABLE = "alembic_version_fixture"
@@ -48,6 +55,19 @@ def test_tree_lists_revisions_base_first_with_their_parents_and_modules():
     assert tree.resolve("m4000") == "m4000000merg"
     assert tree.resolve("nope") is None
     assert tree.module("m2000000left").revision == "m2000000left"
+
+
+def test_step_lists_are_the_ones_alembic_upgrade_downgrade_and_stamp_compute():
+    script = load_tree(FIXTURES / "merged_branches").script
+    up = [(step.revision.revision, step.is_upgrade) for step in upgrade_steps(script, "heads", ())]
+    assert up[0] == ("m1000000base", True) and up[-1] == ("m4000000merg", True)
+    assert sorted(up[1:3]) == [("m2000000left", True), ("m3000000rght", True)]
+    steps = downgrade_steps(script, "m1000000base", ("m4000000merg",))
+    down = [(step.revision.revision, step.is_upgrade) for step in steps]
+    assert down[0] == ("m4000000merg", False)
+    assert sorted(down[1:]) == [("m2000000left", False), ("m3000000rght", False)]
+    (stamp,) = stamp_steps(script, ("m2000000left",), ())
+    assert stamp.to_revisions == ("m2000000left",) and stamp.from_revisions == ()
 
 
 def test_a_directory_without_versions_is_a_tree_error(tmp_path):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from manage_db.runtime.session import sqlalchemy_url
+
 
 def _url(config: Any, options: dict[str, Any]) -> str:
-    from manage_db.dao.connection import sqlalchemy_url
-
     url = (
         options.get("url")
         or os.environ.get("ALEMBIC_DB_URI")
