@@ -103,28 +103,11 @@ def _parse_seed(value: str) -> tuple[str, Path]:
 
 def _targets(app, components, script_location, version_table, extensions) -> list[tuple[Any, str]]:
     """(VerifyTarget, superuser URI of its server) for each tree to verify."""
-    from manage_db.dao.connection import parse_uri
-    from manage_db.services.verify import VerifyTarget
+    from manage_db.services.verify_targets import component_target, tree_target
 
     if script_location is not None:
-        target = VerifyTarget(
-            name=script_location.resolve().name,
-            script_location=script_location,
-            version_table=version_table,
-            extensions=tuple(extensions),
-        )
-        return [(target, app.admin_uri())]
-    targets = []
-    for component in app.components(components):
-        password = parse_uri(app.owner_uri(component)).get("password")
-        target = VerifyTarget(
-            name=component.name,
-            script_location=Path(component.script_location),
-            version_table=component.version_table,
-            schema=component.schema,
-            extensions=tuple(component.extensions),
-            owner=component.owner,
-            owner_password=password,
-        )
-        targets.append((target, app.admin_uri(None, component)))
-    return targets
+        return [(tree_target(script_location, version_table, extensions), app.admin_uri())]
+    return [
+        (component_target(component, app.owner_uri(component)), app.admin_uri(None, component))
+        for component in app.components(components)
+    ]
