@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from manage_db.errors import ConfigError
+from manage_db.lint.opcalls import sql_of
+from manage_db.lint.pysource import PLACEHOLDER, PythonRevision, read_revision
+from manage_db.runtime.render import Rendering, render_upgrades
+
 
 @dataclass
 class RevisionStatements:
@@ -26,76 +31,95 @@ class RevisionStatements:
 
 def revision_statements(paths: Sequence[Path]) -> list[RevisionStatements]:
     """For each revision file, in the order given, the statements its upgrade() runs."""
-    try:
-        from pglast import parse_sql
-        from pglast.parser import ParseError
-        from pglast.stream import RawStream
-
-        from manage_db.lint.opcalls import sql_of
-        from manage_db.lint.pysource import PLACEHOLDER, read_revision
-        from manage_db.runtime.render import render_upgrades
-    except ImportError as error:
-        from manage_db.errors import ConfigError
-
-        raise ConfigError(
-            f"plan needs pglast to read the statements ({error}): apt install python3-pglast "
-            "or pip install pglast"
-        ) from error
-
-    parsed: list[Any] = []
-    for path in paths:
-        try:
-            parsed.append(read_revision(str(path), path.read_text(encoding="utf-8")))
-        except (OSError, SyntaxError, UnicodeDecodeError) as error:
-            parsed.append(f"{path.name}: cannot read: {error}")
+    parser = _StatementParser()
+    revisions = [_read(path) for path in paths]
     renderings = render_upgrades(
-        [(p.path, p.tree) for p in parsed if not isinstance(p, str) and p.upgrade]
+        [(r.path, r.tree) for r in revisions if not isinstance(r, str) and r.upgrade]
     )
+    return [_statements_of(revision, renderings, parser) for revision in revisions]
 
-    def parse(text: str, into: RevisionStatements) -> None:
+
+class _StatementParser:
+    """pglast's parser, which the plan cannot do without (ConfigError naming how to install it)."""
+
+    def __init__(self) -> None:
+        try:
+            from pglast import parse_sql
+            from pglast.parser import ParseError
+            from pglast.stream import RawStream
+        except ImportError as error:
+            raise ConfigError(
+                f"plan needs pglast to read the statements ({error}): apt install python3-pglast "
+                "or pip install pglast"
+            ) from error
+        self._parse_sql = parse_sql
+        self._parse_error = ParseError
+        self._raw_stream = RawStream
+
+    def parse_into(self, text: str, into: RevisionStatements) -> None:
+        """Add the statements of ``text`` to ``into``; nothing when it does not parse."""
         # pglast's Python AST, not lint's lazy JSON nodes: the plan deparses sub-expressions.
         try:
-            raw_statements = parse_sql(text)
-        except ParseError:
+            raw_statements = self._parse_sql(text)
+        except self._parse_error:
             return  # run-time values we cannot see
         for raw in raw_statements:
             if raw.stmt is None:
                 continue
             into.nodes.append(raw.stmt)
-            into.texts.append(" ".join(RawStream()(raw.stmt).split()))
+            into.texts.append(" ".join(self._raw_stream()(raw.stmt).split()))
 
-    results = []
-    for revision in parsed:
-        result = RevisionStatements()
-        results.append(result)
-        if isinstance(revision, str):
-            result.source, result.note = "none", revision
-            continue
-        rendering = renderings.get(revision.path)
-        emitted: set[int] = set()
-        if rendering is not None and rendering.error is None:
-            for chunk in rendering.chunks:
-                parse(chunk.text, result)
-            emitted = {chunk.line for chunk in rendering.chunks}
-        elif rendering is not None:
-            result.note = f"upgrade() cannot be rendered offline ({rendering.error})"
 
-        from_source = len(result.nodes)
-        for sql_string in revision.sql:
-            if sql_string.phase == "upgrade" and PLACEHOLDER not in sql_string.text:
-                if _silent(sql_string.call, emitted):
-                    parse(sql_string.text, result)
-        for op_call in revision.op_calls:
-            if _silent(op_call.call, emitted):
-                for text in sql_of(op_call, revision.constants, revision.string_names) or ():
-                    parse(text, result)
-        if len(result.nodes) > from_source:
-            result.source = "source"
-            result.note = result.note or (
-                "some calls emitted nothing offline (reads find no rows there): "
-                "their statements are read from the source"
-            )
-    return results
+def _read(path: Path) -> PythonRevision | str:
+    """The revision file's syntax facts, or why it cannot be read."""
+    try:
+        return read_revision(str(path), path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError) as error:
+        return f"{path.name}: cannot read: {error}"
+
+
+def _statements_of(
+    revision: PythonRevision | str, renderings: dict[str, Rendering], parser: _StatementParser
+) -> RevisionStatements:
+    """What the offline rendering emitted, completed from the source where it emitted nothing."""
+    result = RevisionStatements()
+    if isinstance(revision, str):
+        result.source, result.note = "none", revision
+        return result
+    rendering = renderings.get(revision.path)
+    emitted: set[int] = set()
+    if rendering is not None and rendering.error is None:
+        for chunk in rendering.chunks:
+            parser.parse_into(chunk.text, result)
+        emitted = {chunk.line for chunk in rendering.chunks}
+    elif rendering is not None:
+        result.note = f"upgrade() cannot be rendered offline ({rendering.error})"
+    from_source = len(result.nodes)
+    _read_silent_calls(revision, emitted, parser, result)
+    if len(result.nodes) > from_source:
+        result.source = "source"
+        result.note = result.note or (
+            "some calls emitted nothing offline (reads find no rows there): "
+            "their statements are read from the source"
+        )
+    return result
+
+
+def _read_silent_calls(
+    revision: PythonRevision,
+    emitted: set[int],
+    parser: _StatementParser,
+    result: RevisionStatements,
+) -> None:
+    """The SQL strings and ``op.*`` calls of upgrade() that the rendering did not emit."""
+    for sql_string in revision.sql:
+        if sql_string.phase == "upgrade" and PLACEHOLDER not in sql_string.text:
+            if _silent(sql_string.call, emitted):
+                parser.parse_into(sql_string.text, result)
+    for op_call in revision.op_calls:
+        if _silent(op_call.call, emitted):
+            for text in sql_of(op_call, revision.constants, revision.string_names) or ():
+                parser.parse_into(text, result)
 
 
 def _silent(call: Any, emitted: set[int]) -> bool:
