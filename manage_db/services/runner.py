@@ -135,67 +135,105 @@ def _run_concurrently(
     parallel: int,
     shared: SharedKeys | None,
 ) -> tuple[list[RunResult], int]:
-    selected = {c.name for c in components}
-    keys = {c.name: (shared(c) if shared else set()) for c in components}
-    done: dict[str, _Outcome] = {}
-    broken: set[str] = set()
-    waiting = list(components)
-    running: dict[Connection, tuple[Component, Any]] = {}
-    replayed = 0
+    from multiprocessing.connection import wait
+
     # Forked workers would flush a copy of what is buffered here when they exit.
     sys.stdout.flush()
     sys.stderr.flush()
-    import multiprocessing
-    from multiprocessing.connection import wait
-
-    context = multiprocessing.get_context("fork")
+    run = _ConcurrentRun(components, operation, parallel, shared)
     try:
-        while waiting or running:
-            busy = set().union(*(keys[c.name] for c, _ in running.values()))
-            before = len(waiting)
-            for component in list(waiting):
-                if len(running) >= parallel:
-                    break
-                needed = [d for d in component.depends_on if d in selected]
-                if any(d not in done for d in needed):
-                    continue
-                blocked = [d for d in needed if d in broken]
-                if blocked:
-                    waiting.remove(component)
-                    broken.add(component.name)
-                    message = f"dependency {', '.join(blocked)} did not complete"
-                    skipped = RunResult(component.name, result="skipped", message=message)
-                    done[component.name] = _Outcome(skipped, 0, [])
-                    continue
-                if keys[component.name] & busy:
-                    continue
-                waiting.remove(component)
-                receive, send = context.Pipe(duplex=False)
-                worker = context.Process(
-                    target=_work, args=(send, operation, component), daemon=True
-                )
-                worker.start()
-                send.close()
-                running[receive] = (component, worker)
-                busy |= keys[component.name]
-            if not running and len(waiting) == before:
+        while run.waiting or run.running:
+            before = len(run.waiting)
+            run.start_ready()
+            if not run.running and len(run.waiting) == before:
                 raise RuntimeError("components wait for each other: a depends_on cycle")
-            ready: list[Any] = wait(list(running)) if running else []
-            for channel in ready:
-                component, worker = running.pop(channel)
-                done[component.name] = _receive(channel, worker, component)
-                if done[component.name].result.result != "ok":
-                    broken.add(component.name)
-            while replayed < len(components) and components[replayed].name in done:
-                _replay(done[components[replayed].name])
-                replayed += 1
+            run.collect(wait(list(run.running)) if run.running else [])
+            run.replay_finished()
     finally:
-        for _channel, (_component, worker) in running.items():
-            worker.terminate()
-            worker.join()
-    ordered = [done[c.name] for c in components]
+        run.stop_workers()
+    ordered = [run.done[c.name] for c in components]
     exit_code = next((o.exit_code for o in ordered if o.exit_code), 0)
     return [o.result for o in ordered], exit_code
+
+
+class _ConcurrentRun:
+    """The state of a run in worker processes: who waits, who runs, who is done or broken."""
+
+    def __init__(
+        self,
+        components: Sequence[Component],
+        operation: Callable[[Component], RunResult],
+        parallel: int,
+        shared: SharedKeys | None,
+    ) -> None:
+        import multiprocessing
+
+        self.components = components
+        self.operation = operation
+        self.parallel = parallel
+        self.selected = {c.name for c in components}
+        self.keys = {c.name: (shared(c) if shared else set()) for c in components}
+        self.done: dict[str, _Outcome] = {}
+        self.broken: set[str] = set()
+        self.waiting = list(components)
+        self.running: dict[Connection, tuple[Component, Any]] = {}
+        self.replayed = 0
+        self.context = multiprocessing.get_context("fork")
+
+    def start_ready(self) -> None:
+        """Start each waiting component whose dependencies are done and whose keys are free;
+        skip one whose dependency failed or was skipped."""
+        busy = set().union(*(self.keys[c.name] for c, _ in self.running.values()))
+        for component in list(self.waiting):
+            if len(self.running) >= self.parallel:
+                break
+            needed = [d for d in component.depends_on if d in self.selected]
+            if any(d not in self.done for d in needed):
+                continue
+            blocked = [d for d in needed if d in self.broken]
+            if blocked:
+                self._skip(component, blocked)
+            elif not self.keys[component.name] & busy:
+                self._start(component)
+                busy |= self.keys[component.name]
+
+    def _skip(self, component: Component, blocked: list[str]) -> None:
+        self.waiting.remove(component)
+        self.broken.add(component.name)
+        message = f"dependency {', '.join(blocked)} did not complete"
+        skipped = RunResult(component.name, result="skipped", message=message)
+        self.done[component.name] = _Outcome(skipped, 0, [])
+
+    def _start(self, component: Component) -> None:
+        self.waiting.remove(component)
+        receive, send = self.context.Pipe(duplex=False)
+        worker = self.context.Process(
+            target=_work, args=(send, self.operation, component), daemon=True
+        )
+        worker.start()
+        send.close()
+        self.running[receive] = (component, worker)
+
+    def collect(self, ready: list[Any]) -> None:
+        """The outcomes of the workers whose channel is ready."""
+        for channel in ready:
+            component, worker = self.running.pop(channel)
+            self.done[component.name] = _receive(channel, worker, component)
+            if self.done[component.name].result.result != "ok":
+                self.broken.add(component.name)
+
+    def replay_finished(self) -> None:
+        """Replay the logs of the finished components, in the configured order."""
+        components = self.components
+        while self.replayed < len(components) and components[self.replayed].name in self.done:
+            _replay(self.done[components[self.replayed].name])
+            self.replayed += 1
+
+    def stop_workers(self) -> None:
+        """End the workers still running (the run stopped early)."""
+        for _component, worker in self.running.values():
+            worker.terminate()
+            worker.join()
 
 
 def _receive(channel: Connection, worker: Any, component: Component) -> _Outcome:
