@@ -92,30 +92,51 @@ def insert(
     """Insert rows (keys: the columns but id and db_role) in one statement; their ids in order."""
     if not rows:
         return []
-    values = [
+    with _cursor(conn) as cur:
+        cur.execute(_insert_statement(cur, version_table, schema, len(rows)), _values(rows))
+        return [row[0] for row in cur.fetchall()]
+
+
+def insert_sql(
+    cursor: Any, version_table: str, schema: str | None, rows: Sequence[dict[str, Any]]
+) -> str:
+    """The INSERT of ``rows`` rendered for ``cursor`` (no RETURNING), to send with another write."""
+    statement = _insert_statement(cursor, version_table, schema, len(rows), returning=False)
+    return cursor.mogrify(statement, _values(rows)).decode(_codec(cursor))
+
+
+_INSERTED = tuple(c for c in _COLUMNS if c not in ("id", "db_role"))
+_RENDERED: dict[tuple[str, str | None, int, bool], str] = {}
+
+
+def _values(rows: Sequence[dict[str, Any]]) -> list[Any]:
+    return [
         _interval(row.get("duration")) if name == "duration" else row.get(name)
         for row in rows
         for name in _INSERTED
     ]
-    with _cursor(conn) as cur:
-        cur.execute(_insert_statement(cur, version_table, schema, len(rows)), values)
-        return [row[0] for row in cur.fetchall()]
 
 
-_INSERTED = tuple(c for c in _COLUMNS if c not in ("id", "db_role"))
-_RENDERED: dict[tuple[str, str | None, int], str] = {}
+def _codec(cursor: Any) -> str:
+    from psycopg2.extensions import encodings
+
+    return str(encodings.get(cursor.connection.encoding, "utf-8"))
 
 
-def _insert_statement(cur: Any, version_table: str, schema: str | None, count: int) -> str:
+def _insert_statement(
+    cur: Any, version_table: str, schema: str | None, count: int, returning: bool = True
+) -> str:
     """The INSERT of ``count`` rows, composed once per table (a run inserts a row per step)."""
-    key = (version_table, schema, count)
+    key = (version_table, schema, count, returning)
     if key not in _RENDERED:
         one_row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() for _ in _INSERTED))
-        statement = sql.SQL("INSERT INTO {} ({}) VALUES {} RETURNING id").format(
+        statement = sql.SQL("INSERT INTO {} ({}) VALUES {}").format(
             _table(version_table, schema),
             sql.SQL(", ").join(sql.Identifier(n) for n in _INSERTED),
             sql.SQL(", ").join(one_row for _ in range(count)),
         )
+        if returning:
+            statement += sql.SQL(" RETURNING id")
         _RENDERED[key] = statement.as_string(cur)
     return _RENDERED[key]
 

@@ -233,6 +233,53 @@ class _RuntimeEnvironment:
         connection = kwargs.get("connection", args[0] if args else None)
         self.engine = getattr(connection, "engine", None)
         self._configure(*args, **kwargs)
+        if connection is not None and not self.context.is_offline_mode():
+            self._join_version_writes(connection)
+
+    def _join_version_writes(self, connection: Any) -> None:
+        """Send the listeners' per-step SQL in the round trip of alembic's version-table write."""
+        writers = [
+            writer
+            for writer in (getattr(lst, "version_write_sql", None) for lst in self.listeners)
+            if writer is not None
+        ]
+        if not writers:
+            return
+        from sqlalchemy import event
+
+        migration_context = self.context.get_context()
+        name = migration_context.version_table
+        schema = migration_context.version_table_schema
+
+        def before_cursor_execute(
+            conn: Any,
+            cursor: Any,
+            statement: str,
+            parameters: Any,
+            context: Any,
+            executemany: bool,
+        ) -> tuple[str, Any]:
+            step = self.tree.failed_step
+            table = getattr(
+                getattr(getattr(context, "compiled", None), "statement", None), "table", None
+            )
+            if (
+                step is None
+                or executemany
+                or getattr(table, "name", None) != name
+                or getattr(table, "schema", None) != schema
+            ):
+                return statement, parameters
+            extra = [sql for sql in (writer(*step, cursor) for writer in writers) if sql]
+            if not extra:
+                return statement, parameters
+            # psycopg2 interpolates client-side: the write rendered as it would send it, so the
+            # joined text goes out uninterpolated; the write stays last, so alembic's rowcount
+            # check still reads its own statement's count.
+            rendered = _rendered(cursor, statement, parameters)
+            return "; ".join([*extra, rendered]), None
+
+        event.listen(connection, "before_cursor_execute", before_cursor_execute, retval=True)
 
     def release_engine(self) -> None:
         """Close what the env.py's engine still pools (stock env.py files close, never dispose)."""
@@ -270,6 +317,14 @@ class _RuntimeEnvironment:
         """The psycopg2 connection under the migration's SQLAlchemy connection."""
         pooled = self.context.get_context().connection.connection  # type: ignore[union-attr]
         return getattr(pooled, "dbapi_connection", pooled)
+
+
+def _rendered(cursor: Any, statement: str, parameters: Any) -> str:
+    """``statement`` with ``parameters`` interpolated by psycopg2, as ``execute`` would send it."""
+    import psycopg2.extensions
+
+    codec = psycopg2.extensions.encodings.get(cursor.connection.encoding, "utf-8")
+    return cursor.mogrify(statement, parameters).decode(codec)
 
 
 def make_config(component: Component, url: str | None, **options: Any) -> Config:

@@ -15,6 +15,11 @@ stamped (a stamp of several revisions tells each). ``connection`` is the migrati
 psycopg2 connection (the DBAPI connection under alembic's SQLAlchemy one), so dao functions taking
 a psycopg2 connection work on it unchanged.
 Listeners are never called in offline (``--sql``) mode.
+
+A listener may also have ``version_write_sql(revision, direction, cursor)``: called once per
+statement by which alembic writes the version table during a step (not a stamp), it returns SQL
+already rendered for ``cursor`` (or None) that the runtime sends in the same round trip, just before
+that write: what a listener records per step then costs no round trip of its own.
 """
 
 from __future__ import annotations
@@ -38,3 +43,10 @@ class StepListener(Protocol):
 
     def step_failed(self, revision: str, direction: str, error: BaseException) -> None:
         """The revision raised; its transaction was rolled back."""
+
+
+class VersionWriteListener(StepListener, Protocol):
+    """A listener that sends its per-step row with alembic's version-table write."""
+
+    def version_write_sql(self, revision: str, direction: str, cursor: Any) -> str | None:
+        """SQL rendered for ``cursor`` to run just before the version write, once; else None."""

@@ -68,6 +68,7 @@ class _OpenStep:
     started_at: datetime
     started: float
     row_id: int | None = None  # the committed start row of a non-transactional revision
+    joined: bool = False  # its ok row went out with alembic's version-table write
 
 
 @dataclass
@@ -93,6 +94,22 @@ class HistoryRecorder:
         """After alembic updated the version table, in the step's transaction on ``connection``."""
         self._close(connection, revision, direction, OK)
 
+    def version_write_sql(self, revision: str, direction: str, cursor: Any) -> str | None:
+        """The step's ok row, rendered to go out with alembic's version write (one round trip).
+
+        It commits or rolls back with that write; ``step_applied`` then has nothing to insert,
+        and a step that fails after it still gets its failed row from ``step_failed``.
+        """
+        step = self._open.get((revision, direction))
+        if step is None or step.row_id is not None or step.joined:
+            return None
+        step.joined = True
+        duration = time.monotonic() - step.started
+        row = self._row(revision, direction, step.started_at, duration, OK)
+        return history_table.insert_sql(
+            cursor, self.component.version_table, self.component.schema, [row]
+        )
+
     def step_failed(self, revision: str, direction: str, error: BaseException | str) -> None:
         """The revision raised and its transaction was rolled back: a failed row, committed."""
         line = error if isinstance(error, str) else one_line(error)
@@ -104,6 +121,8 @@ class HistoryRecorder:
         step = self._open.pop((revision, direction), None)
         if step is None:  # stamps, or a runtime that did not announce the step
             step = _OpenStep(datetime.now(timezone.utc), time.monotonic())
+        if step.joined and outcome == OK:
+            return
         duration = time.monotonic() - step.started
         if step.row_id is None:
             self._insert(conn, revision, direction, step.started_at, duration, outcome, error)

@@ -67,6 +67,31 @@ def test_upgrade_records_each_revision_with_who_where_and_checksum(demo, run_cli
 
 
 @pytest.mark.parametrize("env", ENVS)
+def test_branches_a_merge_and_a_slow_step_get_one_row_each_with_its_duration(demo, run_cli, env):
+    # The ok row goes out with alembic's version-table write: an INSERT for the first revision
+    # and for a second branch, an UPDATE, and a DELETE plus an UPDATE for the merge.
+    slow = (
+        "b2b2b2b2b2b2",
+        "a1a1a1a1a1a1",
+        'op.execute("SELECT pg_sleep(0.3)")',
+        "pass",
+    )
+    side = revision("c3c3c3c3c3c3", "a1a1a1a1a1a1", "side")
+    merge = ("d4d4d4d4d4d4", ("b2b2b2b2b2b2", "c3c3c3c3c3c3"), "pass", "pass")
+    config, owner, _ = demo([ONE, slow, side, merge], env)
+    assert run_cli("upgrade", config=config).exit_code == 0
+    recorded = rows(owner, "revision, direction, outcome, extract(epoch FROM duration) >= 0.3")
+    assert sorted(recorded) == [
+        ("a1a1a1a1a1a1", "upgrade", "ok", False),
+        ("b2b2b2b2b2b2", "upgrade", "ok", True),
+        ("c3c3c3c3c3c3", "upgrade", "ok", False),
+        ("d4d4d4d4d4d4", "upgrade", "ok", False),
+    ]
+    assert query(owner, f"SELECT version_num FROM {VERSION_TABLE}") == [("d4d4d4d4d4d4",)]
+    assert run_cli("status", config=config).exit_code == 0
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_failed_revision_is_recorded_with_its_error_line(demo, run_cli, env):
     broken = (
         "b2b2b2b2b2b2",
