@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from manage_db.dao.connection import build_uri, parse_uri
+from manage_db.errors import first_line
 from manage_db.timeouts import SessionTimeouts
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -99,7 +100,7 @@ def connection_error_line(error: BaseException) -> str:
         text = str(getattr(e, "orig", None) or e).strip()
         if text and (getattr(e, "pgcode", None) or type(e).__module__.startswith("psycopg2")):
             return text.splitlines()[0].removeprefix("FATAL:").strip()
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
+    return first_line(error)
 
 
 def failed_statement(error: BaseException) -> str | None:
