@@ -113,43 +113,18 @@ def upgrade(
     return result
 
 
-def downgrade(
+def single_step(
     component: Component,
     owner_uri: str,
+    command: str,
     target: str,
     *,
     lock_wait: float = 300.0,
     timeouts: SessionTimeouts | None = None,
     listeners: Sequence[StepListener] = (),
 ) -> RunResult:
-    """Revert revisions down to ``target`` (an id, 'base' or '-N')."""
-    return _locked_command(
-        component, owner_uri, "downgrade", target, lock_wait, timeouts, listeners
-    )
-
-
-def stamp(
-    component: Component,
-    owner_uri: str,
-    target: str,
-    *,
-    lock_wait: float = 300.0,
-    timeouts: SessionTimeouts | None = None,
-    listeners: Sequence[StepListener] = (),
-) -> RunResult:
-    """Record ``target`` as applied without running anything."""
-    return _locked_command(component, owner_uri, "stamp", target, lock_wait, timeouts, listeners)
-
-
-def _locked_command(
-    component: Component,
-    owner_uri: str,
-    name: str,
-    target: str,
-    lock_wait: float,
-    timeouts: SessionTimeouts | None,
-    listeners: Sequence[StepListener],
-) -> RunResult:
+    """``downgrade``: revert revisions down to ``target`` (an id, 'base' or '-N'); ``stamp``:
+    record ``target`` as applied without running anything."""
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
     result = RunResult(component.name)
@@ -160,7 +135,7 @@ def _locked_command(
         migration_lock(component, owner_uri, lock_wait) as conn,
     ):
         result.before = read_current(conn, component.version_table, component.schema)
-        if name != "stamp":  # stamp is how a database at an unknown revision is repaired
+        if command != "stamp":  # stamp is how a database at an unknown revision is repaired
             _check_known(graph, component, result.before)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
         session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
@@ -168,7 +143,7 @@ def _locked_command(
             component.name,
             timeouts,
             lambda: _run(
-                component, session_uri, name, target, result, conn, [*listeners, recorder]
+                component, session_uri, command, target, result, conn, [*listeners, recorder]
             ),
             lambda: read_current(conn, component.version_table, component.schema),
         )
