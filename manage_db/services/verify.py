@@ -100,13 +100,13 @@ class Defect:
     message: str
     differences: tuple[Difference, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
             "revision": self.revision,
             "step": self.step,
             "message": self.message,
-            "differences": [d.as_dict() for d in self.differences],
+            "differences": [d.to_dict() for d in self.differences],
         }
 
 
@@ -117,7 +117,7 @@ class NotRoundTripped:
     revision: str
     reason: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {"revision": self.revision, "reason": self.reason}
 
@@ -149,17 +149,17 @@ class VerifyReport:
         """The defects of one revision (None: of the tree as a whole)."""
         return [d for d in self.defects if d.revision == revision]
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
             "component": self.component,
             "clean": self.clean,
             "revisions": self.revisions,
             "checked": self.checked,
-            "not_round_tripped": [n.as_dict() for n in self.not_round_tripped],
+            "not_round_tripped": [n.to_dict() for n in self.not_round_tripped],
             "rebuilds": self.rebuilds,
             "stopped": self.stopped,
-            "defects": [d.as_dict() for d in self.defects],
+            "defects": [d.to_dict() for d in self.defects],
         }
 
 
