@@ -46,7 +46,7 @@ def parse_uri(uri: str) -> dict[str, str]:
         params = dict(parse_dsn(libpq_form(uri)))
     except Exception as error:  # psycopg2.ProgrammingError: invalid dsn (its text echoes the URI)
         raise ConfigError(
-            f"invalid database URI {redact(uri)}: {scrub(_first_line(error), uri)}"
+            f"invalid database URI {redact(uri)}: {scrub(libpq_message(error), uri)}"
         ) from error
     port = params.get("port")
     if port is not None and not all(p.isdigit() for p in port.split(",")):
@@ -174,7 +174,7 @@ def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connecti
             conn.autocommit = autocommit
             return conn
         except psycopg2.OperationalError as error:
-            message = scrub(_first_line(error), uri)
+            message = scrub(libpq_message(error), uri)
             transient = any(t in message.lower() for t in _TRANSIENT)
             if not transient or time.monotonic() + delay > deadline:
                 raise ConnectionFailed(f"cannot connect to {describe(uri)}: {message}") from error
@@ -195,7 +195,9 @@ def _driver() -> Any:
     return psycopg2
 
 
-def _first_line(error: BaseException) -> str:
+def libpq_message(error: BaseException) -> str:
+    """The first line of a driver error that says what happened (not DETAIL or HINT), without
+    libpq's ``FATAL:``; the error's type when it says nothing."""
     text = str(error).strip()
     for line in text.splitlines():
         line = line.strip()
