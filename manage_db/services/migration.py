@@ -76,7 +76,7 @@ def upgrade(
     ):
         result.before = read_current(conn, component.version_table, component.schema)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
-        _check_known(graph, component, result.before)
+        graph.check_known(result.before, component.name)
         if wanted is not None and not graph.pending(result.before, wanted):
             result.after = result.before
             result.message = "already at target"
@@ -136,7 +136,7 @@ def single_step(
     ):
         result.before = read_current(conn, component.version_table, component.schema)
         if command != "stamp":  # stamp is how a database at an unknown revision is repaired
-            _check_known(graph, component, result.before)
+            graph.check_known(result.before, component.name)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
         session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
         run_with_lock_retries(
@@ -164,15 +164,6 @@ def offline_sql(
         raise
     except Exception as error:
         raise MigrationFailed(f"{component.name}: cannot render SQL: {one_line(error)}") from error
-
-
-def _check_known(graph: RevisionGraph, component: Component, current: tuple[str, ...]) -> None:
-    for rev in current:
-        if rev not in graph.revisions:
-            raise TreeError(
-                f"{component.name}: the database is at revision '{rev}', which is not in "
-                f"{component.script_location}"
-            )
 
 
 class _Progress:

@@ -59,7 +59,6 @@ def plan_component(
     from manage_db.dao.connection import connect
     from manage_db.dao.revision_files import load_graph
     from manage_db.dao.version_table import read_current
-    from manage_db.errors import TreeError
     from manage_db.services.plan_statements import revision_statements
     from manage_db.services.plan_walker import StatementWalker
 
@@ -72,12 +71,7 @@ def plan_component(
         plan = ComponentPlan(component.name, component.database)
         plan.current = read_current(conn, component.version_table, component.schema)
         plan.heads = graph.heads()
-        for rev in plan.current:
-            if rev not in graph.revisions:
-                raise TreeError(
-                    f"{component.name}: the database is at revision '{rev}', which is not in "
-                    f"{component.script_location}"
-                )
+        graph.check_known(plan.current, component.name)
         pending = graph.pending(plan.current, plan.heads)
         found = revision_statements([graph.revisions[r].path for r in pending])
         walker = StatementWalker(conn, plan)
