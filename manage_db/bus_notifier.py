@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from manage_db.errors import first_line
+
 EVENT_NAME = "database_upgraded"
 ROUTING_KEY = "database.upgraded"
 REQUIRED_ACL = "events.database_upgraded"
@@ -95,8 +97,7 @@ def publish(
                 timeout=timeout,
             )
     except Exception as error:  # any broker or network failure must not fail the upgrade
-        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return f"cannot publish {EVENT_NAME} on the bus at {where}: {text}"
+        return f"cannot publish {EVENT_NAME} on the bus at {where}: {first_line(error)}"
     finally:
         connection.release()
     return None

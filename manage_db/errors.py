@@ -17,51 +17,42 @@ EXIT_DRIFT = 8  # an applied revision was edited, is missing from the tree, or w
 
 
 class ManageDbError(Exception):
-    """Base of every error the user can cause."""
+    """Base of every error the user can cause; a subclass names its code on its ``class`` line."""
 
     exit_code = EXIT_FINDINGS
 
+    def __init_subclass__(cls, exit_code: int | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
 
-class ConfigError(ManageDbError):
+
+class ConfigError(ManageDbError, exit_code=EXIT_USAGE):
     """Broken YAML, an unknown key, a wrong type, an unknown component."""
 
-    exit_code = EXIT_USAGE
 
-
-class ProvisioningRefused(ManageDbError):
+class ProvisioningRefused(ManageDbError, exit_code=EXIT_USAGE):
     """init: the server refuses what the configuration asks for (an extension it lacks)."""
 
-    exit_code = EXIT_USAGE
 
-
-class ConnectionFailed(ManageDbError):
+class ConnectionFailed(ManageDbError, exit_code=EXIT_CONNECTION):
     """The server cannot be reached or refused the credentials."""
 
-    exit_code = EXIT_CONNECTION
 
-
-class MigrationFailed(ManageDbError):
+class MigrationFailed(ManageDbError, exit_code=EXIT_MIGRATION):
     """A migration raised; its transaction was rolled back."""
 
-    exit_code = EXIT_MIGRATION
 
-
-class TreeError(ManageDbError):
+class TreeError(ManageDbError, exit_code=EXIT_TREE):
     """The migration tree is inconsistent or a revision cannot be found or loaded."""
 
-    exit_code = EXIT_TREE
 
-
-class LockTimeout(ManageDbError):
+class LockTimeout(ManageDbError, exit_code=EXIT_LOCK):
     """Another process kept the component's migration lock past the timeout."""
 
-    exit_code = EXIT_LOCK
 
-
-class HistoryDrift(ManageDbError):
+class HistoryDrift(ManageDbError, exit_code=EXIT_DRIFT):
     """An applied revision was edited or is missing, or a non-transactional one was interrupted."""
-
-    exit_code = EXIT_DRIFT
 
 
 # Cancellation, timeouts and lost connections (issue 10); 128 + the signal, as shells report it.
@@ -89,11 +80,15 @@ class Interrupted(ManageDbError):
         self.exit_code = exit_code
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's text, or its type's name when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def one_line(error: BaseException) -> str:
     """``ErrorName: first line`` of an error: the database's own when a driver error is wrapped
     (SQLAlchemy's ``orig``), else the exception's."""
     orig = getattr(error, "orig", None)
     cause = orig if orig is not None else error
-    text = str(cause).strip()
-    first = text.splitlines()[0] if text else type(cause).__name__
-    return f"{type(cause).__name__}: {first}"
+    return f"{type(cause).__name__}: {first_line(cause)}"

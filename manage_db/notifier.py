@@ -158,7 +158,7 @@ def render_findings(
     """The audit report: one line per finding (or a clean line per component), or JSON."""
     if as_json:
         return json.dumps(
-            {"clean": not findings, "findings": [f.as_dict() for f in findings]}, indent=2
+            {"clean": not findings, "findings": [f.to_dict() for f in findings]}, indent=2
         )
     lines = [str(finding) for finding in findings]
     dirty = {finding.component for finding in findings}

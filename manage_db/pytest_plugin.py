@@ -9,8 +9,8 @@ skipped when it is declared irreversible or was not reached), plus ``manage_db_v
 for what belongs to no revision (several heads, the reference schema, verify's self-check).
 
 Fixtures for hand-written tests: ``manage_db_verifier`` (a function running verify with the
-configured tree) and ``manage_db_throwaway_database`` (a Sandbox: admin and owner DSNs of a
-fresh database, dropped after the test).
+configured tree) and ``manage_db_throwaway_database`` (a ThrowawayDatabase: ``name``,
+``admin_uri``, ``owner_uri`` and ``owner`` of a fresh database, dropped after the test).
 """
 
 from __future__ import annotations
@@ -181,10 +181,10 @@ def manage_db_verifier(request: pytest.FixtureRequest) -> Callable[..., Any]:
 
 @pytest.fixture
 def manage_db_throwaway_database(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh database owned by a throwaway role (Sandbox), dropped after the test."""
+    """A fresh database owned by a throwaway role (a ThrowawayDatabase), dropped after the test."""
     from manage_db.services.verify import throwaway_database
 
     with throwaway_database(
         _setting(request.config, "manage_db_admin_uri"), _target(request.config)
-    ) as sandbox:
-        yield sandbox
+    ) as database:
+        yield database

@@ -49,6 +49,15 @@ class RevisionGraph:
             )
         raise TreeError(f"unknown revision '{name}' in {self.script_location}")
 
+    def check_known(self, current: tuple[str, ...], component: str) -> None:
+        """TreeError when ``component``'s database is at a revision this tree does not have."""
+        for rev in current:
+            if rev not in self.revisions:
+                raise TreeError(
+                    f"{component}: the database is at revision '{rev}', which is not in "
+                    f"{self.script_location}"
+                )
+
     def ancestors(self, revision: str) -> set[str]:
         """The revision and every revision it builds on."""
         seen: set[str] = set()

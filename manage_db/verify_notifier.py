@@ -31,7 +31,7 @@ def defect_lines(defects: Sequence[Any]) -> list[str]:
 def render_reports(reports: Sequence[Any], as_json: bool) -> str:
     """The reports as text (a summary, one line per defect and its differences) or JSON."""
     if as_json:
-        return json.dumps([r.as_dict() for r in reports], indent=2, default=str)
+        return json.dumps([r.to_dict() for r in reports], indent=2, default=str)
     lines: list[str] = []
     for report in reports:
         lines.append(summary_line(report))

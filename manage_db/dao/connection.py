@@ -1,4 +1,8 @@
-"""Connections: libpq URIs (SQLAlchemy's spelling read too), and connecting with a clear error."""
+"""Connections: libpq URIs (SQLAlchemy's spelling read too), and connecting with a clear error.
+
+A URI here is any libpq connection string: ``postgresql://…`` or keyword/value
+(``host=… dbname=…``); both are accepted wherever a URI is.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +27,9 @@ _TRANSIENT = (
 )
 # SQLAlchemy's spellings (what people put in ALEMBIC_DB_URI and sqlalchemy.url) mean libpq's.
 _SQLALCHEMY_SCHEME = re.compile(r"^(postgres(?:ql)?)\+psycopg2://", re.IGNORECASE)
-# Text scrubbing, not SQL: passwords in a URI's userinfo or a keyword DSN, whatever the scheme.
+# Text scrubbing, not SQL: passwords in a URI's userinfo or its keyword/value form, any scheme.
 _URI_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s]*@")
-_DSN_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 MAX_IDENTIFIER_BYTES = 63
 
 
@@ -35,14 +39,14 @@ def libpq_form(uri: str) -> str:
 
 
 def parse_uri(uri: str) -> dict[str, str]:
-    """Split a libpq URI or keyword DSN into its keywords; ConfigError (exit 2) when invalid."""
+    """Split a URI (either form) into its libpq keywords; ConfigError (exit 2) when invalid."""
     parse_dsn = _driver().extensions.parse_dsn
 
     try:
         params = dict(parse_dsn(libpq_form(uri)))
     except Exception as error:  # psycopg2.ProgrammingError: invalid dsn (its text echoes the URI)
         raise ConfigError(
-            f"invalid database URI {redact(uri)}: {scrub(_first_line(error), uri)}"
+            f"invalid database URI {redact(uri)}: {scrub(libpq_message(error), uri)}"
         ) from error
     port = params.get("port")
     if port is not None and not all(p.isdigit() for p in port.split(",")):
@@ -107,7 +111,7 @@ def scrub(text: str, *secrets_from: str) -> str:
     them in a form the patterns do not recognise.
     """
     text = _URI_PASSWORD.sub(r"\1***@", text)
-    text = _DSN_PASSWORD.sub(r"\1***", text)
+    text = _KEYWORD_PASSWORD.sub(r"\1***", text)
     for uri in secrets_from:
         for password in _passwords_in(uri):
             text = text.replace(password, "***")
@@ -116,7 +120,7 @@ def scrub(text: str, *secrets_from: str) -> str:
 
 def _passwords_in(uri: str) -> list[str]:
     found = [m.group(0)[len(m.group(1)) : -1] for m in _URI_PASSWORD.finditer(uri)]
-    found += [m.group(2).strip("'") for m in _DSN_PASSWORD.finditer(uri)]
+    found += [m.group(2).strip("'") for m in _KEYWORD_PASSWORD.finditer(uri)]
     return [p for p in found if p and p != "***"]
 
 
@@ -161,7 +165,7 @@ def connect(uri: str, *, wait: float = 0.0, autocommit: bool = True) -> Connecti
             conn.autocommit = autocommit
             return conn
         except psycopg2.OperationalError as error:
-            message = scrub(_first_line(error), uri)
+            message = scrub(libpq_message(error), uri)
             transient = any(t in message.lower() for t in _TRANSIENT)
             if not transient or time.monotonic() + delay > deadline:
                 raise ConnectionFailed(f"cannot connect to {describe(uri)}: {message}") from error
@@ -182,7 +186,9 @@ def _driver() -> Any:
     return psycopg2
 
 
-def _first_line(error: BaseException) -> str:
+def libpq_message(error: BaseException) -> str:
+    """The first line of a driver error that says what happened (not DETAIL or HINT), without
+    libpq's ``FATAL:``; the error's type when it says nothing."""
     text = str(error).strip()
     for line in text.splitlines():
         line = line.strip()

@@ -23,11 +23,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+    from manage_db.dao.snapshot import Unit
+
 LOG_SCHEMA = "manage_db_verify_ddl_log"
 
-# Unit kinds, as the snapshot query names them: r relation (table, view, index, sequence…),
-# t type (enum, domain, composite, range), p function.
-Unit = tuple[str, int]
+# Sub-objects that stand for one table, and the column of their catalog that names it.
+_TABLE_OF_PART = (
+    ("pg_trigger", "tgrelid"),
+    ("pg_rewrite", "ev_class"),
+    ("pg_attrdef", "adrelid"),
+    ("pg_policy", "polrelid"),
+)
+_PART_TABLES = "".join(
+    f"""
+    UNION ALL SELECT 'r', x.{column} FROM {catalog} x
+        WHERE cls = '{catalog}'::regclass AND x.oid = obj"""
+    for catalog, column in _TABLE_OF_PART
+)
 
 _INSTALL = f"""
 CREATE SCHEMA {LOG_SCHEMA};
@@ -50,9 +62,10 @@ BEGIN
     SELECT classid, objid, objsubid, TG_TAG, object_type, true, address_names
     FROM pg_event_trigger_dropped_objects() WHERE NOT is_temporary;
 END $$;
--- The snapshot units an object's (class, oid) belongs to: a constraint is part of its table (and
--- brings its index), a table also stands for its row type and its indexes, an index also
--- re-reads its table (a renamed constraint index renames the constraint).
+-- The snapshot units an object's (class, oid) belongs to (r relation, t type, p function): a
+-- constraint is part of its table (and brings its index), a table also stands for its row type
+-- and its indexes, an index also re-reads its table (a renamed constraint index renames the
+-- constraint), a trigger, rule, default or policy is part of its table.
 CREATE FUNCTION {LOG_SCHEMA}.units_of(cls oid, obj oid, OUT kind text, OUT id oid)
 RETURNS SETOF record LANGUAGE sql STABLE ROWS 2 AS $$
     SELECT 'r'::text, obj WHERE cls = 'pg_class'::regclass
@@ -70,15 +83,7 @@ RETURNS SETOF record LANGUAGE sql STABLE ROWS 2 AS $$
                      CASE WHEN c.conrelid <> 0 THEN c.conrelid ELSE c.contypid END
         FROM pg_constraint c WHERE cls = 'pg_constraint'::regclass AND c.oid = obj
     UNION ALL SELECT 'r', c.conindid FROM pg_constraint c
-        WHERE cls = 'pg_constraint'::regclass AND c.oid = obj AND c.conindid <> 0
-    UNION ALL SELECT 'r', tg.tgrelid FROM pg_trigger tg
-        WHERE cls = 'pg_trigger'::regclass AND tg.oid = obj
-    UNION ALL SELECT 'r', ru.ev_class FROM pg_rewrite ru
-        WHERE cls = 'pg_rewrite'::regclass AND ru.oid = obj
-    UNION ALL SELECT 'r', ad.adrelid FROM pg_attrdef ad
-        WHERE cls = 'pg_attrdef'::regclass AND ad.oid = obj
-    UNION ALL SELECT 'r', po.polrelid FROM pg_policy po
-        WHERE cls = 'pg_policy'::regclass AND po.oid = obj
+        WHERE cls = 'pg_constraint'::regclass AND c.oid = obj AND c.conindid <> 0{_PART_TABLES}
 $$;
 CREATE EVENT TRIGGER manage_db_verify_command_end ON ddl_command_end
     EXECUTE FUNCTION {LOG_SCHEMA}.on_command_end();
@@ -88,10 +93,10 @@ CREATE EVENT TRIGGER manage_db_verify_drop ON sql_drop
 
 # Classes whose objects map to snapshot units (see units_of); anything else in the log is a
 # catalog the incremental path does not follow, and the whole snapshot is read again.
-_KNOWN_CLASSES = (
-    "'pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass, "
-    "'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_rewrite'::regclass, "
-    "'pg_attrdef'::regclass, 'pg_policy'::regclass"
+_KNOWN_CLASSES = ", ".join(
+    f"'{catalog}'::regclass"
+    for catalog in ("pg_class", "pg_type", "pg_proc", "pg_constraint")
+    + tuple(catalog for catalog, _ in _TABLE_OF_PART)
 )
 
 # Sub-objects whose address is (schema, table, name): their table is re-read when they go.
@@ -102,15 +107,13 @@ _TABLE_PARTS = "('table constraint', 'trigger', 'policy', 'rule', 'default value
 # are the roles pg_shdepend records for its objects, plus the bootstrap superuser (whose
 # ownership it does not record); roles of other databases, created and dropped by other jobs
 # on a shared server, leave it alone.
-_NAMED_ROLES = """
+_ROLES_FINGERPRINT = """
 SELECT md5(string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid)) FROM pg_roles r
 WHERE r.oid = 10 OR r.oid IN (
     SELECT sd.refobjid FROM pg_shdepend sd
     WHERE sd.refclassid = 'pg_authid'::regclass
       AND sd.dbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))
 """
-
-_ROLES_FINGERPRINT = _NAMED_ROLES
 
 # One round trip: empty the log and answer (reason to read everything | units to read again).
 _READ = f"""
@@ -182,7 +185,7 @@ dependent AS (
 )
 SELECT (SELECT reason FROM full_reason),
        (SELECT count(*) FROM entry),
-       ({_NAMED_ROLES}),
+       ({_ROLES_FINGERPRINT}),
        array_agg(kind::text), array_agg(id::bigint)
 FROM (SELECT * FROM touched UNION SELECT * FROM dependent) units
 """

@@ -7,7 +7,7 @@ from typing import Any
 from psycopg2 import Error, errors, sql
 from psycopg2.extensions import encrypt_password
 
-from manage_db.errors import ProvisioningRefused
+from manage_db.errors import ProvisioningRefused, first_line
 
 
 def role_exists(conn: Any, role: str) -> bool:
@@ -30,12 +30,7 @@ def create_role(conn: Any, role: str, password: str | None) -> bool:
     if password:
         verifier = scram_verifier(conn, role, password)
         statement += sql.SQL(" PASSWORD {}").format(sql.Literal(verifier))
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    except (errors.DuplicateObject, errors.UniqueViolation):
-        return False
-    return True
+    return _create(conn, statement, errors.DuplicateObject)
 
 
 def database_exists(conn: Any, database: str) -> bool:
@@ -49,12 +44,7 @@ def create_database(conn: Any, database: str, owner: str) -> bool:
     statement = sql.SQL(
         "CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0"
     ).format(sql.Identifier(database), sql.Identifier(owner))
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    except (errors.DuplicateDatabase, errors.UniqueViolation):
-        return False
-    return True
+    return _create(conn, statement, errors.DuplicateDatabase)
 
 
 def schema_exists(conn: Any, schema: str) -> bool:
@@ -65,16 +55,10 @@ def schema_exists(conn: Any, schema: str) -> bool:
 
 def create_schema(conn: Any, schema: str, owner: str) -> bool:
     """CREATE SCHEMA … AUTHORIZATION owner; False when another process created it first."""
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
-                    sql.Identifier(schema), sql.Identifier(owner)
-                )
-            )
-    except (errors.DuplicateSchema, errors.UniqueViolation):
-        return False
-    return True
+    statement = sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
+        sql.Identifier(schema), sql.Identifier(owner)
+    )
+    return _create(conn, statement, errors.DuplicateSchema)
 
 
 def installed_extensions(conn: Any) -> set[str]:
@@ -90,11 +74,22 @@ def create_extension(conn: Any, extension: str) -> bool:
     """
     statement = sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(extension))
     try:
+        return _create(conn, statement, errors.DuplicateObject)
+    except Error as error:
+        raise ProvisioningRefused(
+            f"the server refuses extension {extension!r}: {first_line(error)}"
+        ) from error
+
+
+def _create(conn: Any, statement: sql.Composable, duplicate: type[Error]) -> bool:
+    """Run a CREATE; False when another process created the object first.
+
+    A concurrent CREATE fails with ``duplicate``, or with a unique violation in the catalog
+    when both passed the existence check at the same moment.
+    """
+    try:
         with conn.cursor() as cur:
             cur.execute(statement)
-    except (errors.DuplicateObject, errors.UniqueViolation):
+    except (duplicate, errors.UniqueViolation):
         return False
-    except Error as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ProvisioningRefused(f"the server refuses extension {extension!r}: {first}") from error
     return True

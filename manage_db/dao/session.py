@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from manage_db.dao.connection import build_uri, parse_uri
+from manage_db.dao.connection import build_uri, libpq_message, parse_uri
+from manage_db.errors import first_line
 from manage_db.timeouts import SessionTimeouts
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -96,10 +97,12 @@ def is_connection_lost(error: BaseException) -> bool:
 def connection_error_line(error: BaseException) -> str:
     """The driver's first line for a lost connection."""
     for e in _chain(error):
-        text = str(getattr(e, "orig", None) or e).strip()
-        if text and (getattr(e, "pgcode", None) or type(e).__module__.startswith("psycopg2")):
-            return text.splitlines()[0].removeprefix("FATAL:").strip()
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
+        cause = getattr(e, "orig", None) or e
+        if str(cause).strip() and (
+            getattr(e, "pgcode", None) or type(e).__module__.startswith("psycopg2")
+        ):
+            return libpq_message(cause)
+    return first_line(error)
 
 
 def failed_statement(error: BaseException) -> str | None:

@@ -108,38 +108,37 @@ def long_transactions(conn: Any, min_seconds: float) -> list[str]:
 
 def table_columns(conn: Any, table: str) -> set[str]:
     """Column names of an existing table."""
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(quote_ident(%s))"
-            " AND attnum > 0 AND NOT attisdropped",
-            (table,),
-        )
-        return {row[0] for row in cur.fetchall()}
+    query = (
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(quote_ident(%s))"
+        " AND attnum > 0 AND NOT attisdropped"
+    )
+    return set(_names(conn, query, table))
 
 
 def primary_key(conn: Any, table: str) -> list[str]:
     """The primary key's columns of an existing table, in key order ([] when it has none)."""
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT a.attname FROM pg_index i"
-            " JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON true"
-            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-            " WHERE i.indrelid = to_regclass(quote_ident(%s)) AND i.indisprimary ORDER BY k.n",
-            (table,),
-        )
-        return [row[0] for row in cur.fetchall()]
+    query = (
+        "SELECT a.attname FROM pg_index i"
+        " JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON true"
+        " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        " WHERE i.indrelid = to_regclass(quote_ident(%s)) AND i.indisprimary ORDER BY k.n"
+    )
+    return _names(conn, query, table)
 
 
 def volatile_functions(conn: Any, names: Sequence[str]) -> set[str]:
     """Which of these function names are volatile in this database."""
     if not names:
         return set()
+    query = "SELECT DISTINCT proname FROM pg_proc WHERE proname = ANY(%s) AND provolatile = 'v'"
+    return set(_names(conn, query, list(names)))
+
+
+def _names(conn: Any, query: str, argument: Any) -> list[str]:
+    """The first column of a query's rows, in their order."""
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT DISTINCT proname FROM pg_proc WHERE proname = ANY(%s) AND provolatile = 'v'",
-            (list(names),),
-        )
-        return {row[0] for row in cur.fetchall()}
+        cur.execute(query, (argument,))
+        return [row[0] for row in cur.fetchall()]
 
 
 def _key(key_columns: Sequence[str], alias: str = "") -> sql.Composable:

@@ -12,19 +12,18 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from manage_db.dao.connection import search_path_option
-from manage_db.errors import ConnectionFailed
+from manage_db.dao.connection import connect, search_path_option
 
 
 @dataclass
-class Sandbox:
-    """A throwaway database: URIs to reach it as the superuser and as the migrating role."""
+class ThrowawayDatabase:
+    """A throwaway database (``name``): URIs to reach it as the superuser and as ``owner``, the
+    migrating role."""
 
-    database: str
-    admin_dsn: str
-    owner_dsn: str
+    name: str
+    admin_uri: str
+    owner_uri: str
     owner: str
 
 
@@ -76,7 +75,7 @@ class ThrowawayServer:
             raise
         self.owner: str = owner
 
-    def new_database(self) -> Sandbox:
+    def new_database(self) -> ThrowawayDatabase:
         """A new empty database owned by the role, with the schema and extensions."""
         from psycopg2 import sql
 
@@ -96,29 +95,29 @@ class ThrowawayServer:
                     sql.Identifier(database)
                 )
             )
-        admin_dsn = with_params(self._admin_uri, dbname=database)
+        admin_uri = with_params(self._admin_uri, dbname=database)
         owner_options: dict[str, str] = {"dbname": database, "user": self.owner}
         if self._password:
             owner_options["password"] = self._password
         if self._schema:
             owner_options["options"] = search_path_option(self._schema)
-        _prepare_database(admin_dsn, self.owner, self._schema, self._extensions)
-        return Sandbox(
-            database, admin_dsn, with_params(self._admin_uri, **owner_options), self.owner
+        _prepare_database(admin_uri, self.owner, self._schema, self._extensions)
+        return ThrowawayDatabase(
+            database, admin_uri, with_params(self._admin_uri, **owner_options), self.owner
         )
 
-    def drop_database(self, sandbox: Sandbox) -> None:
+    def drop_database(self, database: ThrowawayDatabase) -> None:
         """Drop one database made by ``new_database`` (its connections ended)."""
         from psycopg2 import sql
 
         with self._admin.cursor() as cursor:
             cursor.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(sandbox.database)
+                    sql.Identifier(database.name)
                 )
             )
-        if sandbox.database in self._databases:  # dropping twice is harmless
-            self._databases.remove(sandbox.database)
+        if database.name in self._databases:  # dropping twice is harmless
+            self._databases.remove(database.name)
 
     def close(self) -> None:
         """Drop every database left and the throwaway role."""
@@ -155,7 +154,7 @@ def throwaway_database(
     owner_password: str | None = None,
     schema: str | None = None,
     extensions: Sequence[str] = (),
-) -> Iterator[Sandbox]:
+) -> Iterator[ThrowawayDatabase]:
     """One database of a ThrowawayServer (see there); dropped with its role after."""
     with ThrowawayServer(
         admin_uri,
@@ -168,12 +167,12 @@ def throwaway_database(
 
 
 def _prepare_database(
-    admin_dsn: str, owner: str, schema: str | None, extensions: Sequence[str]
+    admin_uri: str, owner: str, schema: str | None, extensions: Sequence[str]
 ) -> None:
     """The component's schema (owned by the role) and extensions (as superuser)."""
     from psycopg2 import sql
 
-    connection = connect(admin_dsn)
+    connection = connect(admin_uri)
     try:
         with connection.cursor() as cursor:
             if schema:
@@ -191,25 +190,15 @@ def _prepare_database(
 
 
 def with_params(uri: str, **params: str) -> str:
+    """``uri`` with these libpq parameters set (libpq's keyword form)."""
     from psycopg2.extensions import make_dsn
 
     return str(make_dsn(uri, **params))
 
 
-def connect(dsn: str) -> Any:
-    import psycopg2
-
-    try:
-        connection = psycopg2.connect(dsn)
-    except psycopg2.OperationalError as error:
-        raise ConnectionFailed(f"cannot connect: {str(error).strip().splitlines()[0]}") from error
-    connection.autocommit = True
-    return connection
-
-
-def run_sql(dsn: str, text: str) -> None:
+def run_sql(uri: str, text: str) -> None:
     """Run ``text`` (one or more statements) on its own autocommit connection."""
-    connection = connect(dsn)
+    connection = connect(uri)
     try:
         with connection.cursor() as cursor:
             cursor.execute(text)

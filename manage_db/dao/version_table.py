@@ -7,7 +7,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import errors, sql
 
-from manage_db.errors import ConnectionFailed
+from manage_db.errors import ConnectionFailed, first_line
 
 
 def qualified(table: str, schema: str | None) -> sql.Composed:
@@ -41,9 +41,8 @@ def read_current(conn: Any, table: str, schema: str | None = None) -> tuple[str,
             cur.execute(sql.SQL("SELECT version_num FROM {}").format(qualified(table, schema)))
             return tuple(sorted(row[0] for row in cur.fetchall()))
     except errors.InsufficientPrivilege as error:
-        first = str(error).strip().splitlines()[0]
         raise ConnectionFailed(
-            f"cannot read version table {table} as {conn.info.user}: {first}"
+            f"cannot read version table {table} as {conn.info.user}: {first_line(error)}"
         ) from error
 
 

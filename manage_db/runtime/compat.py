@@ -111,7 +111,7 @@ class StepRunner:
     would inside env.py, so revision files run unchanged.  The env.py of the tree is not run.
     """
 
-    def __init__(self, tree: Tree, dsn: str, version_table: str) -> None:
+    def __init__(self, tree: Tree, uri: str, version_table: str) -> None:
         import psycopg2
         from alembic.config import Config
         from alembic.operations import Operations
@@ -122,7 +122,7 @@ class StepRunner:
 
         self._script = tree.script
         self._engine = create_engine(
-            "postgresql+psycopg2://", creator=lambda: psycopg2.connect(dsn), poolclass=NullPool
+            "postgresql+psycopg2://", creator=lambda: psycopg2.connect(uri), poolclass=NullPool
         )
         self._proxies = ExitStack()
         self._connection = self._proxies.enter_context(self._engine.connect())

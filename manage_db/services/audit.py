@@ -38,7 +38,7 @@ class AuditFinding:
         acl = self.acl or "-"
         return f"{self.component}: {self.object}: {self.detail} (owner {self.owner}, acl {acl})"
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
             "component": self.component,

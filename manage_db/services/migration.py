@@ -75,7 +75,7 @@ def upgrade(
     ):
         result.before = read_current(conn, component.version_table, component.schema)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
-        _check_known(graph, component, result.before)
+        graph.check_known(result.before, component.name)
         if wanted is not None and not graph.pending(result.before, wanted):
             result.after = result.before
             result.message = "already at target"
@@ -112,43 +112,18 @@ def upgrade(
     return result
 
 
-def downgrade(
+def single_step(
     component: Component,
     owner_uri: str,
+    command: str,
     target: str,
     *,
     lock_wait: float = 300.0,
     timeouts: SessionTimeouts | None = None,
     listeners: Sequence[StepListener] = (),
 ) -> RunResult:
-    """Revert revisions down to ``target`` (an id, 'base' or '-N')."""
-    return _locked_command(
-        component, owner_uri, "downgrade", target, lock_wait, timeouts, listeners
-    )
-
-
-def stamp(
-    component: Component,
-    owner_uri: str,
-    target: str,
-    *,
-    lock_wait: float = 300.0,
-    timeouts: SessionTimeouts | None = None,
-    listeners: Sequence[StepListener] = (),
-) -> RunResult:
-    """Record ``target`` as applied without running anything."""
-    return _locked_command(component, owner_uri, "stamp", target, lock_wait, timeouts, listeners)
-
-
-def _locked_command(
-    component: Component,
-    owner_uri: str,
-    name: str,
-    target: str,
-    lock_wait: float,
-    timeouts: SessionTimeouts | None,
-    listeners: Sequence[StepListener],
-) -> RunResult:
+    """``downgrade``: revert revisions down to ``target`` (an id, 'base' or '-N'); ``stamp``:
+    record ``target`` as applied without running anything."""
     graph = load_graph(component.script_location)
     resolve_target(graph, target)
     result = RunResult(component.name)
@@ -159,15 +134,15 @@ def _locked_command(
         migration_lock(component, owner_uri, lock_wait) as conn,
     ):
         result.before = read_current(conn, component.version_table, component.schema)
-        if name != "stamp":  # stamp is how a database at an unknown revision is repaired
-            _check_known(graph, component, result.before)
+        if command != "stamp":  # stamp is how a database at an unknown revision is repaired
+            graph.check_known(result.before, component.name)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
         session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
         run_with_lock_retries(
             component.name,
             timeouts,
             lambda: _run(
-                component, session_uri, name, target, result, conn, [*listeners, recorder]
+                component, session_uri, command, target, result, conn, [*listeners, recorder]
             ),
             lambda: read_current(conn, component.version_table, component.schema),
         )
@@ -188,15 +163,6 @@ def offline_sql(
         raise
     except Exception as error:
         raise MigrationFailed(f"{component.name}: cannot render SQL: {one_line(error)}") from error
-
-
-def _check_known(graph: RevisionGraph, component: Component, current: tuple[str, ...]) -> None:
-    for rev in current:
-        if rev not in graph.revisions:
-            raise TreeError(
-                f"{component.name}: the database is at revision '{rev}', which is not in "
-                f"{component.script_location}"
-            )
 
 
 class _Progress:

@@ -349,14 +349,14 @@ def step_component(
     access: Access, component: Component, options: RunOptions, name: str, target: str
 ) -> tuple[list[RunResult], int]:
     """``downgrade`` or ``stamp`` one component to ``target``."""
-    from manage_db.services import migration
+    from manage_db.services.migration import single_step
 
-    step = getattr(migration, name)
     return run_in_order(
         [component],
-        lambda c: step(
+        lambda c: single_step(
             c,
             access.owner_uri(c),
+            name,
             target,
             lock_wait=options.lock_wait,
             timeouts=options.timeouts_of(c.name),

@@ -40,7 +40,7 @@ class Difference:
             return f"{where}: expected {_show(self.expected)}, found {_show(self.actual)}"
         return f"{where}: {self.change}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
             "object": self.object,

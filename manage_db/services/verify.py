@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from manage_db.dao import throwaway
+from manage_db.dao.connection import connect
 from manage_db.dao.ddl_log import LOG_SCHEMA, DdlLog
 from manage_db.dao.snapshot import Snapshot, SnapshotReader, StaleSnapshot, take_snapshot
-from manage_db.dao.throwaway import Sandbox, ThrowawayServer, connect, run_sql
+from manage_db.dao.throwaway import ThrowawayDatabase, ThrowawayServer, run_sql
 from manage_db.errors import ConnectionFailed, TreeError, one_line
 from manage_db.runtime.compat import StepRunner, Tree, load_tree
 from manage_db.services.schema_diff import Difference, diff_snapshots
@@ -99,13 +100,13 @@ class Defect:
     message: str
     differences: tuple[Difference, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
             "revision": self.revision,
             "step": self.step,
             "message": self.message,
-            "differences": [d.as_dict() for d in self.differences],
+            "differences": [d.to_dict() for d in self.differences],
         }
 
 
@@ -116,7 +117,7 @@ class NotRoundTripped:
     revision: str
     reason: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {"revision": self.revision, "reason": self.reason}
 
@@ -148,17 +149,17 @@ class VerifyReport:
         """The defects of one revision (None: of the tree as a whole)."""
         return [d for d in self.defects if d.revision == revision]
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
             "component": self.component,
             "clean": self.clean,
             "revisions": self.revisions,
             "checked": self.checked,
-            "not_round_tripped": [n.as_dict() for n in self.not_round_tripped],
+            "not_round_tripped": [n.to_dict() for n in self.not_round_tripped],
             "rebuilds": self.rebuilds,
             "stopped": self.stopped,
-            "defects": [d.as_dict() for d in self.defects],
+            "defects": [d.to_dict() for d in self.defects],
         }
 
 
@@ -248,7 +249,7 @@ def _server(admin_uri: str, target: VerifyTarget) -> ThrowawayServer:
 
 
 @contextmanager
-def throwaway_database(admin_uri: str, target: VerifyTarget) -> Iterator[Sandbox]:
+def throwaway_database(admin_uri: str, target: VerifyTarget) -> Iterator[ThrowawayDatabase]:
     """A throwaway database for ``target``: owned by its owner role when that role exists
     (else by a throwaway role), its schema and extensions made; dropped after."""
     with _server(admin_uri, target) as server:
@@ -290,8 +291,8 @@ class _RoundTrip:
 
     def _open(self) -> None:
         """A new database, its DDL log, the snapshot reader and the migrating connection."""
-        self._sandbox = self._server.new_database()
-        self._snapshot_connection = connect(self._sandbox.admin_dsn)
+        self._database = self._server.new_database()
+        self._snapshot_connection = connect(self._database.admin_uri)
         self._reader = SnapshotReader(
             self._snapshot_connection,
             exclude_schemas=[LOG_SCHEMA],
@@ -303,7 +304,7 @@ class _RoundTrip:
             self._log = DdlLog(self._snapshot_connection)
             self._log.install()
         self._migrator: StepRunner | None = StepRunner(
-            self._tree, self._sandbox.owner_dsn, self._target.version_table
+            self._tree, self._database.owner_uri, self._target.version_table
         )
 
     def close(self) -> None:
@@ -312,7 +313,7 @@ class _RoundTrip:
             self._migrator.close()
             self._migrator = None
         self._snapshot_connection.close()
-        self._server.drop_database(self._sandbox)
+        self._server.drop_database(self._database)
 
     @property
     def migrator(self) -> StepRunner:
@@ -470,7 +471,7 @@ class _RoundTrip:
     def _seed(self, revision: str) -> None:
         path = self._seeds[revision]
         try:
-            run_sql(self._sandbox.owner_dsn, path.read_text())
+            run_sql(self._database.owner_uri, path.read_text())
         except ConnectionFailed:
             raise
         except Exception as error:
@@ -509,14 +510,14 @@ def reference_snapshot(reference: str, admin_uri: str, version_table: str) -> Sn
     dump = "\n".join(
         line for line in path.read_text().splitlines() if not line.lstrip().startswith("\\")
     )
-    with throwaway.throwaway_database(admin_uri) as sandbox:
+    with throwaway.throwaway_database(admin_uri) as database:
         try:
-            run_sql(sandbox.admin_dsn, dump)
+            run_sql(database.admin_uri, dump)
         except ConnectionFailed:
             raise
         except Exception as error:
             raise TreeError(f"reference {path} does not load: {one_line(error)}") from error
-        connection = connect(sandbox.admin_dsn)
+        connection = connect(database.admin_uri)
         try:
             return take_snapshot(connection, exclude_tables=[version_table])
         finally:

@@ -280,8 +280,8 @@ def test_listeners_hear_each_step_inside_its_transaction(pg_admin_uri, cleanup, 
     ]
 
     listener.calls.clear()
-    migration.downgrade(component, uri, "a1000000000a", listeners=[listener])
-    migration.stamp(component, uri, "b2000000000b", listeners=[listener])
+    migration.single_step(component, uri, "downgrade", "a1000000000a", listeners=[listener])
+    migration.single_step(component, uri, "stamp", "b2000000000b", listeners=[listener])
     assert listener.calls == [
         ("started", "b2000000000b", "downgrade"),
         ("applied", "b2000000000b", "downgrade"),

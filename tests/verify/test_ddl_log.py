@@ -5,28 +5,29 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
+from manage_db.dao.connection import connect
 from manage_db.dao.ddl_log import DdlLog
-from manage_db.dao.throwaway import connect, run_sql, throwaway_database
+from manage_db.dao.throwaway import run_sql, throwaway_database
 from pgtest import unique
 
 
 @pytest.fixture
 def logged(pg_admin_uri):
     """(log, run as the owner): a throwaway database with the DDL log installed."""
-    with throwaway_database(pg_admin_uri) as sandbox:
-        admin = connect(sandbox.admin_dsn)
+    with throwaway_database(pg_admin_uri) as database:
+        admin = connect(database.admin_uri)
         log = DdlLog(admin)
         log.install()
-        run_sql(sandbox.owner_dsn, "CREATE TABLE contact (id integer PRIMARY KEY, name text)")
+        run_sql(database.owner_uri, "CREATE TABLE contact (id integer PRIMARY KEY, name text)")
         log.clear()
         try:
-            yield log, lambda text: run_sql(sandbox.owner_dsn, text), sandbox
+            yield log, lambda text: run_sql(database.owner_uri, text), database
         finally:
             admin.close()
 
 
-def oid_of(sandbox, name):
-    connection = connect(sandbox.admin_dsn)
+def oid_of(database, name):
+    connection = connect(database.admin_uri)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT %s::regclass::oid", (name,))
@@ -43,16 +44,16 @@ def test_data_only_step_logs_nothing(logged):
 
 
 def test_altered_table_is_read_again_with_its_indexes(logged):
-    log, run, sandbox = logged
+    log, run, database = logged
     run("ALTER TABLE contact ALTER COLUMN name SET DEFAULT ''")
     changes = log.read()
     assert changes.everything is None
-    assert ("r", oid_of(sandbox, "public.contact")) in changes.units
-    assert ("r", oid_of(sandbox, "public.contact_pkey")) in changes.units
+    assert ("r", oid_of(database, "public.contact")) in changes.units
+    assert ("r", oid_of(database, "public.contact_pkey")) in changes.units
 
 
 def test_dropped_trigger_brings_back_its_table(logged):
-    log, run, sandbox = logged
+    log, run, database = logged
     run(
         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';"
         "CREATE TRIGGER contact_touch BEFORE UPDATE ON contact "
@@ -62,7 +63,7 @@ def test_dropped_trigger_brings_back_its_table(logged):
     run("DROP TRIGGER contact_touch ON contact")
     changes = log.read()
     assert changes.everything is None
-    assert ("r", oid_of(sandbox, "public.contact")) in changes.units
+    assert ("r", oid_of(database, "public.contact")) in changes.units
 
 
 def test_failed_step_leaves_nothing_logged(logged):
@@ -97,13 +98,13 @@ def test_roles_this_database_does_not_name_leave_the_log_alone(logged, pg_admin_
 
 
 def test_renaming_a_role_that_owns_an_object_asks_for_a_full_read(logged, pg_admin_uri, cleanup):
-    log, _, sandbox = logged
+    log, _, database = logged
     role, renamed = unique("t_verify_role"), unique("t_verify_renamed")
     cleanup(role=role)
     cleanup(role=renamed)
     run_sql(pg_admin_uri, f"CREATE ROLE {role}")
     try:
-        run_sql(sandbox.admin_dsn, f"ALTER TABLE contact OWNER TO {role}")
+        run_sql(database.admin_uri, f"ALTER TABLE contact OWNER TO {role}")
         log.read()  # the new owner joins the roles this database names
         assert log.read().none
         run_sql(pg_admin_uri, f"ALTER ROLE {role} RENAME TO {renamed}")
@@ -111,4 +112,4 @@ def test_renaming_a_role_that_owns_an_object_asks_for_a_full_read(logged, pg_adm
         assert changes.everything and "roles" in changes.everything
         assert log.read().none  # the next step starts from the new roles
     finally:  # the role must own nothing when it is dropped
-        run_sql(sandbox.admin_dsn, f'ALTER TABLE contact OWNER TO "{sandbox.owner}"')
+        run_sql(database.admin_uri, f'ALTER TABLE contact OWNER TO "{database.owner}"')

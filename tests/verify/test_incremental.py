@@ -44,7 +44,7 @@ def run(case, admin_uri, **options):
 
 def comparable(report):
     """The report as JSON, the throwaway role's random name (in ACLs) made constant."""
-    return THROWAWAY_ROLE.sub("<owner>", repr(report.as_dict()))
+    return THROWAWAY_ROLE.sub("<owner>", repr(report.to_dict()))
 
 
 @pytest.mark.parametrize("case", CASES)

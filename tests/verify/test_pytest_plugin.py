@@ -90,7 +90,7 @@ def test_plugin_passes_a_clean_tree_and_offers_fixtures(pytester, pg_admin_uri):
             assert manage_db_verifier(check_rows=True).clean
 
         def test_database(manage_db_throwaway_database):
-            conn = psycopg2.connect(manage_db_throwaway_database.owner_dsn)
+            conn = psycopg2.connect(manage_db_throwaway_database.owner_uri)
             conn.close()
         """
     )

@@ -158,8 +158,8 @@ def test_migration_relying_on_public_on_the_search_path_fails_as_in_upgrade(tree
 def test_throwaway_owner_connection_has_the_component_schema_alone_on_its_path(pg_admin_uri):
     from manage_db.dao.throwaway import throwaway_database
 
-    with throwaway_database(pg_admin_uri, schema="auth") as sandbox:
-        connection = psycopg2.connect(sandbox.owner_dsn)
+    with throwaway_database(pg_admin_uri, schema="auth") as database:
+        connection = psycopg2.connect(database.owner_uri)
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_schemas(false)")
             assert cursor.fetchone() == (["auth"],)

@@ -4,7 +4,7 @@ Why: alembic (or psql) will fail on it at upgrade time, on a customer's machine.
 at the place the parser stopped instead of crashing, and checks the rest of the tree.
 Instead: fix the syntax; check the SQL with ``psql`` and the Python with
 ``python -m py_compile``.
-The engine emits these findings itself (the parsers run before any rule).
+No check of its own: the parsers report these, before any rule runs.
 """
 
 from manage_db.lint.model import ERROR, EngineRule

@@ -8,26 +8,19 @@ enforce NOT NULL (see missing-lock-timeout and set-not-null for the safe order).
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.lint.alter_table import SERIAL_TYPES, existing_table_commands, type_name
+from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 
-_FILLED_TYPES = {"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"}
-
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
-    table = relation_name(getattr(statement.node, "relation", None))
-    if table in state.fresh_tables:
-        return
-    for command in alter_table_commands(statement.node):
-        if enum_name(command.subtype) != "AT_AddColumn":
-            continue
+    for table, command in existing_table_commands(statement, state, "AT_AddColumn"):
         column = command.def_
         kinds = {enum_name(c.contype) for c in column.constraints or ()}
-        type_name = column.typeName.names[-1].sval if column.typeName else ""
         not_null = column.is_not_null or "CONSTR_NOTNULL" in kinds or "CONSTR_PRIMARY" in kinds
         filled = kinds & {"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"}
-        if not_null and not filled and type_name not in _FILLED_TYPES:
+        if not_null and not filled and type_name(column) not in SERIAL_TYPES:
             yield (
                 f"ADD COLUMN {column.colname} NOT NULL without a default on existing table "
                 f"{table} fails if it has rows (and takes an {ACCESS_EXCLUSIVE})"

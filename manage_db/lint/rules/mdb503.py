@@ -10,7 +10,8 @@ Instead: add the column with no (or a constant) default, backfill in batches, th
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.lint.alter_table import SERIAL_TYPES, existing_table_commands, type_name
+from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import children, enum_name, node_name
 
@@ -31,21 +32,14 @@ VOLATILE_FUNCTIONS = frozenset(
         "uuidv7",
     }
 )
-_SERIAL_TYPES = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
-    table = relation_name(getattr(statement.node, "relation", None))
-    if table in state.fresh_tables:
-        return
-    for command in alter_table_commands(statement.node):
-        if enum_name(command.subtype) != "AT_AddColumn":
-            continue
+    for table, command in existing_table_commands(statement, state, "AT_AddColumn"):
         column = command.def_
-        type_name = column.typeName.names[-1].sval if column.typeName else ""
         why = None
-        if type_name in _SERIAL_TYPES:
-            why = f"type {type_name} (nextval)"
+        if type_name(column) in SERIAL_TYPES:
+            why = f"type {type_name(column)} (nextval)"
         for constraint in column.constraints or ():
             kind = enum_name(constraint.contype)
             if kind == "CONSTR_DEFAULT":

@@ -7,21 +7,17 @@ Instead: ``ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID``, then ``VALIDATE
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.lint.alter_table import existing_table_commands
+from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
-    table = relation_name(getattr(statement.node, "relation", None))
-    if table in state.fresh_tables:
-        return
-    for command in alter_table_commands(statement.node):
-        if enum_name(command.subtype) == "AT_SetNotNull":
-            yield (
-                f"SET NOT NULL on {command.name} of existing table {table} scans it under an "
-                f"{ACCESS_EXCLUSIVE}"
-            )
+    for table, command in existing_table_commands(statement, state, "AT_SetNotNull"):
+        yield (
+            f"SET NOT NULL on {command.name} of existing table {table} scans it under an "
+            f"{ACCESS_EXCLUSIVE}"
+        )
 
 
 RULE = StatementRule(

@@ -8,12 +8,8 @@ takes only a SHARE UPDATE EXCLUSIVE lock.
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import (
-    ACCESS_EXCLUSIVE,
-    SHARE_ROW_EXCLUSIVE,
-    alter_table_commands,
-    relation_name,
-)
+from manage_db.lint.alter_table import existing_table_commands
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 
@@ -24,12 +20,7 @@ _LOCKS = {
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
-    table = relation_name(getattr(statement.node, "relation", None))
-    if table in state.fresh_tables:
-        return
-    for command in alter_table_commands(statement.node):
-        if enum_name(command.subtype) != "AT_AddConstraint":
-            continue
+    for table, command in existing_table_commands(statement, state, "AT_AddConstraint"):
         constraint = command.def_
         kind = enum_name(constraint.contype)
         if kind in _LOCKS and not constraint.skip_validation:

@@ -7,7 +7,8 @@ Instead: stop using it in the code first; drop it in a later release.
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.lint.alter_table import existing_table_commands
+from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name, node_name
 
@@ -20,15 +21,11 @@ def check(statement: Statement, state: UnitState) -> Iterator[str]:
             if table not in state.fresh_tables:
                 yield f"DROP TABLE {table} takes an {ACCESS_EXCLUSIVE}; running code may use it"
         return
-    table = relation_name(getattr(node, "relation", None))
-    if table in state.fresh_tables:
-        return
-    for command in alter_table_commands(node):
-        if enum_name(command.subtype) == "AT_DropColumn":
-            yield (
-                f"DROP COLUMN {command.name} of existing table {table} takes an "
-                f"{ACCESS_EXCLUSIVE}; running code may still use it"
-            )
+    for table, command in existing_table_commands(statement, state, "AT_DropColumn"):
+        yield (
+            f"DROP COLUMN {command.name} of existing table {table} takes an "
+            f"{ACCESS_EXCLUSIVE}; running code may still use it"
+        )
 
 
 RULE = StatementRule(
