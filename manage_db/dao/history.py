@@ -168,13 +168,8 @@ def read_entries(
     )
     if limit is not None:
         statement += sql.SQL(" LIMIT {}").format(sql.Literal(limit))
-    try:
-        with _cursor(conn) as cur:
-            cur.execute(statement)
-            rows = cur.fetchall()
-    except errors.UndefinedTable:
-        return None
-    return [_entry(row) for row in rows]
+    rows = _rows_if_table(conn, statement)
+    return None if rows is None else [_entry(row) for row in rows]
 
 
 def read_last_records(
@@ -188,16 +183,23 @@ def read_last_records(
         "SELECT DISTINCT ON (revision) revision, direction, checksum, outcome FROM {}"
         " WHERE outcome <> 'failed' ORDER BY revision, id DESC"
     ).format(_table(version_table, schema))
-    try:
-        with _cursor(conn) as cur:
-            cur.execute(statement)
-            rows = cur.fetchall()
-    except errors.UndefinedTable:
+    rows = _rows_if_table(conn, statement)
+    if rows is None:
         return None
     return {
         revision: LastRecord(direction, checksum, outcome)
         for revision, direction, checksum, outcome in rows
     }
+
+
+def _rows_if_table(conn: Any, statement: sql.Composable) -> list[tuple[Any, ...]] | None:
+    """The statement's rows; None when the history table does not exist yet."""
+    try:
+        with _cursor(conn) as cur:
+            cur.execute(statement)
+            return list(cur.fetchall())
+    except errors.UndefinedTable:
+        return None
 
 
 def _interval(seconds: float | None) -> timedelta | None:
