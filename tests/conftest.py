@@ -18,7 +18,7 @@ import psycopg2
 import pytest
 
 from manage_db.dao import throwaway
-from pgtest import CliResult, admin_connection, run_tool, unique, with_db
+from pgtest import CliResult, admin_connection, run_tool, throwaway_names, unique, with_db
 
 # Caches the tool keeps per user (revision graphs, lint results) go to a directory of this run.
 _CACHE_HOME = tempfile.mkdtemp(prefix="wazo-manage-db-test-cache-")
@@ -69,19 +69,6 @@ def cleanup(pg_admin_uri: str) -> Iterator[Callable[..., None]]:
 
 
 @pytest.fixture
-def throwaway_names(cleanup) -> Callable[[str], tuple[str, str]]:
-    """Factory: a unique (role, database) pair for the tool to create, dropped at teardown."""
-
-    def names(stem: str) -> tuple[str, str]:
-        role, database = unique(stem), unique(stem)
-        cleanup(role=role)
-        cleanup(database=database)
-        return role, database
-
-    return names
-
-
-@pytest.fixture
 def throwaway_db(pg_admin_uri: str, cleanup) -> Callable[..., str]:
     """Factory: a new empty database (owned by ``owner`` when given); returns its superuser URI."""
 
@@ -96,9 +83,9 @@ def throwaway_db(pg_admin_uri: str, cleanup) -> Callable[..., str]:
 
 
 @pytest.fixture
-def platform_names(throwaway_names) -> dict[str, str]:
+def platform_names(cleanup) -> dict[str, str]:
     """Unique role and database names standing in for the platform's asterisk/asterisk."""
-    role, database = throwaway_names("t_asterisk")
+    role, database = throwaway_names(cleanup, "t_asterisk")
     return {"role": role, "database": database}
 
 

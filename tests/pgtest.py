@@ -11,7 +11,7 @@ import pwd
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 def unique(prefix: str) -> str:
     return throwaway.unique_name(prefix)
+
+
+def throwaway_names(cleanup: Callable[..., None], stem: str) -> tuple[str, str]:
+    """A unique (role, database) pair for the tool to create, registered with the ``cleanup``
+    fixture to be dropped at teardown."""
+    role, database = unique(stem), unique(stem)
+    cleanup(role=role)
+    cleanup(database=database)
+    return role, database
 
 
 @contextmanager

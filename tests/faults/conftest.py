@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from fault_harness import FIGURES, VERSION_TABLE, FaultComponent, write_tree
 
-from pgtest import demo_settings, unique, with_db
+from pgtest import demo_settings, throwaway_names, unique, with_db
 
 
 @pytest.fixture
 def make_component(
-    tmp_path: Path, pg_admin_uri: str, throwaway_names, write_config
+    tmp_path: Path, pg_admin_uri: str, cleanup, write_config
 ) -> Callable[..., FaultComponent]:
     """Factory: a component on ``server`` (default: the test server) with these revisions.
 
@@ -30,7 +30,7 @@ def make_component(
     ) -> FaultComponent:
         admin = server or pg_admin_uri
         if server is None:
-            role, database = throwaway_names("t_fault")
+            role, database = throwaway_names(cleanup, "t_fault")
         else:  # a cluster of the scenario's own, gone with it
             role, database = unique("t_fault"), unique("t_fault")
         location = write_tree(tmp_path / f"tree_{database}", revisions)

@@ -13,7 +13,15 @@ import yaml
 from psycopg2 import sql
 
 from manage_db.dao import throwaway
-from pgtest import admin_connection, admin_execute, demo_settings, query, run_tool, with_db
+from pgtest import (
+    admin_connection,
+    admin_execute,
+    demo_settings,
+    query,
+    run_tool,
+    throwaway_names,
+    with_db,
+)
 from trees import make_tree
 
 SECRET = "SECRET-pw-7f3a"
@@ -38,11 +46,11 @@ class Setup:
 
     tmp_path: Path
     admin_uri: str
-    throwaway_names: Callable[[str], tuple[str, str]]
+    cleanup: Callable[..., None]
     write_config: Callable[..., Path]
 
     def names(self) -> tuple[str, str]:
-        return self.throwaway_names("t_bad")
+        return throwaway_names(self.cleanup, "t_bad")
 
     def config(self, settings: dict) -> Path:
         return self.write_config({"plugins": False, **settings})
@@ -66,8 +74,8 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path, pg_admin_uri, throwaway_names, write_config) -> Setup:
-    return Setup(tmp_path, pg_admin_uri, throwaway_names, write_config)
+def setup(tmp_path, pg_admin_uri, cleanup, write_config) -> Setup:
+    return Setup(tmp_path, pg_admin_uri, cleanup, write_config)
 
 
 def extensions_not_strings(s: Setup) -> Path:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from pgtest import REPO, admin_execute, query, unique, with_db
+from pgtest import admin_execute, query, run_tool, unique, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 
@@ -264,15 +261,7 @@ def install_plugin(site, module, body, name="wazo_fake_daemon"):
 
 
 def run_installed(site, config, *args):
-    path = [str(site), str(DAEMON_PACKAGES), str(REPO)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-    return subprocess.run(
-        [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    return run_tool(*args, config=config, pythonpath=[site, DAEMON_PACKAGES])
 
 
 def test_installed_plugin_component_is_found_without_config_change(

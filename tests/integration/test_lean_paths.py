@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from pgtest import REPO, unique, with_db
+from pgtest import run_tool, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, make_tree
 
 # Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded.
@@ -23,14 +20,7 @@ finally:
 
 
 def run_probe(config, *args):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DAEMON_PACKAGES), str(REPO)])}
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROBE, "-u", "root", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    proc = run_tool(*args, config=config, code=_PROBE, pythonpath=[DAEMON_PACKAGES])
     loaded = proc.stderr.rpartition("LOADED")[2].split()
     return proc, loaded
 
@@ -38,9 +28,7 @@ def run_probe(config, *args):
 def test_status_and_a_second_upgrade_load_no_migration_runtime(
     tmp_path, pg_admin_uri, cleanup, write_config
 ):
-    role, database = unique("t_lean"), unique("t_lean")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_lean")
     components = {"asterisk": {"enabled": False}}
     for name in ("one", "two"):
         location = make_tree(

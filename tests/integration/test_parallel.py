@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pgtest import query, unique, with_db
+from pgtest import query, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, make_tree
 
 NAMES = ("alpha", "bravo", "charlie", "delta", "echo")
@@ -20,9 +20,7 @@ def daemon_packages_installed(monkeypatch):
 
 def five_components(tmp_path, pg_admin_uri, cleanup, write_config, parallel):
     """alpha..delta independent, charlie's second revision broken, echo depends on charlie."""
-    role, database = unique("t_par"), unique("t_par")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_par")
     components = {"asterisk": {"enabled": False}}
     for name in NAMES:
         second = "op.execute('SELECT no_such_column FROM nowhere')" if name == "charlie" else (

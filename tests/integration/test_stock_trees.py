@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -19,7 +16,7 @@ import yaml
 from manage_db.errors import MigrationFailed
 from manage_db.models import Component
 from manage_db.services import migration
-from pgtest import REPO, admin_execute, query, unique, with_db
+from pgtest import admin_execute, query, run_tool, throwaway_names, unique, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 DAEMONS = {
@@ -38,26 +35,15 @@ HEADS = {
 }
 
 
-def run_tool(config, *args):
+def run_daemon_tool(config, *args):
     """wazo-manage-db in its own process, the daemons' packages installed (on PYTHONPATH)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DAEMON_PACKAGES), str(REPO)])}
-    env.pop("ALEMBIC_DB_URI", None)
-    return subprocess.run(
-        [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=300,
-    )
+    return run_tool(*args, config=config, pythonpath=[DAEMON_PACKAGES])
 
 
 @pytest.fixture
 def shared_database(pg_admin_uri, cleanup, write_config, tmp_path):
     """A config with the five daemon trees as components of one database and one owner role."""
-    role, database = unique("t_daemons"), unique("t_daemons")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_daemons")
     components = {
         name: {
             "script_location": str(FIXTURES / name / "alembic"),
@@ -82,7 +68,7 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
     config, role, database, log_file = shared_database
 
     for command in ("init", "upgrade", "status", "audit"):
-        done = run_tool(config, command)
+        done = run_daemon_tool(config, command)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         # The daemons' logging sections (console, alembic at INFO) were not applied.
         assert "[alembic" not in done.stderr, done.stderr
@@ -109,7 +95,7 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
     )
     assert not_owned == []
 
-    status = json.loads(run_tool(config, "status", "--json").stdout)
+    status = json.loads(run_daemon_tool(config, "status", "--json").stdout)
     assert {row["component"]: row["state"] for row in status} == dict.fromkeys(DAEMONS, "at head")
 
     # wazo-manage-db's own log file kept its handler and level through the daemons' env.py files.
@@ -118,7 +104,7 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
         assert f"{name}: upgrade {head}" in log
     assert "(DEBUG)" not in log
     before = len(log)
-    assert run_tool(config, "status").returncode == 0
+    assert run_daemon_tool(config, "status").returncode == 0
     assert len(log_file.read_text()) >= before
 
 
@@ -134,8 +120,8 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
 )
 def test_each_stock_tree_verifies(shared_database, name):
     config, _, _, _ = shared_database
-    assert run_tool(config, "init", "--component", name).returncode == 0
-    done = run_tool(config, "verify", "--component", name)
+    assert run_daemon_tool(config, "init", "--component", name).returncode == 0
+    done = run_daemon_tool(config, "verify", "--component", name)
     assert done.returncode == 0, (done.stdout, done.stderr)
     if name in ("auth", "call_logd"):  # squashed baselines whose downgrade() is `pass`
         assert "1 not round-tripped" in done.stdout, done.stdout
@@ -143,7 +129,7 @@ def test_each_stock_tree_verifies(shared_database, name):
 
 def test_offline_sql_of_a_stock_tree_renders_without_a_database(shared_database):
     config, _, _, _ = shared_database
-    done = run_tool(config, "upgrade", "--sql", "--component", "webhookd")
+    done = run_daemon_tool(config, "upgrade", "--sql", "--component", "webhookd")
     assert done.returncode == 0, done.stderr
     assert "CREATE TABLE webhookd_subscription" in done.stdout
     assert "INSERT INTO alembic_version_webhookd" in done.stdout
@@ -160,8 +146,8 @@ def test_version_table_other_than_env_py_declares_is_one_line(shared_database, w
         },
     }
     config.write_text(yaml.safe_dump(settings))
-    assert run_tool(config, "init").returncode == 0
-    done = run_tool(config, "upgrade")
+    assert run_daemon_tool(config, "init").returncode == 0
+    done = run_daemon_tool(config, "upgrade")
     assert done.returncode == 6, done.stderr
     assert done.stderr.strip().splitlines() == [
         f"wazo-manage-db: dird: {FIXTURES / 'dird' / 'alembic'}/env.py uses version table "

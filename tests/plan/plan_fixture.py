@@ -6,7 +6,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from pgtest import REPO, admin_execute, unique, with_db
+from pgtest import REPO, admin_execute, throwaway_names, with_db
 
 STOCK_ENV = REPO / "tests" / "fixtures" / "daemons" / "dird" / "alembic"
 
@@ -63,9 +63,7 @@ def write_tree(root: Path, revisions: list[tuple[str, str]]) -> Path:
 
 def plan_component(pg_admin_uri, cleanup, write_config, tmp_path, revisions=None, **extra):
     """Config of one component 'people' in a database of its own; returns (config, names)."""
-    role, database = unique("t_people"), unique("t_people")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_people")
     location = write_tree(tmp_path, [("b1_baseline", BASELINE), *(revisions or PENDING)])
     config = write_config(
         {
