@@ -69,14 +69,31 @@ def cleanup(pg_admin_uri: str) -> Iterator[Callable[..., None]]:
 
 
 @pytest.fixture
-def throwaway_db(pg_admin_uri: str, cleanup) -> Callable[..., str]:
-    """Factory: a new empty database (owned by ``owner`` when given); returns its superuser URI."""
+def throwaway_role(pg_admin_uri: str, cleanup) -> Callable[..., str]:
+    """Factory: a new login role (named ``stem`` and random digits); returns its name."""
 
-    def make(owner: str | None = None) -> str:
+    def make(stem: str = "t_role") -> str:
+        name = unique(stem)
+        cleanup(role=name)
+        with admin_connection(pg_admin_uri) as admin:
+            throwaway.create_role(admin, name)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def throwaway_db(pg_admin_uri: str, cleanup) -> Callable[..., str]:
+    """Factory: a new empty database (owned by ``owner`` when given); returns its superuser URI.
+
+    ``scratch``: UTF8 and synchronous_commit off (see manage_db.dao.throwaway.create_database).
+    """
+
+    def make(owner: str | None = None, *, scratch: bool = False) -> str:
         name = unique("t_db")
         cleanup(database=name)
         with admin_connection(pg_admin_uri) as admin:
-            throwaway.create_database(admin, name, owner)
+            throwaway.create_database(admin, name, owner, scratch=scratch)
         return with_db(pg_admin_uri, name)
 
     return make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pgtest import demo_settings, unique, with_db, write_revision
+from pgtest import demo_settings, throwaway_names, with_db, write_revision
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "history"
 VERSION_TABLE = "alembic_version_demo"
@@ -27,9 +27,7 @@ def make_tree(root: Path, revisions, env: str = "stock") -> Path:
 
 def setup_component(tmp_path, write_config, pg_admin_uri, cleanup, revisions, env="stock"):
     """(config file, owner URI, tree location) of one component 'demo' on throwaway names."""
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     location = make_tree(tmp_path / "tree", revisions, env)
     config = write_config(demo_settings(pg_admin_uri, role, database, location, VERSION_TABLE))
     return config, with_db(pg_admin_uri, database, role), location

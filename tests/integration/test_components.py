@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from pgtest import admin_execute, query, run_tool, unique, with_db
+from pgtest import admin_execute, query, run_tool, throwaway_names, unique, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 
@@ -142,9 +142,7 @@ def test_failing_component_skips_its_dependents_only(
 
 
 def test_component_confined_to_its_own_schema(run_cli, pg_admin_uri, cleanup, write_config):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     config = write_config(
         {
             "db_uri": with_db(pg_admin_uri, database, role),
@@ -267,9 +265,7 @@ def run_installed(site, config, *args):
 def test_installed_plugin_component_is_found_without_config_change(
     tmp_path, pg_admin_uri, cleanup, write_config
 ):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     site = tmp_path / "site"
     site.mkdir()
     install_plugin(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import psycopg2
 
-from pgtest import demo_settings, query, run_tool, start_tool, unique, with_db
+from pgtest import demo_settings, query, run_tool, start_tool, throwaway_names, with_db
 from trees import make_tree
 
 
 def setup_component(tmp_path, write_config, pg_admin_uri, cleanup, revisions, **extra):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     location = make_tree(tmp_path / "tree", revisions, version_table="alembic_version_demo")
     config = write_config(
         demo_settings(pg_admin_uri, role, database, location, "alembic_version_demo", **extra)

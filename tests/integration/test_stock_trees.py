@@ -12,11 +12,12 @@ import logging
 
 import pytest
 import yaml
+from psycopg2.extensions import parse_dsn
 
 from manage_db.errors import MigrationFailed
 from manage_db.models import Component
 from manage_db.services import migration
-from pgtest import admin_execute, query, run_tool, throwaway_names, unique, with_db
+from pgtest import admin_execute, query, run_tool, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 DAEMONS = {
@@ -158,9 +159,7 @@ def test_version_table_other_than_env_py_declares_is_one_line(shared_database, w
 def test_failing_third_revision_leaves_the_first_two_applied(
     run_cli, pg_admin_uri, cleanup, write_config, tmp_path
 ):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     tree = make_tree(
         tmp_path / "stock",
         [
@@ -227,11 +226,9 @@ class RecordingListener:
         self.calls.append(("failed", revision, direction))
 
 
-def test_listeners_hear_each_step_inside_its_transaction(pg_admin_uri, cleanup, tmp_path):
-    database = unique("t_db")
-    cleanup(database=database)
-    admin_execute(pg_admin_uri, f"CREATE DATABASE {database}")
-    uri = with_db(pg_admin_uri, database)
+def test_listeners_hear_each_step_inside_its_transaction(throwaway_db, tmp_path):
+    uri = throwaway_db()
+    database = parse_dsn(uri)["dbname"]
     admin_execute(uri, "CREATE TABLE step_log (revision text, direction text)")
     tree = make_tree(
         tmp_path / "stock",
@@ -276,14 +273,12 @@ def test_listeners_hear_each_step_inside_its_transaction(pg_admin_uri, cleanup, 
 
 
 def test_daemon_logging_config_leaves_ours_untouched_and_no_session_behind(
-    pg_admin_uri, cleanup, tmp_path, monkeypatch
+    pg_admin_uri, throwaway_db, tmp_path, monkeypatch
 ):
     from manage_db.runtime.adapter import MigrationTree
 
-    database = unique("t_db")
-    cleanup(database=database)
-    admin_execute(pg_admin_uri, f"CREATE DATABASE {database}")
-    uri = with_db(pg_admin_uri, database)
+    uri = throwaway_db()
+    database = parse_dsn(uri)["dbname"]
     ours = logging.getLogger("manage_db")
     handler = logging.FileHandler(tmp_path / "ours.log")
     ours.addHandler(handler)
