@@ -33,6 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from manage_db.dao import throwaway  # noqa: E402
+from manage_db.dao.connection import connect  # noqa: E402
 
 DEFAULT_ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -55,7 +56,7 @@ def unique_name(stem: str) -> str:
 
 @contextlib.contextmanager
 def _admin() -> Iterator[Any]:
-    connection = throwaway.connect(admin_uri())
+    connection = connect(admin_uri())
     try:
         yield connection
     finally:

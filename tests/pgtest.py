@@ -19,6 +19,7 @@ from typing import Any
 import psycopg2
 
 from manage_db.dao import throwaway
+from manage_db.dao.connection import connect
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ def throwaway_names(cleanup: Callable[..., None], stem: str) -> tuple[str, str]:
 @contextmanager
 def admin_connection(admin_uri: str) -> Iterator[Any]:
     """An autocommit connection, for manage_db.dao.throwaway's create_* and drop_*."""
-    connection = throwaway.connect(admin_uri)
+    connection = connect(admin_uri)
     try:
         yield connection
     finally:
