@@ -78,26 +78,32 @@ def query(uri: str, statement, *args) -> list[tuple]:
         conn.close()
 
 
+def server_settings(
+    admin_uri: str, role: str, database: str, password: str | None = None, **components: dict
+) -> dict:
+    """Settings of these components, all in ``database`` owned by ``role`` (with ``password``)
+    on ``admin_uri``'s server, the platform component disabled and no plugins."""
+    return {
+        "db_uri": with_db(admin_uri, database, role, password),
+        "admin_uri": admin_uri,
+        "plugins": False,
+        "components": {"asterisk": {"enabled": False}, **components},
+    }
+
+
 def demo_settings(
     admin_uri: str, role: str, database: str, location: Path, version_table: str, /, **own: object
 ) -> dict:
-    """Settings of one component ``demo`` (tree ``location``) owned by ``role`` in ``database``,
-    the platform component disabled; ``own`` adds to the component's section."""
-    return {
-        "db_uri": with_db(admin_uri, database, role),
-        "admin_uri": admin_uri,
-        "plugins": False,
-        "components": {
-            "asterisk": {"enabled": False},
-            "demo": {
-                "script_location": str(location),
-                "database": database,
-                "owner": role,
-                "version_table": version_table,
-                **own,
-            },
-        },
+    """Settings of one component ``demo`` (tree ``location``) owned by ``role`` in ``database``
+    (see server_settings); ``own`` adds to the component's section."""
+    demo = {
+        "script_location": str(location),
+        "database": database,
+        "owner": role,
+        "version_table": version_table,
+        **own,
     }
+    return server_settings(admin_uri, role, database, demo=demo)
 
 
 def write_revision(location: Path, rev: str, down: str | None, up: str, downgrade: str) -> Path:

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from pgtest import admin_execute, query, run_tool, throwaway_names, unique, with_db
+from pgtest import admin_execute, query, run_tool, server_settings, throwaway_names, unique, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 
@@ -143,21 +143,12 @@ def test_failing_component_skips_its_dependents_only(
 
 def test_component_confined_to_its_own_schema(run_cli, pg_admin_uri, cleanup, write_config):
     role, database = throwaway_names(cleanup, "t_demo")
-    config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "chatd": {
-                    "script_location": str(FIXTURES / "chatd" / "alembic"),
-                    "schema": "chatd",
-                    "version_table": "chatd_alembic_version",
-                },
-            },
-        }
-    )
+    chatd = {
+        "script_location": str(FIXTURES / "chatd" / "alembic"),
+        "schema": "chatd",
+        "version_table": "chatd_alembic_version",
+    }
+    config = write_config(server_settings(pg_admin_uri, role, database, chatd=chatd))
     assert run_cli("init", config=config).exit_code == 0
     assert run_cli("upgrade", config=config).exit_code == 0
     assert run_cli("status", config=config).exit_code == 0

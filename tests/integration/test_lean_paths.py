@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pgtest import run_tool, throwaway_names, with_db
+from pgtest import run_tool, server_settings, throwaway_names
 from trees import DAEMON_PACKAGES, make_tree
 
 # Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded.
@@ -29,7 +29,7 @@ def test_status_and_a_second_upgrade_load_no_migration_runtime(
     tmp_path, pg_admin_uri, cleanup, write_config
 ):
     role, database = throwaway_names(cleanup, "t_lean")
-    components = {"asterisk": {"enabled": False}}
+    components: dict[str, dict] = {}
     for name in ("one", "two"):
         location = make_tree(
             tmp_path / name,
@@ -40,14 +40,7 @@ def test_status_and_a_second_upgrade_load_no_migration_runtime(
             "script_location": str(location),
             "version_table": f"alembic_version_{name}",
         }
-    config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role, "secret"),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": components,
-        }
-    )
+    config = write_config(server_settings(pg_admin_uri, role, database, "secret", **components))
     assert run_probe(config, "init")[0].returncode == 0
     first, loaded = run_probe(config, "upgrade")
     assert first.returncode == 0, first.stderr

@@ -17,7 +17,7 @@ from psycopg2.extensions import parse_dsn
 from manage_db.errors import MigrationFailed
 from manage_db.models import Component
 from manage_db.services import migration
-from pgtest import admin_execute, query, run_tool, throwaway_names, with_db
+from pgtest import admin_execute, query, run_tool, server_settings, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 DAEMONS = {
@@ -55,11 +55,8 @@ def shared_database(pg_admin_uri, cleanup, write_config, tmp_path):
     }
     config = write_config(
         {
-            "db_uri": with_db(pg_admin_uri, database, role, "secret"),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
+            **server_settings(pg_admin_uri, role, database, "secret", **components),
             "log_level": "info",
-            "components": {"asterisk": {"enabled": False}, **components},
         }
     )
     return config, role, with_db(pg_admin_uri, database), tmp_path / "wazo-manage-db.log"
@@ -179,17 +176,8 @@ def test_failing_third_revision_leaves_the_first_two_applied(
         ],
         version_table="alembic_version_stock",
     )
-    config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "stock": {"script_location": str(tree), "version_table": "alembic_version_stock"},
-            },
-        }
-    )
+    stock = {"script_location": str(tree), "version_table": "alembic_version_stock"}
+    config = write_config(server_settings(pg_admin_uri, role, database, stock=stock))
     assert run_cli("init", config=config).exit_code == 0
 
     result = run_cli("upgrade", config=config)
