@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def unique(prefix: str) -> str:
+    """``prefix`` and random hex digits: a name no other test on the shared server uses."""
     return throwaway.unique_name(prefix)
 
 
