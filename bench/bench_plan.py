@@ -38,7 +38,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(common.REPO))
     from manage_db.dao.revision_files import load_graph
 
     with (

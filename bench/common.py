@@ -1,7 +1,8 @@
 """Shared helpers of the benchmark scripts: timing, throwaway databases, result tables.
 
 Import it from a script in ``bench/`` with ``from common import ...`` (running
-``python bench/<script>.py`` puts ``bench/`` on ``sys.path``).
+``python bench/<script>.py`` puts ``bench/`` on ``sys.path``); it puts the checkout there too, so
+that the scripts can import ``manage_db``.
 
 The PostgreSQL server is reached through ``BENCH_ADMIN_URI`` (a superuser connection,
 default ``postgresql://postgres@127.0.0.1:5432/postgres``).
@@ -17,16 +18,23 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
-from psycopg2 import sql
 
 REPO = Path(__file__).resolve().parent.parent
+# The checkout's own manage_db, whatever the interpreter has installed: its throwaway databases
+# and roles are the ones the tests and verify make (manage_db.dao.throwaway).
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from manage_db.dao import throwaway  # noqa: E402
+from manage_db.dao.connection import connect  # noqa: E402
+
 DEFAULT_ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -42,37 +50,36 @@ def with_database(uri: str, database: str) -> str:
 
 
 def unique_name(stem: str) -> str:
-    """Return a name no other benchmark run will use, e.g. ``bench_core_1a2b3c4d``."""
-    return f"{stem}_{uuid.uuid4().hex[:8]}"
+    """Return a name no other benchmark run will use, e.g. ``bench_core_1a2b3c4d5e``."""
+    return throwaway.unique_name(stem)
 
 
-def _admin_execute(statement: sql.Composable, uri: str | None = None) -> None:
-    conn = psycopg2.connect(uri or admin_uri())
+@contextlib.contextmanager
+def _admin() -> Iterator[Any]:
+    connection = connect(admin_uri())
     try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(statement)
+        yield connection
     finally:
-        conn.close()
+        connection.close()
 
 
 def create_database(name: str, owner: str | None = None) -> None:
     """Create database ``name`` (owned by role ``owner`` if given)."""
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if owner:
-        statement = sql.SQL("{} OWNER {}").format(statement, sql.Identifier(owner))
-    _admin_execute(statement)
+    with _admin() as admin:
+        throwaway.create_database(admin, name, owner)
 
 
 def drop_database(name: str) -> None:
     """Drop database ``name`` if it exists, disconnecting its sessions."""
-    _admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with _admin() as admin:
+        throwaway.drop_database(admin, name)
 
 
 def reset_database(name: str, owner: str | None = None) -> None:
     """Drop and create database ``name`` again: an empty database, same name."""
-    drop_database(name)
-    create_database(name, owner)
+    with _admin() as admin:
+        throwaway.drop_database(admin, name)
+        throwaway.create_database(admin, name, owner)
 
 
 def with_user(uri: str, user: str) -> str:
@@ -89,11 +96,13 @@ def throwaway_role(stem: str = "bench_owner") -> Iterator[str]:
     Drop the databases it owns first (leave the ``throwaway_database`` block inside this one).
     """
     role = unique_name(stem)
-    _admin_execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    with _admin() as admin:
+        throwaway.create_role(admin, role)
     try:
         yield role
     finally:
-        _admin_execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        with _admin() as admin:
+            throwaway.drop_role(admin, role)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""Shared fixtures: the PostgreSQL server the integration tests use, throwaway databases and roles.
+"""The fixtures every test directory shares: the server, throwaway names, config files, the CLI.
 
 The server is the one at PGHOST/PGPORT (default 127.0.0.1:5432, superuser postgres). When none
 answers, a throwaway cluster is started for the session instead.
@@ -12,12 +12,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
-from psycopg2 import sql
 
-from pgtest import admin_execute, unique, with_db
+from manage_db.dao import throwaway
+from pgtest import CliResult, admin_connection, run_tool, throwaway_names, unique, with_db
 
 # Caches the tool keeps per user (revision graphs, lint results) go to a directory of this run.
 _CACHE_HOME = tempfile.mkdtemp(prefix="wazo-manage-db-test-cache-")
@@ -60,26 +61,39 @@ def cleanup(pg_admin_uri: str) -> Iterator[Callable[..., None]]:
             roles.append(role)
 
     yield register
-    for database in reversed(databases):
-        admin_execute(
-            pg_admin_uri,
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)),
-        )
-    for role in reversed(roles):
-        admin_execute(pg_admin_uri, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    with admin_connection(pg_admin_uri) as admin:
+        for database in reversed(databases):
+            throwaway.drop_database(admin, database)
+        for role in reversed(roles):
+            throwaway.drop_role(admin, role)
+
+
+@pytest.fixture
+def throwaway_role(pg_admin_uri: str, cleanup) -> Callable[..., str]:
+    """Factory: a new login role (named ``stem`` and random digits); returns its name."""
+
+    def make(stem: str = "t_role") -> str:
+        name = unique(stem)
+        cleanup(role=name)
+        with admin_connection(pg_admin_uri) as admin:
+            throwaway.create_role(admin, name)
+        return name
+
+    return make
 
 
 @pytest.fixture
 def throwaway_db(pg_admin_uri: str, cleanup) -> Callable[..., str]:
-    """Factory: a new empty database (owned by ``owner`` when given); returns its superuser URI."""
+    """Factory: a new empty database (owned by ``owner`` when given); returns its superuser URI.
 
-    def make(owner: str | None = None) -> str:
+    ``scratch``: UTF8 and synchronous_commit off (see manage_db.dao.throwaway.create_database).
+    """
+
+    def make(owner: str | None = None, *, scratch: bool = False) -> str:
         name = unique("t_db")
         cleanup(database=name)
-        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if owner:
-            statement += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
-        admin_execute(pg_admin_uri, statement)
+        with admin_connection(pg_admin_uri) as admin:
+            throwaway.create_database(admin, name, owner, scratch=scratch)
         return with_db(pg_admin_uri, name)
 
     return make
@@ -88,20 +102,8 @@ def throwaway_db(pg_admin_uri: str, cleanup) -> Callable[..., str]:
 @pytest.fixture
 def platform_names(cleanup) -> dict[str, str]:
     """Unique role and database names standing in for the platform's asterisk/asterisk."""
-    names = {"role": unique("t_asterisk"), "database": unique("t_asterisk")}
-    cleanup(role=names["role"])
-    cleanup(database=names["database"])
-    return names
-
-
-class CliResult:
-    """What a user sees: exit code, standard output, standard error."""
-
-    def __init__(self, exit_code: int, stdout: str, stderr: str):
-        self.exit_code, self.stdout, self.stderr = exit_code, stdout, stderr
-
-    def __repr__(self) -> str:
-        return f"<exit {self.exit_code}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}>"
+    role, database = throwaway_names(cleanup, "t_asterisk")
+    return {"role": role, "database": database}
 
 
 def _runner():
@@ -115,24 +117,36 @@ def _runner():
 
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[..., Path]:
-    """Write a YAML config file (log file in tmp_path unless given); return its path."""
+    """Write a YAML config file in ``directory`` (default tmp_path), readable by any user, the log
+    file beside it unless the settings name one; return its path."""
     import yaml
 
-    def write(settings: dict, name: str = "config.yml") -> Path:
-        settings = {"log_file": str(tmp_path / "wazo-manage-db.log"), **settings}
-        path = tmp_path / name
+    def write(settings: dict, name: str = "config.yml", directory: Path | None = None) -> Path:
+        directory = directory or tmp_path
+        settings = {"log_file": str(directory / "wazo-manage-db.log"), **settings}
+        path = directory / name
         path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        path.chmod(0o644)
         return path
 
     return write
 
 
 @pytest.fixture
-def run_cli() -> Callable[..., CliResult]:
-    """Run the command line in-process (no privilege drop: that is main()'s job)."""
+def run_cli(tmp_path: Path) -> Callable[..., CliResult]:
+    """Run the command line; return what a user sees.
+
+    In-process by default (no privilege drop: that is main()'s job). ``process=True``: in a
+    process of its own in tmp_path, as a user runs it; the other keyword arguments (``cwd``,
+    ``user``, ``env``, ``stay_root``...) are pgtest.run_tool's.
+    """
     from manage_db.cli import cli
 
-    def run(*args: str, config: Path | None = None) -> CliResult:
+    def run(*args: str, config: Path | None = None, process: bool = False, **how: Any) -> CliResult:
+        if process:
+            done = run_tool(*args, config=config, **{"cwd": tmp_path, **how})
+            return CliResult(done.returncode, done.stdout, done.stderr)
+        assert not how, f"{sorted(how)} need process=True"
         argv = (["-c", str(config)] if config else []) + list(args)
         result = _runner().invoke(cli, argv, catch_exceptions=False)
         return CliResult(result.exit_code, result.stdout, result.stderr)

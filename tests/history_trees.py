@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from pgtest import unique, with_db
+from pgtest import demo_settings, throwaway_names, with_db, write_revision
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "history"
 VERSION_TABLE = "alembic_version_demo"
 HISTORY_TABLE = f"{VERSION_TABLE}_history"
-
-
-def write_revision(location: Path, rev: str, down: str | None, up: str, downgrade: str) -> Path:
-    """A revision file whose upgrade and downgrade bodies are given."""
-    path = location / "versions" / f"{rev}_step.py"
-    path.write_text(
-        f'"""step {rev}"""\n\nfrom alembic import op\n\n'
-        f"revision = {rev!r}\ndown_revision = {down!r}\n\n\n"
-        f"def upgrade():\n{textwrap.indent(textwrap.dedent(up).strip(), '    ')}\n\n\n"
-        f"def downgrade():\n{textwrap.indent(textwrap.dedent(downgrade).strip(), '    ')}\n"
-    )
-    return path
 
 
 def make_tree(root: Path, revisions, env: str = "stock") -> Path:
@@ -40,26 +27,9 @@ def make_tree(root: Path, revisions, env: str = "stock") -> Path:
 
 def setup_component(tmp_path, write_config, pg_admin_uri, cleanup, revisions, env="stock"):
     """(config file, owner URI, tree location) of one component 'demo' on throwaway names."""
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     location = make_tree(tmp_path / "tree", revisions, env)
-    config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "demo": {
-                    "script_location": str(location),
-                    "database": database,
-                    "owner": role,
-                    "version_table": VERSION_TABLE,
-                },
-            },
-        }
-    )
+    config = write_config(demo_settings(pg_admin_uri, role, database, location, VERSION_TABLE))
     return config, with_db(pg_admin_uri, database, role), location
 
 

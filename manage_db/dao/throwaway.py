@@ -4,6 +4,9 @@ Databases with a unique name, owned by the given role (or by a throwaway role wi
 name), dropped with that role at the end, also on error or Ctrl-C (``DROP DATABASE … WITH
 (FORCE)``); ``synchronous_commit`` off in them, since nothing in them is worth a WAL flush.
 verify makes a second one when it must rebuild its database at a revision.
+
+The statements that make and drop them (``create_role``, ``create_database``, ``drop_database``,
+``drop_role``) are also what the test suite and the benchmarks make their throwaway names with.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from manage_db.dao.connection import connect, search_path_option
 
@@ -46,7 +50,6 @@ class ThrowawayServer:
         schema: str | None = None,
         extensions: Sequence[str] = (),
     ) -> None:
-        from psycopg2 import sql
 
         self._admin_uri = admin_uri
         self._schema = schema
@@ -65,11 +68,7 @@ class ThrowawayServer:
                 if owner is None:
                     owner = self._created_role = f"manage_db_verify_{self._suffix}"
                     self._password = secrets.token_urlsafe(16)
-                    cursor.execute(
-                        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                            sql.Identifier(owner), sql.Literal(self._password)
-                        )
-                    )
+                    create_role(self._admin, owner, self._password)
         except BaseException:
             self._admin.close()
             raise
@@ -77,24 +76,12 @@ class ThrowawayServer:
 
     def new_database(self) -> ThrowawayDatabase:
         """A new empty database owned by the role, with the schema and extensions."""
-        from psycopg2 import sql
 
         database = f"manage_db_verify_{self._suffix}"
         if self._databases:
             database += f"_{len(self._databases)}"
         self._databases.append(database)
-        with self._admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8' TEMPLATE template0"
-                ).format(sql.Identifier(database), sql.Identifier(self.owner))
-            )
-            # Throwaway data: durability is not worth a WAL flush per migration.
-            cursor.execute(
-                sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
-                    sql.Identifier(database)
-                )
-            )
+        create_database(self._admin, database, self.owner, scratch=True)
         admin_uri = with_params(self._admin_uri, dbname=database)
         owner_options: dict[str, str] = {"dbname": database, "user": self.owner}
         if self._password:
@@ -108,34 +95,20 @@ class ThrowawayServer:
 
     def drop_database(self, database: ThrowawayDatabase) -> None:
         """Drop one database made by ``new_database`` (its connections ended)."""
-        from psycopg2 import sql
 
-        with self._admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(database.name)
-                )
-            )
+        drop_database(self._admin, database.name)
         if database.name in self._databases:  # dropping twice is harmless
             self._databases.remove(database.name)
 
     def close(self) -> None:
         """Drop every database left and the throwaway role."""
-        from psycopg2 import sql
 
         try:
-            with self._admin.cursor() as cursor:
-                for database in reversed(self._databases):
-                    cursor.execute(
-                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                            sql.Identifier(database)
-                        )
-                    )
-                self._databases.clear()
-                if self._created_role is not None:
-                    cursor.execute(
-                        sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self._created_role))
-                    )
+            for database in reversed(self._databases):
+                drop_database(self._admin, database)
+            self._databases.clear()
+            if self._created_role is not None:
+                drop_role(self._admin, self._created_role)
         finally:
             self._admin.close()
 
@@ -181,12 +154,80 @@ def _prepare_database(
                         sql.Identifier(schema), sql.Identifier(owner)
                     )
                 )
-            for extension in extensions:
-                cursor.execute(
-                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
-                )
+        create_extensions(connection, extensions)
     finally:
         connection.close()
+
+
+def unique_name(stem: str) -> str:
+    """``stem`` and ten random hex digits: a name no other run on a shared server will use."""
+    return f"{stem}_{secrets.token_hex(5)}"
+
+
+def create_role(connection: Any, name: str, password: str | None = None) -> None:
+    """A login role (with ``password``), on a superuser autocommit connection."""
+    from psycopg2 import sql
+
+    statement = sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name))
+    if password is not None:
+        statement += sql.SQL(" PASSWORD {}").format(sql.Literal(password))
+    _execute(connection, statement)
+
+
+def create_database(
+    connection: Any, name: str, owner: str | None = None, *, scratch: bool = False
+) -> None:
+    """A database owned by ``owner`` (else by the connected role).
+
+    ``scratch``: UTF8 from template0 and ``synchronous_commit`` off, for data nobody keeps.
+    """
+    from psycopg2 import sql
+
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if owner is not None:
+        statement += sql.SQL(" WITH OWNER {}").format(sql.Identifier(owner))
+    if scratch:
+        statement += sql.SQL(" ENCODING 'UTF8' TEMPLATE template0")
+    _execute(connection, statement)
+    if scratch:
+        # Throwaway data: durability is not worth a WAL flush per migration.
+        _execute(
+            connection,
+            sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)),
+        )
+
+
+def create_extensions(connection: Any, extensions: Sequence[str]) -> None:
+    """These extensions in the connected database, as its superuser connection makes them."""
+    from psycopg2 import sql
+
+    for extension in extensions:
+        _execute(
+            connection,
+            sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)),
+        )
+
+
+def drop_database(connection: Any, name: str) -> None:
+    """Drop database ``name`` if it exists, ending its sessions first."""
+    from psycopg2 import sql
+
+    _execute(
+        connection,
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
+    )
+
+
+def drop_role(connection: Any, name: str) -> None:
+    """Drop role ``name`` if it exists (the databases it owns dropped before)."""
+    from psycopg2 import sql
+
+    _execute(connection, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def _execute(connection: Any, statement: Any) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
 
 
 def with_params(uri: str, **params: str) -> str:

@@ -8,17 +8,15 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from pgtest import admin_execute, unique, with_db
+from pgtest import admin_execute, with_db
 
 TREE = Path(__file__).resolve().parent.parent / "fixtures" / "verify" / "clean"
 
 
 @pytest.fixture
-def component_db(pg_admin_uri, cleanup, throwaway_db):
+def component_db(throwaway_role, throwaway_db):
     """A database owned by a fresh role, with two tables and uuid-ossp; (role, database URI)."""
-    role = unique("t_audit")
-    cleanup(role=role)
-    admin_execute(pg_admin_uri, f'CREATE ROLE "{role}" LOGIN')
+    role = throwaway_role("t_audit")
     uri = throwaway_db(owner=role)
     admin_execute(uri, 'CREATE EXTENSION "uuid-ossp"')
     conn = psycopg2.connect(with_db(uri, psycopg2.extensions.parse_dsn(uri)["dbname"], role))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
 
+from manage_db.dao import throwaway
 from manage_db.dao.cluster import ThrowawayCluster, free_port
+from pgtest import admin_connection
 
 PROBE_TREE = Path(__file__).resolve().parents[1] / "sandbox" / "fixtures" / "probe_tree"
 WRONG_PASSWORD = "wrong-password-9f3b"
@@ -24,14 +25,9 @@ def scram_cluster() -> Iterator[ThrowawayCluster]:
     It holds the role ``OWNER`` (password ``OWNER_PASSWORD``) owning the database ``DATABASE``.
     """
     with ThrowawayCluster(password_auth=True) as cluster:
-        conn = psycopg2.connect(cluster.admin_uri())
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cursor:
-                cursor.execute(f"CREATE ROLE {OWNER} LOGIN PASSWORD %s", (OWNER_PASSWORD,))
-                cursor.execute(f"CREATE DATABASE {DATABASE} OWNER {OWNER}")
-        finally:
-            conn.close()
+        with admin_connection(cluster.admin_uri()) as admin:
+            throwaway.create_role(admin, OWNER, OWNER_PASSWORD)
+            throwaway.create_database(admin, DATABASE, OWNER)
         yield cluster
 
 
@@ -57,7 +53,7 @@ def _owner_uri(cluster: ThrowawayCluster, password: str) -> str:
 
 def _assert_one_clean_line(done, *secrets: str) -> str:
     """The command failed with exit 4 and said why in exactly one line on stderr."""
-    assert done.returncode == 4, done.stdout + done.stderr
+    assert done.exit_code == 4, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
@@ -74,7 +70,7 @@ def test_wrong_owner_password_exits_4_naming_role_and_server(
         _settings(_owner_uri(scram_cluster, WRONG_PASSWORD), scram_cluster.admin_uri())
     )
 
-    done = run_cli("-c", str(config), command)
+    done = run_cli(command, config=config, process=True)
 
     line = _assert_one_clean_line(done, WRONG_PASSWORD, OWNER_PASSWORD, scram_cluster.password)
     assert OWNER in line
@@ -86,11 +82,11 @@ def test_right_owner_password_upgrades_then_reports_at_head(scram_cluster, write
         _settings(_owner_uri(scram_cluster, OWNER_PASSWORD), scram_cluster.admin_uri())
     )
 
-    upgraded = run_cli("-c", str(config), "upgrade")
-    status = run_cli("-c", str(config), "status")
+    upgraded = run_cli("upgrade", config=config, process=True)
+    status = run_cli("status", config=config, process=True)
 
-    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
-    assert status.returncode == 0, status.stdout + status.stderr
+    assert upgraded.exit_code == 0, upgraded.stdout + upgraded.stderr
+    assert status.exit_code == 0, status.stdout + status.stderr
     assert "probe: at head at 2b3c4d5e6f7a" in status.stdout
     assert OWNER_PASSWORD not in upgraded.stdout + upgraded.stderr + status.stdout + status.stderr
 
@@ -99,7 +95,7 @@ def test_init_with_wrong_admin_password_exits_4(scram_cluster, write_config, run
     wrong_admin = scram_cluster.uri("postgres", user="postgres", password=WRONG_PASSWORD)
     config = write_config(_settings(_owner_uri(scram_cluster, OWNER_PASSWORD), wrong_admin))
 
-    done = run_cli("-c", str(config), "init")
+    done = run_cli("init", config=config, process=True)
 
     line = _assert_one_clean_line(done, WRONG_PASSWORD, OWNER_PASSWORD, scram_cluster.password)
     assert "postgres" in line
@@ -116,7 +112,7 @@ def test_unreachable_server_exits_4_with_a_clear_line(write_config, run_cli, com
         )
     )
 
-    done = run_cli("-c", str(config), command)
+    done = run_cli(command, config=config, process=True)
 
     line = _assert_one_clean_line(done, WRONG_PASSWORD, OWNER_PASSWORD)
     assert f"127.0.0.1:{port}" in line

@@ -8,14 +8,12 @@ import pytest
 from bus_broker import BROKER
 from plan_fixture import plan_component
 
-from pgtest import query, unique, with_db
+from pgtest import query, throwaway_names, with_db
 
 
 def _platform_and_people(pg_admin_uri, cleanup, write_config, tmp_path, bus):
     """The platform tree (infos.uuid) plus the 'people' daemon tree in its own database."""
-    role, database = unique("t_asterisk"), unique("t_asterisk")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_asterisk")
     _, people = plan_component(pg_admin_uri, cleanup, write_config, tmp_path)
     config = write_config(
         {

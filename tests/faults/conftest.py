@@ -6,14 +6,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
-from fault_harness import FIGURES, FaultComponent, write_tree
+from fault_harness import FIGURES, VERSION_TABLE, FaultComponent, write_tree
 
-from pgtest import unique, with_db
+from pgtest import demo_settings, throwaway_names, unique, with_db
 
 
 @pytest.fixture
-def make_component(tmp_path: Path, pg_admin_uri: str, cleanup) -> Callable[..., FaultComponent]:
+def make_component(
+    tmp_path: Path, pg_admin_uri: str, cleanup, write_config
+) -> Callable[..., FaultComponent]:
     """Factory: a component on ``server`` (default: the test server) with these revisions.
 
     Keyword arguments are global settings; ``own`` holds the component's own settings.
@@ -28,34 +29,19 @@ def make_component(tmp_path: Path, pg_admin_uri: str, cleanup) -> Callable[..., 
         **settings: object,
     ) -> FaultComponent:
         admin = server or pg_admin_uri
-        role, database = unique("t_fault"), unique("t_fault")
         if server is None:
-            cleanup(role=role)
-            cleanup(database=database)
+            role, database = throwaway_names(cleanup, "t_fault")
+        else:  # a cluster of the scenario's own, gone with it
+            role, database = unique("t_fault"), unique("t_fault")
         location = write_tree(tmp_path / f"tree_{database}", revisions)
-        config = tmp_path / f"config_{database}.yml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "log_file": str(tmp_path / "wazo-manage-db.log"),
-                    "db_uri": with_db(admin, database, role),
-                    "admin_uri": admin,
-                    "plugins": False,
-                    "server_wait": 2,
-                    "lock_wait": 120,  # 8 runs at once on a loaded machine queue a while
-                    "components": {
-                        "asterisk": {"enabled": False},
-                        "demo": {
-                            "script_location": str(location),
-                            "database": database,
-                            "owner": role,
-                            "version_table": "alembic_version_demo",
-                            **(own or {}),
-                        },
-                    },
-                    **settings,
-                }
-            )
+        config = write_config(
+            {
+                **demo_settings(admin, role, database, location, VERSION_TABLE, **(own or {})),
+                "server_wait": 2,
+                "lock_wait": 120,  # 8 runs at once on a loaded machine queue a while
+                **settings,
+            },
+            name=f"config_{database}.yml",
         )
         component = FaultComponent(config, with_db(admin, database, role), location, settings)
         if init:

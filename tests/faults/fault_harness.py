@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,9 +17,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from pgtest import REPO
+from pgtest import REPO, run_tool, start_tool, write_revision
 
 FIXTURES = REPO / "tests" / "fixtures" / "faults"
+VERSION_TABLE = "alembic_version_demo"  # as FIXTURES / "env.py" names it
 # No scenario's single run of the tool may take longer than this.
 RUN_TIMEOUT = 60
 
@@ -35,29 +34,12 @@ class FaultComponent:
     location: Path
     settings: dict = field(default_factory=dict)
 
-    def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(self.config), *args]
-
     def start(self, *args: str) -> subprocess.Popen:
-        """The tool in the background (its own process group, so a signal reaches only it)."""
-        return subprocess.Popen(
-            self.command(*args),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-            env=_environment(),
-        )
+        """The tool in the background, for a scenario that signals or races it."""
+        return start_tool(*args, config=self.config)
 
     def run(self, *args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            self.command(*args),
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env=_environment(),
-            timeout=timeout,
-        )
+        return run_tool(*args, config=self.config, timeout=timeout)
 
     def query(self, statement: str, *args: object) -> list[tuple]:
         conn = psycopg2.connect(self.owner_uri, connect_timeout=5)
@@ -81,13 +63,7 @@ class FaultComponent:
         return describe(self.owner_uri)
 
     def version(self) -> list[str]:
-        return [r[0] for r in self.query("SELECT version_num FROM alembic_version_demo")]
-
-
-def _environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "ALEMBIC_"))}
-    env.update(PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
-    return env
+        return [r[0] for r in self.query(f"SELECT version_num FROM {VERSION_TABLE}")]
 
 
 def write_tree(root: Path, revisions: list[tuple[str, str | None, str, str]]) -> Path:
@@ -97,13 +73,8 @@ def write_tree(root: Path, revisions: list[tuple[str, str | None, str, str]]) ->
     (location / "versions").mkdir(parents=True)
     (location / "env.py").write_text((FIXTURES / "env.py").read_text())
     (location / "script.py.mako").write_text((FIXTURES / "script.py.mako").read_text())
-    for rev, down, up, downgrade in revisions:
-        (location / "versions" / f"{rev}_step.py").write_text(
-            f'"""step {rev}"""\n\nfrom alembic import op\n\n'
-            f"revision = {rev!r}\ndown_revision = {down!r}\n\n\n"
-            f"def upgrade():\n{textwrap.indent(textwrap.dedent(up).strip(), '    ')}\n\n\n"
-            f"def downgrade():\n{textwrap.indent(textwrap.dedent(downgrade).strip(), '    ')}\n"
-        )
+    for revision in revisions:
+        write_revision(location, *revision)
     return location
 
 

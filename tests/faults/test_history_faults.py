@@ -8,14 +8,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
-import psycopg2
 import pytest
-from history_trees import HISTORY_TABLE, ONE, THREE, TWO, revision, setup_component, write_revision
+from history_trees import HISTORY_TABLE, ONE, THREE, TWO, revision, setup_component
 
-from pgtest import REPO, query
+from pgtest import admin_execute, query, run_tool, start_tool, write_revision
 
 # Builds an index outside any transaction, then sleeps while table "hold" has a row: killed there,
 # the index exists but the revision never ended.
@@ -32,20 +30,8 @@ CONCURRENT = (
 
 
 def tool(config, *args, timeout=60):
-    command = [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), *args]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=timeout)
+    done = run_tool(*args, config=config, timeout=timeout)
     return done.returncode, done.stdout, done.stderr
-
-
-def execute(uri, *statements):
-    conn = psycopg2.connect(uri)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            for statement in statements:
-                cur.execute(statement)
-    finally:
-        conn.close()
 
 
 def wait_for_sleep(owner, deadline=30.0):
@@ -71,17 +57,12 @@ def test_interrupted_autocommit_block_revision_is_reported_by_status_and_upgrade
     )
     assert tool(config, "init")[0] == 0
     assert tool(config, "upgrade", "a1a1a1a1a1a1", "--component", "demo")[0] == 0
-    execute(owner, "CREATE TABLE hold (x int)", "INSERT INTO hold VALUES (1)")
-    run = subprocess.Popen(
-        [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), "upgrade"],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    admin_execute(owner, "CREATE TABLE hold (x int)", "INSERT INTO hold VALUES (1)")
+    run = start_tool("upgrade", config=config, output=subprocess.DEVNULL)
     sleeper = wait_for_sleep(owner)
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=10)
-    execute(owner, f"SELECT pg_terminate_backend({sleeper})")  # its own session
+    admin_execute(owner, f"SELECT pg_terminate_backend({sleeper})")  # its own session
     assert query(owner, "SELECT to_regclass('one_id')") == [("one_id",)]  # the partial work
 
     code, out, _ = tool(config, "status")
@@ -100,7 +81,7 @@ def test_interrupted_autocommit_block_revision_is_reported_by_status_and_upgrade
     )
 
     # The operator checks the partial work, then accepts the revision and reruns it.
-    execute(owner, "DELETE FROM hold")
+    admin_execute(owner, "DELETE FROM hold")
     assert tool(config, "repair", "b2b2b2b2b2b2", "--component", "demo")[0] == 0
     assert tool(config, "upgrade")[0] == 0
     assert tool(config, "status")[0] == 0

@@ -16,12 +16,11 @@ from history_trees import (
     VERSION_TABLE,
     revision,
     setup_component,
-    write_revision,
 )
 from psycopg2 import sql
 
 from manage_db import __version__
-from pgtest import query
+from pgtest import query, write_revision
 
 ENVS = ["stock", "ours"]
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from history_trees import ONE, TWO, make_tree, write_revision
+from history_trees import ONE, TWO, make_tree
 
 from manage_db.checksums import python_checksum
 from manage_db.dao.revision_checksums import read_facts, revision_facts
 from manage_db.dao.revision_files import load_graph
 from manage_db.history_model import LastRecord
 from manage_db.services.history import find_drift, tree_facts, unrecorded
+from pgtest import write_revision
 
 CONCURRENT = """
 from alembic import op

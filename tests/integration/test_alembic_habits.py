@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from psycopg2 import sql
 
+from manage_db.dao import throwaway
 from manage_db.dao.connection import connect
 from manage_db.models import Component
 from manage_db.services import provisioning
-from pgtest import admin_execute, unique, with_db
+from pgtest import admin_connection, demo_settings, throwaway_names, unique, with_db
 from trees import make_tree
 
 STEPS = [
@@ -28,25 +28,10 @@ def demo(tmp_path, write_config, pg_admin_uri, cleanup):
     """A config for one component of three revisions on throwaway names; returns the maker."""
 
     def make(revisions=STEPS):
-        role, database = unique("t_habit"), unique("t_habit")
-        cleanup(role=role)
-        cleanup(database=database)
+        role, database = throwaway_names(cleanup, "t_habit")
         location = make_tree(tmp_path / unique("tree"), list(revisions), "alembic_version_h")
         return write_config(
-            {
-                "db_uri": with_db(pg_admin_uri, database, role),
-                "admin_uri": pg_admin_uri,
-                "plugins": False,
-                "components": {
-                    "asterisk": {"enabled": False},
-                    "demo": {
-                        "script_location": str(location),
-                        "database": database,
-                        "owner": role,
-                        "version_table": "alembic_version_h",
-                    },
-                },
-            }
+            demo_settings(pg_admin_uri, role, database, location, "alembic_version_h")
         )
 
     return make
@@ -83,10 +68,9 @@ def test_summary_shows_a_dash_when_the_database_was_not_read(run_cli, demo):
 def test_init_says_already_there_for_what_a_concurrent_run_made(
     pg_admin_uri, cleanup, monkeypatch, tmp_path
 ):
-    role, database = unique("t_habit"), unique("t_habit")
-    cleanup(role=role)
-    cleanup(database=database)
-    admin_execute(pg_admin_uri, sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    role, database = throwaway_names(cleanup, "t_habit")
+    with admin_connection(pg_admin_uri) as admin:
+        throwaway.create_role(admin, role)
     # The other run created the role between this run's check and its CREATE ROLE.
     monkeypatch.setattr(provisioning.dao, "role_exists", lambda conn, name: False)
     component = Component("demo", tmp_path, database, role)

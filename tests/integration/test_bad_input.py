@@ -4,8 +4,6 @@ traceback and no password, whatever went wrong."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +12,16 @@ import pytest
 import yaml
 from psycopg2 import sql
 
-from pgtest import REPO, admin_execute, query, unique, with_db
+from manage_db.dao import throwaway
+from pgtest import (
+    admin_connection,
+    admin_execute,
+    demo_settings,
+    query,
+    run_tool,
+    throwaway_names,
+    with_db,
+)
 from trees import make_tree
 
 SECRET = "SECRET-pw-7f3a"
@@ -40,51 +47,35 @@ class Setup:
     tmp_path: Path
     admin_uri: str
     cleanup: Callable[..., None]
+    write_config: Callable[..., Path]
 
     def names(self) -> tuple[str, str]:
-        role, database = unique("t_bad"), unique("t_bad")
-        self.cleanup(role=role)
-        self.cleanup(database=database)
-        return role, database
+        return throwaway_names(self.cleanup, "t_bad")
 
     def config(self, settings: dict) -> Path:
-        path = self.tmp_path / "config.yml"
-        settings = {"log_file": str(self.tmp_path / "tool.log"), "plugins": False, **settings}
-        path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-        return path
+        return self.write_config({"plugins": False, **settings})
 
     def component(self, revisions=(GOOD,), db_uri: str | None = None, **component) -> Path:
         role, database = self.names()
         location = make_tree(self.tmp_path / "tree", list(revisions), "alembic_version_bad")
-        return self.config(
-            {
-                "db_uri": db_uri or with_db(self.admin_uri, database, role),
-                "admin_uri": self.admin_uri,
-                "components": {
-                    "asterisk": {"enabled": False},
-                    "demo": {
-                        "script_location": str(location),
-                        "database": database,
-                        "owner": role,
-                        "version_table": "alembic_version_bad",
-                        **component,
-                    },
-                },
-            }
+        settings = demo_settings(
+            self.admin_uri, role, database, location, "alembic_version_bad", **component
         )
+        return self.config({**settings, "db_uri": db_uri or settings["db_uri"]})
 
     def initialised(self, revisions=(GOOD,), **component) -> tuple[Path, str]:
         """A component whose role and database exist; returns its config and superuser URI."""
         config = self.component(revisions, **component)
         demo = yaml.safe_load(config.read_text())["components"]["demo"]
-        admin_execute(
-            self.admin_uri,
-            sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(demo["owner"])),
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(demo["database"]), sql.Identifier(demo["owner"])
-            ),
-        )
+        with admin_connection(self.admin_uri) as admin:
+            throwaway.create_role(admin, demo["owner"])
+            throwaway.create_database(admin, demo["database"], demo["owner"])
         return config, with_db(self.admin_uri, demo["database"])
+
+
+@pytest.fixture
+def setup(tmp_path, pg_admin_uri, cleanup, write_config) -> Setup:
+    return Setup(tmp_path, pg_admin_uri, cleanup, write_config)
 
 
 def extensions_not_strings(s: Setup) -> Path:
@@ -202,22 +193,11 @@ CASES = [
 
 
 def _run(config: Path, global_options: list[str] | None, args: list[str], cwd: Path):
-    # As root, -u root keeps the process where it is (the default user may not exist here).
-    if global_options is None:
-        global_options = []
-    elif os.geteuid() == 0 and "-u" not in global_options:
-        global_options = ["-u", "root", *global_options]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "ALEMBIC_"))}
-    env.update(PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run(
-        [sys.executable, "-m", "manage_db", *global_options, "-c", str(config), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,  # a hang guard, not a measure
-    )
+    """The tool on ``config``; ``global_options`` None or naming ``-u``: the user it drops to
+    is looked up (else, as root, ``-u root`` keeps it where it is)."""
+    stay_root = global_options is not None and "-u" not in global_options
+    options = global_options or []
+    return run_tool(*options, *args, config=config, stay_root=stay_root, cwd=cwd, timeout=120)
 
 
 @pytest.mark.parametrize(
@@ -226,11 +206,11 @@ def _run(config: Path, global_options: list[str] | None, args: list[str], cwd: P
     ids=[f"{c[0].__name__}-{c[2][0]}" for c in CASES],
 )
 def test_bad_input_is_one_line_and_its_exit_code(
-    case, global_options, args, code, message, tmp_path, pg_admin_uri, cleanup
+    case, global_options, args, code, message, setup, tmp_path
 ):
     if (global_options is None or "-u" in global_options) and os.geteuid() != 0:
         pytest.skip("the user to run as is only looked up when started as root")
-    config = case(Setup(tmp_path, pg_admin_uri, cleanup))
+    config = case(setup)
     done = _run(config, global_options, args, tmp_path)
     assert done.returncode == code, done
     lines = [line for line in done.stderr.splitlines() if line.strip()]
@@ -238,13 +218,12 @@ def test_bad_input_is_one_line_and_its_exit_code(
     assert lines[0].startswith("wazo-manage-db: "), lines
     assert message in lines[0]
     assert "Traceback" not in done.stderr
-    log = tmp_path / "tool.log"
+    log = tmp_path / "wazo-manage-db.log"
     for text in (done.stdout, done.stderr, log.read_text() if log.exists() else ""):
         assert SECRET not in text
 
 
-def test_a_name_over_63_bytes_creates_nothing(tmp_path, pg_admin_uri, cleanup):
-    setup = Setup(tmp_path, pg_admin_uri, cleanup)
+def test_a_name_over_63_bytes_creates_nothing(setup, tmp_path, pg_admin_uri):
     config = setup.component(database="d" * 64)
     demo = yaml.safe_load(config.read_text())["components"]["demo"]
     assert _run(config, [], ["init"], tmp_path).returncode == 2
@@ -252,8 +231,7 @@ def test_a_name_over_63_bytes_creates_nothing(tmp_path, pg_admin_uri, cleanup):
     assert query(pg_admin_uri, "SELECT 1 FROM pg_database WHERE datname LIKE 'ddd%%'") == []
 
 
-def test_a_two_head_upgrade_applies_both_heads(tmp_path, pg_admin_uri, cleanup):
-    setup = Setup(tmp_path, pg_admin_uri, cleanup)
+def test_a_two_head_upgrade_applies_both_heads(setup, tmp_path):
     config = two_heads(setup)
     assert _run(config, [], ["upgrade"], tmp_path).returncode == 0
     done = _run(config, [], ["status"], tmp_path)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from pgtest import REPO, admin_execute, query, unique, with_db
+from pgtest import admin_execute, query, run_tool, server_settings, throwaway_names, unique, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 
@@ -145,24 +142,13 @@ def test_failing_component_skips_its_dependents_only(
 
 
 def test_component_confined_to_its_own_schema(run_cli, pg_admin_uri, cleanup, write_config):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
-    config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "chatd": {
-                    "script_location": str(FIXTURES / "chatd" / "alembic"),
-                    "schema": "chatd",
-                    "version_table": "chatd_alembic_version",
-                },
-            },
-        }
-    )
+    role, database = throwaway_names(cleanup, "t_demo")
+    chatd = {
+        "script_location": str(FIXTURES / "chatd" / "alembic"),
+        "schema": "chatd",
+        "version_table": "chatd_alembic_version",
+    }
+    config = write_config(server_settings(pg_admin_uri, role, database, chatd=chatd))
     assert run_cli("init", config=config).exit_code == 0
     assert run_cli("upgrade", config=config).exit_code == 0
     assert run_cli("status", config=config).exit_code == 0
@@ -264,23 +250,13 @@ def install_plugin(site, module, body, name="wazo_fake_daemon"):
 
 
 def run_installed(site, config, *args):
-    path = [str(site), str(DAEMON_PACKAGES), str(REPO)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-    return subprocess.run(
-        [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    return run_tool(*args, config=config, pythonpath=[site, DAEMON_PACKAGES])
 
 
 def test_installed_plugin_component_is_found_without_config_change(
     tmp_path, pg_admin_uri, cleanup, write_config
 ):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     site = tmp_path / "site"
     site.mkdir()
     install_plugin(

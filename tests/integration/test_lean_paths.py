@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from pgtest import REPO, unique, with_db
+from pgtest import run_tool, server_settings, throwaway_names
 from trees import DAEMON_PACKAGES, make_tree
 
 # Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded.
@@ -23,14 +20,7 @@ finally:
 
 
 def run_probe(config, *args):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DAEMON_PACKAGES), str(REPO)])}
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROBE, "-u", "root", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    proc = run_tool(*args, config=config, code=_PROBE, pythonpath=[DAEMON_PACKAGES])
     loaded = proc.stderr.rpartition("LOADED")[2].split()
     return proc, loaded
 
@@ -38,10 +28,8 @@ def run_probe(config, *args):
 def test_status_and_a_second_upgrade_load_no_migration_runtime(
     tmp_path, pg_admin_uri, cleanup, write_config
 ):
-    role, database = unique("t_lean"), unique("t_lean")
-    cleanup(role=role)
-    cleanup(database=database)
-    components = {"asterisk": {"enabled": False}}
+    role, database = throwaway_names(cleanup, "t_lean")
+    components: dict[str, dict] = {}
     for name in ("one", "two"):
         location = make_tree(
             tmp_path / name,
@@ -52,14 +40,7 @@ def test_status_and_a_second_upgrade_load_no_migration_runtime(
             "script_location": str(location),
             "version_table": f"alembic_version_{name}",
         }
-    config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role, "secret"),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": components,
-        }
-    )
+    config = write_config(server_settings(pg_admin_uri, role, database, "secret", **components))
     assert run_probe(config, "init")[0].returncode == 0
     first, loaded = run_probe(config, "upgrade")
     assert first.returncode == 0, first.stderr

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import psycopg2
 
-from pgtest import REPO, query, unique, with_db
+from pgtest import demo_settings, query, run_tool, start_tool, throwaway_names, with_db
 from trees import make_tree
 
 
 def setup_component(tmp_path, write_config, pg_admin_uri, cleanup, revisions, **extra):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     location = make_tree(tmp_path / "tree", revisions, version_table="alembic_version_demo")
     config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "demo": {
-                    "script_location": str(location),
-                    "database": database,
-                    "owner": role,
-                    "version_table": "alembic_version_demo",
-                    **extra,
-                },
-            },
-        }
+        demo_settings(pg_admin_uri, role, database, location, "alembic_version_demo", **extra)
     )
     return config, with_db(pg_admin_uri, database, role), location
 
@@ -158,18 +139,8 @@ def test_two_upgrades_at_once_both_succeed_and_apply_each_revision_once(
     config, owner, _ = setup_component(
         tmp_path, write_config, pg_admin_uri, cleanup, [slow, second]
     )
-    command = [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config)]
-    subprocess.run(command + ["init"], check=True, capture_output=True, cwd=REPO)
-    runs = [
-        subprocess.Popen(
-            command + ["upgrade"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        for _ in range(2)
-    ]
+    assert run_tool("init", config=config).returncode == 0
+    runs = [start_tool("upgrade", config=config) for _ in range(2)]
     outcomes = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in runs]
     assert [code for code, _, _ in outcomes] == [0, 0], outcomes
     assert sorted(r[0] for r in query(owner, "SELECT rev FROM applied")) == ["a1", "b2"]
@@ -180,13 +151,7 @@ def test_two_inits_at_once_both_succeed(tmp_path, write_config, pg_admin_uri, cl
     config, owner, _ = setup_component(
         tmp_path, write_config, pg_admin_uri, cleanup, [GOOD], extensions=["hstore", "pgcrypto"]
     )
-    command = [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), "init"]
-    runs = [
-        subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
-        )
-        for _ in range(3)
-    ]
+    runs = [start_tool("init", config=config) for _ in range(3)]
     outcomes = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in runs]
     assert [code for code, _, _ in outcomes] == [0, 0, 0], outcomes
     assert {r[0] for r in query(owner, "SELECT extname FROM pg_extension")} >= {

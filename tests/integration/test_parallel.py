@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pgtest import query, unique, with_db
+from pgtest import query, server_settings, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, make_tree
 
 NAMES = ("alpha", "bravo", "charlie", "delta", "echo")
@@ -20,10 +20,8 @@ def daemon_packages_installed(monkeypatch):
 
 def five_components(tmp_path, pg_admin_uri, cleanup, write_config, parallel):
     """alpha..delta independent, charlie's second revision broken, echo depends on charlie."""
-    role, database = unique("t_par"), unique("t_par")
-    cleanup(role=role)
-    cleanup(database=database)
-    components = {"asterisk": {"enabled": False}}
+    role, database = throwaway_names(cleanup, "t_par")
+    components: dict[str, dict] = {}
     for name in NAMES:
         second = "op.execute('SELECT no_such_column FROM nowhere')" if name == "charlie" else (
             f"op.execute('ALTER TABLE {name}_item ADD COLUMN label text')"
@@ -48,11 +46,8 @@ def five_components(tmp_path, pg_admin_uri, cleanup, write_config, parallel):
     components["echo"]["depends_on"] = ["charlie"]
     config = write_config(
         {
-            "db_uri": with_db(pg_admin_uri, database, role, "secret"),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
+            **server_settings(pg_admin_uri, role, database, "secret", **components),
             "parallel": parallel,
-            "components": components,
         },
         name=f"config_{parallel}.yml",
     )

@@ -7,15 +7,13 @@ import pwd
 import re
 import shutil
 import stat
-import subprocess
-import sys
 import sysconfig
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from pgtest import REPO, with_db
+from pgtest import REPO, run_tool, with_db
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
 
@@ -26,12 +24,8 @@ def open_to_others(path):
 
 
 def run_main(config, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "manage_db", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    """The tool started as the caller, dropping to the user its config names."""
+    return run_tool(*args, config=config, stay_root=False)
 
 
 @root_only
@@ -147,12 +141,7 @@ def test_lint_without_pglast_says_which_package_to_install(write_config):
         "import sys; sys.modules['pglast'] = None; sys.argv[0] = 'wazo-manage-db'; "
         "from manage_db.cli import main; main()"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", hide_pglast, "-u", "root", "-c", str(config), "lint"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    result = run_tool("lint", config=config, code=hide_pglast)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "wazo-manage-db: lint needs pglast to parse SQL: apt-get install python3-pglast "

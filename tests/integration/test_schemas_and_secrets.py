@@ -12,7 +12,7 @@ import pytest
 from psycopg2 import sql
 
 from manage_db.dao.cluster import ThrowawayCluster
-from pgtest import admin_execute, query, unique, with_db
+from pgtest import admin_execute, demo_settings, query, throwaway_names, with_db
 from trees import make_tree
 
 TABLES = (
@@ -25,26 +25,10 @@ TABLES = (
 
 
 def _schema_component(tmp_path, write_config, pg_admin_uri, cleanup, schema: str):
-    role, database = unique("t_schema"), unique("t_schema")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_schema")
     location = make_tree(tmp_path / "tree", [TABLES], "alembic_version_s")
     config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "demo": {
-                    "script_location": str(location),
-                    "database": database,
-                    "owner": role,
-                    "schema": schema,
-                    "version_table": "alembic_version_s",
-                },
-            },
-        }
+        demo_settings(pg_admin_uri, role, database, location, "alembic_version_s", schema=schema)
     )
     return config, with_db(pg_admin_uri, database), role
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 
 import pytest
 import yaml
+from psycopg2.extensions import parse_dsn
 
 from manage_db.errors import MigrationFailed
 from manage_db.models import Component
 from manage_db.services import migration
-from pgtest import REPO, admin_execute, query, unique, with_db
+from pgtest import admin_execute, query, run_tool, server_settings, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 DAEMONS = {
@@ -38,26 +36,15 @@ HEADS = {
 }
 
 
-def run_tool(config, *args):
+def run_daemon_tool(config, *args):
     """wazo-manage-db in its own process, the daemons' packages installed (on PYTHONPATH)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DAEMON_PACKAGES), str(REPO)])}
-    env.pop("ALEMBIC_DB_URI", None)
-    return subprocess.run(
-        [sys.executable, "-m", "manage_db", "-u", "root", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=300,
-    )
+    return run_tool(*args, config=config, pythonpath=[DAEMON_PACKAGES])
 
 
 @pytest.fixture
 def shared_database(pg_admin_uri, cleanup, write_config, tmp_path):
     """A config with the five daemon trees as components of one database and one owner role."""
-    role, database = unique("t_daemons"), unique("t_daemons")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_daemons")
     components = {
         name: {
             "script_location": str(FIXTURES / name / "alembic"),
@@ -68,11 +55,8 @@ def shared_database(pg_admin_uri, cleanup, write_config, tmp_path):
     }
     config = write_config(
         {
-            "db_uri": with_db(pg_admin_uri, database, role, "secret"),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
+            **server_settings(pg_admin_uri, role, database, "secret", **components),
             "log_level": "info",
-            "components": {"asterisk": {"enabled": False}, **components},
         }
     )
     return config, role, with_db(pg_admin_uri, database), tmp_path / "wazo-manage-db.log"
@@ -82,7 +66,7 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
     config, role, database, log_file = shared_database
 
     for command in ("init", "upgrade", "status", "audit"):
-        done = run_tool(config, command)
+        done = run_daemon_tool(config, command)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         # The daemons' logging sections (console, alembic at INFO) were not applied.
         assert "[alembic" not in done.stderr, done.stderr
@@ -109,7 +93,7 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
     )
     assert not_owned == []
 
-    status = json.loads(run_tool(config, "status", "--json").stdout)
+    status = json.loads(run_daemon_tool(config, "status", "--json").stdout)
     assert {row["component"]: row["state"] for row in status} == dict.fromkeys(DAEMONS, "at head")
 
     # wazo-manage-db's own log file kept its handler and level through the daemons' env.py files.
@@ -118,7 +102,7 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
         assert f"{name}: upgrade {head}" in log
     assert "(DEBUG)" not in log
     before = len(log)
-    assert run_tool(config, "status").returncode == 0
+    assert run_daemon_tool(config, "status").returncode == 0
     assert len(log_file.read_text()) >= before
 
 
@@ -134,8 +118,8 @@ def test_five_stock_trees_share_one_database_and_reach_head(shared_database):
 )
 def test_each_stock_tree_verifies(shared_database, name):
     config, _, _, _ = shared_database
-    assert run_tool(config, "init", "--component", name).returncode == 0
-    done = run_tool(config, "verify", "--component", name)
+    assert run_daemon_tool(config, "init", "--component", name).returncode == 0
+    done = run_daemon_tool(config, "verify", "--component", name)
     assert done.returncode == 0, (done.stdout, done.stderr)
     if name in ("auth", "call_logd"):  # squashed baselines whose downgrade() is `pass`
         assert "1 not round-tripped" in done.stdout, done.stdout
@@ -143,7 +127,7 @@ def test_each_stock_tree_verifies(shared_database, name):
 
 def test_offline_sql_of_a_stock_tree_renders_without_a_database(shared_database):
     config, _, _, _ = shared_database
-    done = run_tool(config, "upgrade", "--sql", "--component", "webhookd")
+    done = run_daemon_tool(config, "upgrade", "--sql", "--component", "webhookd")
     assert done.returncode == 0, done.stderr
     assert "CREATE TABLE webhookd_subscription" in done.stdout
     assert "INSERT INTO alembic_version_webhookd" in done.stdout
@@ -160,8 +144,8 @@ def test_version_table_other_than_env_py_declares_is_one_line(shared_database, w
         },
     }
     config.write_text(yaml.safe_dump(settings))
-    assert run_tool(config, "init").returncode == 0
-    done = run_tool(config, "upgrade")
+    assert run_daemon_tool(config, "init").returncode == 0
+    done = run_daemon_tool(config, "upgrade")
     assert done.returncode == 6, done.stderr
     assert done.stderr.strip().splitlines() == [
         f"wazo-manage-db: dird: {FIXTURES / 'dird' / 'alembic'}/env.py uses version table "
@@ -172,9 +156,7 @@ def test_version_table_other_than_env_py_declares_is_one_line(shared_database, w
 def test_failing_third_revision_leaves_the_first_two_applied(
     run_cli, pg_admin_uri, cleanup, write_config, tmp_path
 ):
-    role, database = unique("t_owner"), unique("t_db")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_demo")
     tree = make_tree(
         tmp_path / "stock",
         [
@@ -194,17 +176,8 @@ def test_failing_third_revision_leaves_the_first_two_applied(
         ],
         version_table="alembic_version_stock",
     )
-    config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "stock": {"script_location": str(tree), "version_table": "alembic_version_stock"},
-            },
-        }
-    )
+    stock = {"script_location": str(tree), "version_table": "alembic_version_stock"}
+    config = write_config(server_settings(pg_admin_uri, role, database, stock=stock))
     assert run_cli("init", config=config).exit_code == 0
 
     result = run_cli("upgrade", config=config)
@@ -241,11 +214,9 @@ class RecordingListener:
         self.calls.append(("failed", revision, direction))
 
 
-def test_listeners_hear_each_step_inside_its_transaction(pg_admin_uri, cleanup, tmp_path):
-    database = unique("t_db")
-    cleanup(database=database)
-    admin_execute(pg_admin_uri, f"CREATE DATABASE {database}")
-    uri = with_db(pg_admin_uri, database)
+def test_listeners_hear_each_step_inside_its_transaction(throwaway_db, tmp_path):
+    uri = throwaway_db()
+    database = parse_dsn(uri)["dbname"]
     admin_execute(uri, "CREATE TABLE step_log (revision text, direction text)")
     tree = make_tree(
         tmp_path / "stock",
@@ -290,14 +261,12 @@ def test_listeners_hear_each_step_inside_its_transaction(pg_admin_uri, cleanup, 
 
 
 def test_daemon_logging_config_leaves_ours_untouched_and_no_session_behind(
-    pg_admin_uri, cleanup, tmp_path, monkeypatch
+    pg_admin_uri, throwaway_db, tmp_path, monkeypatch
 ):
     from manage_db.runtime.adapter import MigrationTree
 
-    database = unique("t_db")
-    cleanup(database=database)
-    admin_execute(pg_admin_uri, f"CREATE DATABASE {database}")
-    uri = with_db(pg_admin_uri, database)
+    uri = throwaway_db()
+    database = parse_dsn(uri)["dbname"]
     ours = logging.getLogger("manage_db")
     handler = logging.FileHandler(tmp_path / "ours.log")
     ours.addHandler(handler)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import textwrap
 from pathlib import Path
+
+from pgtest import write_revision
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "daemons"
 # The daemons' installed packages the fixture trees import (their config loaders, models, helpers).
@@ -24,11 +25,6 @@ def make_tree(
     (location / "env.py").write_text(env.replace("alembic_version_dird", version_table))
     shutil.copy(FIXTURES / "dird" / "alembic" / "script.py.mako", location)
     shutil.copy(FIXTURES / "dird" / "alembic.ini", root)
-    for rev, down, up, downgrade in revisions:
-        (location / "versions" / f"{rev}_step.py").write_text(
-            f'"""step {rev}"""\n\nfrom alembic import op\n\n'
-            f"revision = {rev!r}\ndown_revision = {down!r}\n\n\n"
-            f"def upgrade():\n{textwrap.indent(textwrap.dedent(up).strip(), '    ')}\n\n\n"
-            f"def downgrade():\n{textwrap.indent(textwrap.dedent(downgrade).strip(), '    ')}\n"
-        )
+    for revision in revisions:
+        write_revision(location, *revision)
     return location

@@ -13,6 +13,8 @@ from manage_db.lint.config import settings_from
 from manage_db.lint.service import LintReport, lint_paths
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lint"
+# What a careful revision starts with: the rules about locks then judge the rest.
+TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
 
 
 class Tree:
@@ -58,12 +60,24 @@ class Tree:
     def codes(self, config: Mapping[str, Any] | None = None) -> list[str]:
         return [f.code for f in self.lint(config).findings]
 
+    def after_timeout(self, upgrade: str) -> list:
+        """The findings of one revision that sets lock_timeout, then runs ``upgrade``."""
+        self.revision("a1", None, upgrade=TIMEOUT + upgrade)
+        return self.lint().findings
+
 
 @pytest.fixture
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tree:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     return Tree(tmp_path / "alembic")
+
+
+def assert_lock_warning(findings: list, code: str, lock: str) -> None:
+    """One finding, ``code``: a warning that names ``lock``."""
+    assert [f.code for f in findings] == [code]
+    assert findings[0].severity == "warning"
+    assert lock in findings[0].message
 
 
 def only(report: LintReport, code: str) -> list:

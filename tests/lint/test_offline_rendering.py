@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 from manage_db.lint.config import settings_from
 from manage_db.lint.service import lint_paths
 from manage_db.runtime.render import literal_sql
+from pgtest import run_tool
 from tests.lint.conftest import FIXTURES
 
 
@@ -68,13 +67,8 @@ def test_op_calls_of_the_offline_tree_are_seen_in_at_least_95_percent_of_revisio
 
 def test_the_summary_prints_the_share_of_revisions_seen(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    result = subprocess.run(
-        [sys.executable, "-m", "manage_db", "lint", "--no-cache", str(OFFLINE_TREE)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
-        check=False,
-    )
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = run_tool("lint", "--no-cache", str(OFFLINE_TREE), stay_root=False, env=cache)
     assert result.returncode == 1  # the GRANT
     assert "op.* calls seen in 34/35 revisions (97.1%)" in result.stderr
 

@@ -6,7 +6,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from pgtest import REPO, admin_execute, unique, with_db
+from pgtest import REPO, admin_execute, server_settings, throwaway_names, with_db
 
 STOCK_ENV = REPO / "tests" / "fixtures" / "daemons" / "dird" / "alembic"
 
@@ -63,27 +63,17 @@ def write_tree(root: Path, revisions: list[tuple[str, str]]) -> Path:
 
 def plan_component(pg_admin_uri, cleanup, write_config, tmp_path, revisions=None, **extra):
     """Config of one component 'people' in a database of its own; returns (config, names)."""
-    role, database = unique("t_people"), unique("t_people")
-    cleanup(role=role)
-    cleanup(database=database)
+    role, database = throwaway_names(cleanup, "t_people")
     location = write_tree(tmp_path, [("b1_baseline", BASELINE), *(revisions or PENDING)])
+    people = {
+        "script_location": str(location),
+        "database": database,
+        "owner": role,
+        "password": "secret",
+        "version_table": "chatd_alembic_version",
+    }
     config = write_config(
-        {
-            "db_uri": with_db(pg_admin_uri, database, role, "secret"),
-            "admin_uri": pg_admin_uri,
-            "plugins": False,
-            "components": {
-                "asterisk": {"enabled": False},
-                "people": {
-                    "script_location": str(location),
-                    "database": database,
-                    "owner": role,
-                    "password": "secret",
-                    "version_table": "chatd_alembic_version",
-                },
-            },
-            **extra,
-        }
+        {**server_settings(pg_admin_uri, role, database, "secret", people=people), **extra}
     )
     names = {"role": role, "database": database, "location": location}
     names["owner_uri"] = with_db(pg_admin_uri, database, role, "secret")

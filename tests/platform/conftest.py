@@ -9,20 +9,15 @@ the test fails, because CI runs on the same server afterwards.
 from __future__ import annotations
 
 import subprocess
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg2
 import pytest
 from alembic.config import Config
-from psycopg2 import sql
 
-REPO = Path(__file__).resolve().parents[2]
-PG_HOST = "127.0.0.1"
-PG_PORT = "5432"
-PG_SUPERUSER = "postgres"
+from manage_db.dao import throwaway
+from pgtest import REPO, admin_connection, with_db
+
 EXTENSIONS = ("uuid-ossp", "unaccent", "pgcrypto", "hstore")
 
 
@@ -32,10 +27,11 @@ class PlatformDatabase:
 
     name: str
     owner: str
+    admin_uri: str  # the superuser's, on this database
 
     @property
     def owner_uri(self) -> str:
-        return f"postgresql://{self.owner}@{PG_HOST}:{PG_PORT}/{self.name}"
+        return with_db(self.admin_uri, self.name, self.owner)
 
     def connect_as_owner(self):
         """A psycopg2 connection as the owner role; the caller closes it."""
@@ -43,24 +39,13 @@ class PlatformDatabase:
 
     def connect_as_superuser(self):
         """A psycopg2 connection as the superuser; the caller closes it."""
-        return psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_SUPERUSER, dbname=self.name)
+        return psycopg2.connect(self.admin_uri)
 
     def schema_dump(self) -> str:
         """Full `pg_dump -s` of the database, owners and privileges included."""
         result = subprocess.run(
-            [
-                "pg_dump",
-                "--schema-only",
-                "--host",
-                PG_HOST,
-                "--port",
-                PG_PORT,
-                "--username",
-                PG_SUPERUSER,
-                # A fixed key: otherwise pg_dump writes a random one into every dump.
-                "--restrict-key=platformtree",
-                self.name,
-            ],
+            # A fixed key: otherwise pg_dump writes a random one into every dump.
+            ["pg_dump", "--schema-only", "--restrict-key=platformtree", self.admin_uri],
             check=True,
             capture_output=True,
             text=True,
@@ -68,46 +53,13 @@ class PlatformDatabase:
         return result.stdout
 
 
-def _admin_connection(dbname: str = "postgres"):
-    connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_SUPERUSER, dbname=dbname)
-    connection.autocommit = True
-    return connection
-
-
 @pytest.fixture
-def platform_db() -> Iterator[PlatformDatabase]:
-    suffix = uuid.uuid4().hex[:12]
-    database = PlatformDatabase(name=f"test_platform_{suffix}", owner=f"test_platform_{suffix}")
-    admin = _admin_connection()
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(database.owner)))
-            cursor.execute(
-                sql.SQL("CREATE DATABASE {} WITH OWNER {} ENCODING 'UTF8'").format(
-                    sql.Identifier(database.name), sql.Identifier(database.owner)
-                )
-            )
-        extension_admin = _admin_connection(database.name)
-        try:
-            with extension_admin.cursor() as cursor:
-                for extension in EXTENSIONS:
-                    cursor.execute(
-                        sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
-                            sql.Identifier(extension)
-                        )
-                    )
-        finally:
-            extension_admin.close()
-        yield database
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(database.name)
-                )
-            )
-            cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(database.owner)))
-        admin.close()
+def platform_db(throwaway_role, throwaway_db) -> PlatformDatabase:
+    owner = throwaway_role("test_platform")
+    admin_uri = throwaway_db(owner, scratch=True)
+    with admin_connection(admin_uri) as admin:
+        throwaway.create_extensions(admin, EXTENSIONS)
+    return PlatformDatabase(psycopg2.extensions.parse_dsn(admin_uri)["dbname"], owner, admin_uri)
 
 
 @pytest.fixture

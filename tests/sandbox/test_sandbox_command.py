@@ -12,8 +12,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from manage_db.dao.cluster import accepts_connections, free_port
+from pgtest import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 KEPT_URI = re.compile(r"^Sandbox server kept running: (\S+)$", re.MULTILINE)
@@ -48,53 +48,59 @@ def _leftover_clusters(scratch: Path) -> list[str]:
     return [p.name for p in (scratch / "tmp").iterdir() if p.name.startswith("wazo-manage-db")]
 
 
-def test_sandbox_brings_the_platform_component_to_head(run_cli, write_config, scratch):
-    config = write_config({"db_uri": _unreachable_db_uri("asterisk", "asterisk")})
+def test_sandbox_brings_the_platform_component_to_head(run_sandbox, write_config, scratch):
+    config = write_config(
+        {"db_uri": _unreachable_db_uri("asterisk", "asterisk")}, directory=scratch
+    )
 
-    done = run_cli("-c", str(config), "sandbox")
+    done = run_sandbox(config)
 
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.exit_code == 0, done.stdout + done.stderr
     assert f"asterisk: at head at {_platform_head()}" in done.stdout
     assert _leftover_clusters(scratch) == []
 
 
 @pytest.mark.parametrize("as_user", [None, "nobody"], ids=["caller", "unprivileged-user"])
-def test_sandbox_runs_a_configured_component(run_cli, write_config, scratch, usable_by, as_user):
+def test_sandbox_runs_a_configured_component(
+    run_sandbox, write_config, scratch, usable_by, as_user
+):
     if as_user is not None and os.geteuid() != 0:
         pytest.skip("running the command as another user needs root")
     if as_user is not None and not usable_by(as_user):
         pytest.skip(f"{as_user} cannot run this interpreter (installed in a closed directory)")
-    config = write_config(_probe_config("probe_tree"))
+    config = write_config(_probe_config("probe_tree"), directory=scratch)
 
-    done = run_cli("-c", str(config), "sandbox", as_user=as_user)
+    done = run_sandbox(config, as_user=as_user)
 
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.exit_code == 0, done.stdout + done.stderr
     assert "probe: at head at 2b3c4d5e6f7a" in done.stdout
     assert "asterisk" not in done.stdout
     assert _leftover_clusters(scratch) == []
 
 
 def test_sandbox_with_a_failing_migration_exits_behind_and_leaves_no_server(
-    run_cli, write_config, scratch
+    run_sandbox, write_config, scratch
 ):
-    config = write_config(_probe_config("broken_tree"))
+    config = write_config(_probe_config("broken_tree"), directory=scratch)
 
-    done = run_cli("-c", str(config), "sandbox")
+    done = run_sandbox(config)
 
-    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.exit_code == 3, done.stdout + done.stderr
     assert "no_such_table" in done.stdout + done.stderr
     assert "probe: behind at 1a2b3c4d5e6f (head 3c4d5e6f7a8b)" in done.stdout
     assert _leftover_clusters(scratch) == []
 
 
-def test_sandbox_keep_leaves_a_server_at_the_printed_uri(run_cli, write_config, scratch):
-    config = write_config({"db_uri": _unreachable_db_uri("asterisk", "asterisk")})
+def test_sandbox_keep_leaves_a_server_at_the_printed_uri(run_sandbox, write_config, scratch):
+    config = write_config(
+        {"db_uri": _unreachable_db_uri("asterisk", "asterisk")}, directory=scratch
+    )
 
-    done = run_cli("-c", str(config), "sandbox", "--keep")
+    done = run_sandbox(config, "--keep")
 
     stop = STOP_COMMAND.search(done.stdout)
     try:
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.exit_code == 0, done.stdout + done.stderr
         uri = KEPT_URI.search(done.stdout).group(1)
         conn = psycopg2.connect(uri.rsplit("/", 1)[0] + "/asterisk")
         try:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
-from pgtest import REPO
+from pgtest import run_tool
 
 # Run the CLI in a process where importing psycopg2 fails, as on an install without the driver.
 _WITHOUT_DRIVER = """
@@ -23,14 +22,8 @@ cli.main(sys.argv[1:], prog_name="wazo-manage-db")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", _WITHOUT_DRIVER, "--log-file", "/dev/null", *args],
-        cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,  # a hang guard, not a measure
+    return run_tool(
+        "--log-file", "/dev/null", *args, code=_WITHOUT_DRIVER, stay_root=False, timeout=60
     )
 
 

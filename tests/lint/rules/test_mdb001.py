@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from tests.lint.conftest import FIXTURES, only, position_of
+from tests.lint.conftest import FIXTURES, TIMEOUT, only, position_of
 
-TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
 GRANT = 'op.execute("GRANT ALL ON foo TO asterisk")'
 
 

@@ -6,9 +6,7 @@ import shutil
 
 import pytest
 
-from tests.lint.conftest import FIXTURES, only, position_of
-
-TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
+from tests.lint.conftest import FIXTURES, TIMEOUT, only, position_of
 
 GRANT = 'op.execute("GRANT ALL ON foo TO asterisk")'
 

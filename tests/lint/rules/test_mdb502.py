@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
+from tests.lint.conftest import assert_lock_warning
 
 
 @pytest.mark.parametrize(
@@ -18,11 +18,7 @@ TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
     ],
 )
 def test_on_an_existing_table_it_warns_and_names_the_lock(tree, code, upgrade, lock):
-    tree.revision("a1", None, upgrade=TIMEOUT + upgrade)
-    findings = tree.lint().findings
-    assert [f.code for f in findings] == [code]
-    assert findings[0].severity == "warning"
-    assert lock in findings[0].message
+    assert_lock_warning(tree.after_timeout(upgrade), code, lock)
 
 
 @pytest.mark.parametrize(
@@ -33,7 +29,4 @@ def test_on_an_existing_table_it_warns_and_names_the_lock(tree, code, upgrade, l
     ],
 )
 def test_safe_forms_do_not_warn(tree, upgrade):
-    if "concurrently" in upgrade:
-        upgrade = f"with op.get_context().autocommit_block():\n    {upgrade}"
-    tree.revision("a1", None, upgrade=TIMEOUT + upgrade)
-    assert tree.codes() == []
+    assert tree.after_timeout(upgrade) == []

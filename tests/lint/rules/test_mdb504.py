@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
+from tests.lint.conftest import assert_lock_warning
 
 
 @pytest.mark.parametrize(
@@ -14,8 +14,4 @@ TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
     ],
 )
 def test_on_an_existing_table_it_warns_and_names_the_lock(tree, code, upgrade, lock):
-    tree.revision("a1", None, upgrade=TIMEOUT + upgrade)
-    findings = tree.lint().findings
-    assert [f.code for f in findings] == [code]
-    assert findings[0].severity == "warning"
-    assert lock in findings[0].message
+    assert_lock_warning(tree.after_timeout(upgrade), code, lock)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.lint.conftest import only
-
-TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
+from tests.lint.conftest import TIMEOUT, only
 
 
 def test_concurrently_inside_the_migration_transaction_is_an_error(tree):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lint.conftest import only
-
-TIMEOUT = "op.execute(\"SET lock_timeout = '5s'\")\n"
+from tests.lint.conftest import TIMEOUT, only
 
 
 def test_missing_lock_timeout_is_reported_once_per_revision(tree):
