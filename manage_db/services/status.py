@@ -1,76 +1,94 @@
 """Status: where each component stands against its tree's heads.
 
 Fast on purpose: the graph comes from the revision files as text (no alembic import), and each
-database is asked one question per component over a connection shared by the components that
-live in the same database as the same role.
+database is asked one question for all the components that live in it as the same role
+(``dao.component_state``), over one connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-import psycopg2
-
+from manage_db.dao.component_state import StateReadError, read_states
 from manage_db.dao.connection import connect
 from manage_db.dao.revision_files import RevisionGraph, load_graph
-from manage_db.dao.version_table import read_current
-from manage_db.errors import EXIT_DRIFT, EXIT_FINDINGS, ManageDbError, TreeError
+from manage_db.errors import EXIT_DRIFT, ManageDbError, TreeError
+from manage_db.history_model import Drift, LastRecord
 from manage_db.models import Component, StatusRow
-from manage_db.services.history import component_drift, drift_message
+from manage_db.services.history import drift_message, find_drift, tree_facts
 
 
 def component_status(
     components: Sequence[Component], owner_uri: Callable[[Component], str], server_wait: float = 0.0
 ) -> list[StatusRow]:
     """One row per component; a component that cannot be read gets a row with its error."""
-    rows: list[StatusRow] = []
-    connections: dict[str, object] = {}
+    rows: dict[str, StatusRow] = {}
+    by_uri: dict[str, list[tuple[Component, RevisionGraph]]] = {}
+    for component in components:
+        try:
+            graph = load_graph(component.script_location)
+            uri = owner_uri(component)
+        except ManageDbError as error:
+            rows[component.name] = _error_row(component, str(error), error.exit_code)
+            continue
+        by_uri.setdefault(uri, []).append((component, graph))
+    for uri, members in by_uri.items():
+        try:
+            conn = connect(uri, wait=server_wait)
+        except ManageDbError as error:
+            for component, _graph in members:
+                rows[component.name] = _error_row(component, str(error), error.exit_code)
+            continue
+        try:
+            tables = [(c.version_table, c.schema) for c, _graph in members]
+            states = read_states(conn, tables)
+        finally:
+            conn.close()
+        for (component, graph), state in zip(members, states, strict=True):
+            if isinstance(state, ManageDbError):
+                rows[component.name] = _state_error_row(component, state)
+                continue
+            rows[component.name] = _row(component, graph, state.current, state.last)
+    return [rows[c.name] for c in components]
+
+
+def _row(
+    component: Component,
+    graph: RevisionGraph,
+    current: tuple[str, ...],
+    last: Mapping[str, LastRecord] | None,
+) -> StatusRow:
+    heads = graph.heads()
     try:
-        for component in components:
-            try:
-                graph = load_graph(component.script_location)
-                heads = graph.heads()
-                uri = owner_uri(component)
-                if uri not in connections:
-                    connections[uri] = connect(uri, wait=server_wait)
-                current = read_current(connections[uri], component.version_table, component.schema)
-                # An applied revision gone from the tree is drift (exit 8), as upgrade says.
-                drift = component_drift(connections[uri], component, graph, current)
-                if not drift:
-                    check_tree_for_status(graph, component, current, heads)
-            except ManageDbError as error:
-                rows.append(
-                    StatusRow(
-                        component.name, component.database, (), (), str(error), error.exit_code
-                    )
-                )
-                continue
-            except psycopg2.Error as error:
-                message = str(error).strip().splitlines()[0]
-                rows.append(
-                    StatusRow(
-                        component.name,
-                        component.database,
-                        (),
-                        (),
-                        f"{component.name}: {message}",
-                        EXIT_FINDINGS,
-                    )
-                )
-                continue
-            if drift:
-                message = drift_message(component, drift)
-                rows.append(
-                    StatusRow(
-                        component.name, component.database, current, heads, message, EXIT_DRIFT
-                    )
-                )
-                continue
-            rows.append(StatusRow(component.name, component.database, current, heads))
-    finally:
-        for conn in connections.values():
-            conn.close()  # type: ignore[attr-defined]
-    return rows
+        # An applied revision gone from the tree is drift (exit 8), as upgrade says.
+        drift = history_drift(graph, current, last)
+        if not drift:
+            check_tree_for_status(graph, component, current, heads)
+    except ManageDbError as error:
+        return _error_row(component, str(error), error.exit_code)
+    if drift:
+        message = drift_message(component, drift)
+        return StatusRow(component.name, component.database, current, heads, message, EXIT_DRIFT)
+    return StatusRow(component.name, component.database, current, heads)
+
+
+def history_drift(
+    graph: RevisionGraph, current: tuple[str, ...], last: Mapping[str, LastRecord] | None
+) -> list[Drift]:
+    """What the applied history says against the tree (edited, missing, interrupted)."""
+    if not last and all(rev in graph.revisions for rev in current):
+        return []
+    return find_drift(graph, current, last, tree_facts(graph))
+
+
+def _error_row(component: Component, message: str, exit_code: int) -> StatusRow:
+    return StatusRow(component.name, component.database, (), (), message, exit_code)
+
+
+def _state_error_row(component: Component, error: ManageDbError) -> StatusRow:
+    if isinstance(error, StateReadError):  # the server's own line, named after the component
+        return _error_row(component, f"{component.name}: {error}", error.exit_code)
+    return _error_row(component, str(error), error.exit_code)
 
 
 def check_tree_for_status(

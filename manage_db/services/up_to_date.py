@@ -10,20 +10,18 @@ alembic and SQLAlchemy are never imported; otherwise it answers None and the rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
-
-import psycopg2
+from collections.abc import Callable, Mapping, Sequence
 
 from manage_db import cancellation
+from manage_db.dao.component_state import read_states
 from manage_db.dao.connection import connect
 from manage_db.dao.revision_files import RevisionGraph, load_graph
-from manage_db.dao.version_table import read_current
-from manage_db.errors import ManageDbError
+from manage_db.errors import HistoryDrift, ManageDbError
+from manage_db.history_model import APPLYING, LastRecord
 from manage_db.models import Component, RunResult
 from manage_db.services import history
 from manage_db.services.migration_lock import migration_lock
-from manage_db.services.status import check_tree_for_status
+from manage_db.services.status import check_tree_for_status, history_drift
 from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
@@ -60,32 +58,54 @@ def _at_heads(
     server_wait: float,
 ) -> RunResult | None:
     with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
-        current = read_current(conn, component.version_table, component.schema)
+        (state,) = read_states(conn, [(component.version_table, component.schema)])
+        if isinstance(state, ManageDbError):
+            raise state
+        current = state.current
         if set(current) != set(heads):
             return None
-        history.prepare_run(conn, component, graph, current, refuse_drift=True)
+        if state.last is None or _unrecorded(graph, current, state.last):
+            # No history table yet, or applied revisions it lacks: create it and adopt them.
+            history.prepare_run(conn, component, graph, current, refuse_drift=True)
+        else:
+            drift = history_drift(graph, current, state.last)
+            if drift:
+                raise HistoryDrift(history.drift_message(component, drift, refusing=True))
         check_tree_for_status(graph, component, current, heads)
         return RunResult(component.name, current, current, message="already at target")
+
+
+def _unrecorded(
+    graph: RevisionGraph, current: tuple[str, ...], last: Mapping[str, LastRecord]
+) -> bool:
+    """Whether an applied revision is not recorded as applied (``history.unrecorded``, unsorted)."""
+    applied: set[str] = set()
+    for rev in current:
+        applied |= graph.ancestors(rev)
+    return any(rev not in last or last[rev].direction not in APPLYING for rev in applied)
 
 
 def all_at_heads(
     components: Sequence[Component], owner_uri: Callable[[Component], str], server_wait: float
 ) -> bool:
-    """Whether every component's database is at its tree's heads (one read each, no lock, no
-    check): a guess for deciding whether to load the migration runtime before forking workers."""
-    connections: dict[str, Any] = {}
+    """Whether every component's database is at its tree's heads (one read per database, no
+    lock, no check): a guess for deciding whether to load the migration runtime before forking
+    workers."""
+    by_uri: dict[str, list[Component]] = {}
     try:
         for component in components:
-            uri = owner_uri(component)
-            if uri not in connections:
-                connections[uri] = connect(uri, wait=server_wait)
-            heads = load_graph(component.script_location).heads()
-            current = read_current(connections[uri], component.version_table, component.schema)
-            if set(current) != set(heads):
-                return False
-    except (ManageDbError, psycopg2.Error):
-        return False  # the run itself says what is wrong
-    finally:
-        for conn in connections.values():
-            conn.close()
+            by_uri.setdefault(owner_uri(component), []).append(component)
+        for uri, members in by_uri.items():
+            conn = connect(uri, wait=server_wait)
+            try:
+                states = read_states(conn, [(c.version_table, c.schema) for c in members])
+            finally:
+                conn.close()
+            for component, state in zip(members, states, strict=True):
+                if isinstance(state, ManageDbError):
+                    return False  # the run itself says what is wrong
+                if set(state.current) != set(load_graph(component.script_location).heads()):
+                    return False
+    except ManageDbError:
+        return False
     return True
