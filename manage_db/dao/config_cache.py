@@ -37,18 +37,18 @@ def _entries() -> dict[str, Any]:
 
 def cached_data(path: Path, read: Callable[[Path], Any]) -> Any:
     """``read(path)``, or what it returned last time when the file has not changed since."""
+    now = time.time_ns()
     try:
-        stat = os.stat(path)
+        key = file_key(os.stat(path))
     except OSError:
         return read(path)  # it says why
-    key = file_key(stat)
     entries = _entries()
     name = str(Path(path).absolute())
     hit = entries.get(name)
     if isinstance(hit, list) and len(hit) == 2 and hit[0] == key:
         return hit[1]
     data = read(path)
-    if settled(stat, time.time_ns()) and _exact_in_json(data):
+    if settled(key, now) and _exact_in_json(data):
         entries.pop(name, None)
         entries[name] = [key, data]
         for old in list(entries)[:-_KEEP]:

@@ -30,10 +30,11 @@ def file_key(stat: os.stat_result) -> list[int]:
     return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
-def settled(stat: os.stat_result, now_ns: int) -> bool:
-    """Whether a fact read from the file at ``now_ns`` (``time.time_ns()``, taken after the read)
-    may be cached: its last change is older than the racy window."""
-    return max(stat.st_mtime_ns, stat.st_ctime_ns) < now_ns - RACY_NS
+def settled(key: list[int], now_ns: int) -> bool:
+    """Whether a fact read from the file whose :func:`file_key` is ``key`` may be cached:
+    its last change is older than the racy window before ``now_ns`` (``time.time_ns()``, taken
+    at the latest when the file is read)."""
+    return max(key[3], key[4]) < now_ns - RACY_NS
 
 
 def read_json(path: Path) -> Any:
