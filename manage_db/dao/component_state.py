@@ -1,14 +1,17 @@
 """Where components' databases stand: the applied heads and the applied history's last records.
 
 ``status`` and the upgrade with nothing to do ask this of every component; it is one query for
-all the components that share a connection, when every version and history table exists (the
-usual case), else the tables are read one at a time, which also says which one is missing.
-The history query is ``dao.history.read_last_records``'s.
+all the components that share a connection when every version and history table exists (the
+usual case), else the tables are read one at a time, which also says which one is missing. That
+query brings the applied heads and a digest of the history's last records, computed by the
+server; the records themselves (``ComponentState.last``) are read only when asked for, on the
+same connection. Their query is ``dao.history.read_last_records``'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg2
@@ -19,6 +22,8 @@ from manage_db.dao.version_table import qualified, read_current
 from manage_db.errors import EXIT_FINDINGS, ManageDbError
 from manage_db.history_model import LastRecord
 
+Records = Mapping[str, LastRecord]
+
 
 class StateReadError(ManageDbError):
     """A query of a version or history table failed; the message is the server's first line."""
@@ -27,14 +32,35 @@ class StateReadError(ManageDbError):
 
 
 class ComponentState:
-    """One component's database: its applied heads (sorted) and its history's last records
-    (None when it has no history table yet)."""
+    """One component's database: its applied heads (sorted), its history's last records (None
+    when it has no history table yet), and ``digest``: equal digests, equal states (None when
+    the state was read table by table)."""
 
-    __slots__ = ("current", "last")
+    __slots__ = ("current", "digest", "_last", "_read_last")
 
-    def __init__(self, current: tuple[str, ...], last: Mapping[str, LastRecord] | None) -> None:
+    def __init__(
+        self,
+        current: tuple[str, ...],
+        last: Records | None = None,
+        *,
+        digest: str | None = None,
+        read_last: Callable[[], Records | None] | None = None,
+    ) -> None:
         self.current = current
-        self.last = last
+        self.digest = digest
+        self._last = last
+        self._read_last = read_last
+
+    @property
+    def last(self) -> Records | None:
+        """The last records (read now, on the connection of ``read_states``, if not yet)."""
+        if self._read_last is not None:
+            try:
+                self._last = self._read_last()
+            except psycopg2.Error as error:
+                raise _failure(error) from error
+            self._read_last = None
+        return self._last
 
 
 # A table: (version table, schema or None).
@@ -43,11 +69,11 @@ Table = tuple[str, "str | None"]
 
 def read_states(conn: Any, tables: Sequence[Table]) -> list[ComponentState | ManageDbError]:
     """The state of each table's component, in order; an error in place of a state that could
-    not be read (the others are still read)."""
+    not be read (the others are still read). ``conn`` must stay open while ``last`` is read."""
     if not tables:
         return []
     try:
-        return list(_read_together(conn, tables))
+        return _read_together(conn, tables)
     except (errors.UndefinedTable, errors.InsufficientPrivilege):
         pass  # some table is missing or unreadable: read them one by one, each says its own
     except psycopg2.Error as error:
@@ -71,16 +97,17 @@ def _failure(error: Exception) -> StateReadError:
     return StateReadError(str(error).strip().splitlines()[0])
 
 
-def _read_together(conn: Any, tables: Sequence[Table]) -> list[ComponentState]:
+def _read_together(conn: Any, tables: Sequence[Table]) -> list[ComponentState | ManageDbError]:
     parts = []
     for index, (version_table, schema) in enumerate(tables):
         parts.append(
             sql.SQL(
-                "SELECT {index}, 'v', version_num::text, NULL::text, NULL::text, NULL::text"
-                " FROM {versions}"
-                " UNION ALL (SELECT DISTINCT ON (revision) {index}, 'h', revision::text,"
-                " direction::text, checksum::text, outcome::text FROM {history}"
-                " WHERE outcome <> 'failed' ORDER BY revision, id DESC)"
+                "SELECT {index}, version_num::text, NULL FROM {versions}"
+                " UNION ALL SELECT {index}, NULL, encode(sha256(convert_to(coalesce("
+                "json_agg(json_build_array(revision, direction, checksum, outcome)"
+                " ORDER BY revision)::text, '[]'), 'UTF8')), 'hex') FROM"
+                " (SELECT DISTINCT ON (revision) revision, direction, checksum, outcome"
+                " FROM {history} WHERE outcome <> 'failed' ORDER BY revision, id DESC) AS last"
             ).format(
                 index=sql.Literal(index),
                 versions=qualified(version_table, schema),
@@ -91,10 +118,24 @@ def _read_together(conn: Any, tables: Sequence[Table]) -> list[ComponentState]:
         cur.execute(sql.SQL(" UNION ALL ").join(parts))
         rows = cur.fetchall()
     current: list[list[str]] = [[] for _ in tables]
-    last: list[dict[str, LastRecord]] = [{} for _ in tables]
-    for index, kind, revision, direction, checksum, outcome in rows:
-        if kind == "v":
-            current[index].append(revision)
+    digests: list[str] = ["" for _ in tables]
+    for index, version, digest in rows:
+        if digest is None:
+            current[index].append(version)
         else:
-            last[index][revision] = LastRecord(direction, checksum, outcome)
-    return [ComponentState(tuple(sorted(c)), h) for c, h in zip(current, last, strict=True)]
+            digests[index] = digest
+    states: list[ComponentState | ManageDbError] = []
+    for (version_table, schema), applied, digest in zip(tables, current, digests, strict=True):
+        heads = tuple(sorted(applied))
+        states.append(
+            ComponentState(
+                heads,
+                digest=json.dumps([heads, digest]),
+                read_last=_reader(conn, version_table, schema),
+            )
+        )
+    return states
+
+
+def _reader(conn: Any, version_table: str, schema: str | None) -> Callable[[], Records | None]:
+    return lambda: history_table.read_last_records(conn, version_table, schema)

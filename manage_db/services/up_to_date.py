@@ -10,18 +10,15 @@ alembic and SQLAlchemy are never imported; otherwise it answers None and the rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from manage_db import cancellation
 from manage_db.dao.component_state import read_states
 from manage_db.dao.connection import connect
-from manage_db.dao.revision_files import RevisionGraph, load_graph
-from manage_db.errors import HistoryDrift, ManageDbError
-from manage_db.history_model import APPLYING, LastRecord
+from manage_db.errors import ManageDbError
 from manage_db.models import Component, RunResult
-from manage_db.services import history
 from manage_db.services.migration_lock import migration_lock
-from manage_db.services.status import check_tree_for_status, history_drift
+from manage_db.services.status import TreeView, check_tree_for_status
 from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
@@ -40,49 +37,33 @@ def already_at_heads(
     target other than the heads: the full upgrade resolves those)."""
     if target not in ("head", "heads"):
         return None
-    graph = load_graph(component.script_location)
-    heads = graph.heads()
-    if target == "head" and len(heads) > 1:
+    tree = TreeView(component)
+    if target == "head" and len(tree.heads) > 1:
         return None  # the full upgrade says which heads
     timeouts = timeouts or SessionTimeouts()
     with cancellation.watching(owner_uri, timeouts.server_timeout):
-        return _at_heads(component, owner_uri, graph, heads, lock_wait, server_wait)
+        return _at_heads(tree, owner_uri, lock_wait, server_wait)
 
 
 def _at_heads(
-    component: Component,
-    owner_uri: str,
-    graph: RevisionGraph,
-    heads: tuple[str, ...],
-    lock_wait: float,
-    server_wait: float,
+    tree: TreeView, owner_uri: str, lock_wait: float, server_wait: float
 ) -> RunResult | None:
+    component = tree.component
     with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
         (state,) = read_states(conn, [(component.version_table, component.schema)])
         if isinstance(state, ManageDbError):
             raise state
         current = state.current
-        if set(current) != set(heads):
+        if set(current) != set(tree.heads):
             return None
-        if state.last is None or _unrecorded(graph, current, state.last):
-            # No history table yet, or applied revisions it lacks: create it and adopt them.
-            history.prepare_run(conn, component, graph, current, refuse_drift=True)
-        else:
-            drift = history_drift(graph, current, state.last)
-            if drift:
-                raise HistoryDrift(history.drift_message(component, drift, refusing=True))
-        check_tree_for_status(graph, component, current, heads)
+        if not tree.clean(state):
+            # No history table yet, applied revisions it lacks, or drift: the checks and the
+            # adoption of services.migration.upgrade (drift refused, exit 8).
+            from manage_db.services import history
+
+            history.prepare_run(conn, component, tree.graph, current, refuse_drift=True)
+            check_tree_for_status(tree.graph, component, current, tree.heads)
         return RunResult(component.name, current, current, message="already at target")
-
-
-def _unrecorded(
-    graph: RevisionGraph, current: tuple[str, ...], last: Mapping[str, LastRecord]
-) -> bool:
-    """Whether an applied revision is not recorded as applied (``history.unrecorded``, unsorted)."""
-    applied: set[str] = set()
-    for rev in current:
-        applied |= graph.ancestors(rev)
-    return any(rev not in last or last[rev].direction not in APPLYING for rev in applied)
 
 
 def all_at_heads(
@@ -104,7 +85,7 @@ def all_at_heads(
             for component, state in zip(members, states, strict=True):
                 if isinstance(state, ManageDbError):
                     return False  # the run itself says what is wrong
-                if set(state.current) != set(load_graph(component.script_location).heads()):
+                if set(state.current) != set(TreeView(component).heads):
                     return False
     except ManageDbError:
         return False
