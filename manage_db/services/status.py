@@ -54,7 +54,7 @@ def component_status(
                 try:
                     rows[component.name] = _row(tree, state)
                 except ManageDbError as error:
-                    rows[component.name] = _error_row(component, str(error), error.exit_code)
+                    rows[component.name] = _state_error_row(component, error)
         finally:
             conn.close()
     return [rows[c.name] for c in components]

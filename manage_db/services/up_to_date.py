@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from manage_db import cancellation
-from manage_db.dao.component_state import read_states
+from manage_db.dao.component_state import StateReadError, read_states
 from manage_db.dao.connection import connect
 from manage_db.errors import ManageDbError
 from manage_db.models import Component, RunResult
@@ -51,12 +51,18 @@ def _at_heads(
     component = tree.component
     with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
         (state,) = read_states(conn, [(component.version_table, component.schema)])
+        if isinstance(state, StateReadError):
+            raise StateReadError(f"{component.name}: {state}")
         if isinstance(state, ManageDbError):
             raise state
         current = state.current
         if set(current) != set(tree.heads):
             return None
-        if not tree.clean(state):
+        try:
+            clean = tree.clean(state)
+        except StateReadError as error:  # reading the history rows failed
+            raise StateReadError(f"{component.name}: {error}") from error
+        if not clean:
             # No history table yet, applied revisions it lacks, or drift: the checks and the
             # adoption of services.migration.upgrade (drift refused, exit 8).
             from manage_db.services import history
