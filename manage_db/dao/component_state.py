@@ -3,26 +3,28 @@
 ``status`` and the upgrade with nothing to do ask this of every component; it is one query for
 all the components that share a connection when every version and history table exists (the
 usual case), else the tables are read one at a time, which also says which one is missing. That
-query brings the applied heads and a digest of the history's last records, computed by the
-server; the records themselves (``ComponentState.last``) are read only when asked for, on the
-same connection. Their query is ``dao.history.read_last_records``'s.
+query brings the applied heads and a digest of every history row (the columns the last records
+are made of), computed by the server; the last records themselves (``ComponentState.last``,
+``dao.history.read_last_records``) are read only when asked for, on the same connection.
+The history table's name is ``dao.history.table_name``'s.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 from psycopg2 import errors, sql
 
-from manage_db.dao import history as history_table
 from manage_db.dao.version_table import qualified, read_current
 from manage_db.errors import EXIT_FINDINGS, ManageDbError
-from manage_db.history_model import LastRecord
 
-Records = Mapping[str, LastRecord]
+if TYPE_CHECKING:  # the records are read only when a cached verdict does not answer
+    from manage_db.history_model import LastRecord
+
+Records = Mapping[str, "LastRecord"]
 
 
 class StateReadError(ManageDbError):
@@ -83,6 +85,8 @@ def read_states(conn: Any, tables: Sequence[Table]) -> list[ComponentState | Man
 
 def read_state(conn: Any, version_table: str, schema: str | None) -> ComponentState | ManageDbError:
     """One component's state, table by table (a missing table reads as empty)."""
+    from manage_db.dao import history as history_table
+
     try:
         current = read_current(conn, version_table, schema)
         last = history_table.read_last_records(conn, version_table, schema)
@@ -103,15 +107,13 @@ def _read_together(conn: Any, tables: Sequence[Table]) -> list[ComponentState | 
         parts.append(
             sql.SQL(
                 "SELECT {index}, version_num::text, NULL FROM {versions}"
-                " UNION ALL SELECT {index}, NULL, encode(sha256(convert_to(coalesce("
-                "json_agg(json_build_array(revision, direction, checksum, outcome)"
-                " ORDER BY revision)::text, '[]'), 'UTF8')), 'hex') FROM"
-                " (SELECT DISTINCT ON (revision) revision, direction, checksum, outcome"
-                " FROM {history} WHERE outcome <> 'failed' ORDER BY revision, id DESC) AS last"
+                " UNION ALL SELECT {index}, NULL, encode(sha256(convert_to(coalesce(string_agg("
+                "row(id, revision, direction, checksum, outcome)::text, ',' ORDER BY id), ''),"
+                " 'UTF8')), 'hex') FROM {history}"
             ).format(
                 index=sql.Literal(index),
                 versions=qualified(version_table, schema),
-                history=qualified(history_table.table_name(version_table), schema),
+                history=qualified(f"{version_table}_history", schema),
             )
         )
     with conn.cursor() as cur:
@@ -138,4 +140,9 @@ def _read_together(conn: Any, tables: Sequence[Table]) -> list[ComponentState | 
 
 
 def _reader(conn: Any, version_table: str, schema: str | None) -> Callable[[], Records | None]:
-    return lambda: history_table.read_last_records(conn, version_table, schema)
+    def read() -> Records | None:
+        from manage_db.dao import history as history_table
+
+        return history_table.read_last_records(conn, version_table, schema)
+
+    return read

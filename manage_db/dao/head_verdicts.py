@@ -1,6 +1,6 @@
 """Trees whose databases were found at their heads with a clean history, cached per user.
 
-For a tree (named by ``revision_files.tree_stamp``: its files exactly as they were) this keeps
+For a tree (named by ``dao.tree_stamp.tree_stamp``: its files exactly as they were) this keeps
 its heads and the digests of database states (``ComponentState.digest``: applied heads and last
 history records) that status or the no-op upgrade found at those heads, every applied revision
 recorded and unedited. The same tree and the same state give the same answer, so the next run

@@ -8,14 +8,13 @@ literal assignments at module level. Lines are read as text and the right-hand s
 
 from __future__ import annotations
 
-import array
 import ast
 import hashlib
 import os
 import time
 from pathlib import Path
 
-from manage_db.dao import user_cache
+from manage_db.dao.tree_stamp import revision_names, tree_stamp, versions_dir
 from manage_db.dao.user_cache import cache_dir, file_key, read_json, settled, write_json
 from manage_db.errors import TreeError
 from manage_db.revision_graph import RevisionFile, RevisionGraph
@@ -39,10 +38,6 @@ def _graph_cache_path(directory: Path) -> Path:
     return cache_dir() / f"graph-{_CACHE_FORMAT}-{name}.json"
 
 
-def versions_dir(script_location: Path) -> Path:
-    return Path(script_location) / "versions"
-
-
 def load_graph(script_location: Path, *, use_cache: bool = True) -> RevisionGraph:
     """Read every revision file of a tree. TreeError when a file declares no revision.
 
@@ -59,7 +54,7 @@ def load_graph(script_location: Path, *, use_cache: bool = True) -> RevisionGrap
     cached = stored if isinstance(stored, dict) else {}
     fresh: dict[str, list] = {}
     graph = RevisionGraph(script_location)
-    names = _revision_names(directory)
+    names = revision_names(directory)
     base = str(directory)
     now = time.time_ns()
     for name in names:
@@ -85,39 +80,6 @@ def load_graph(script_location: Path, *, use_cache: bool = True) -> RevisionGrap
             if parent not in graph.revisions:
                 raise TreeError(f"{rev.path}: down_revision '{parent}' names no revision")
     return graph
-
-
-def _revision_names(directory: Path) -> list[str]:
-    """The revision files of a versions directory, sorted."""
-    return sorted(
-        e.name
-        for e in os.scandir(directory)
-        if e.name.endswith(".py") and not e.name.startswith(("_", "."))
-    )
-
-
-def tree_stamp(script_location: Path) -> str | None:
-    """A digest of what ``load_graph`` reads (every revision file's name and ``stat`` key): equal
-    stamps, equal graphs and checksums. None when a file changed in the last seconds (its key
-    may not show a second change yet) or the directory cannot be read."""
-    directory = versions_dir(Path(script_location))
-    base = str(directory)
-    now = time.time_ns()
-    keys = array.array("q")  # file_key's five numbers per file, in name order
-    try:
-        names = _revision_names(directory)
-        for name in names:
-            stat = os.stat(f"{base}/{name}")
-            keys.extend(
-                (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-            )
-    except (OSError, OverflowError):
-        return None
-    if names and max(max(keys[3::5]), max(keys[4::5])) >= now - user_cache.RACY_NS:
-        return None
-    digest = hashlib.sha256("\0".join(names).encode())
-    digest.update(keys.tobytes())
-    return digest.hexdigest()
 
 
 # The stat keys load_graph took in this process, by path: the checksum cache

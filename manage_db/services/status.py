@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from manage_db import __version__
 from manage_db.dao import head_verdicts
 from manage_db.dao.component_state import ComponentState, StateReadError, read_states
 from manage_db.dao.connection import connect
-from manage_db.dao.revision_files import RevisionGraph, load_graph, tree_stamp
+from manage_db.dao.tree_stamp import tree_stamp
 from manage_db.errors import EXIT_DRIFT, ManageDbError, TreeError
-from manage_db.history_model import APPLYING, Drift, LastRecord
 from manage_db.models import Component, StatusRow
+
+if TYPE_CHECKING:  # the graph and the history are loaded only when no cached verdict answers
+    from manage_db.history_model import Drift, LastRecord
+    from manage_db.revision_graph import RevisionGraph
 
 
 def component_status(
@@ -91,6 +95,8 @@ class TreeView:
     @property
     def graph(self) -> RevisionGraph:
         if self._graph is None:
+            from manage_db.dao.revision_files import load_graph
+
             self._graph = load_graph(self.component.script_location)
         return self._graph
 
@@ -139,6 +145,8 @@ def fully_recorded(
 ) -> bool:
     """Whether the history records every applied revision as applied (nothing to adopt:
     ``history.unrecorded`` is empty)."""
+    from manage_db.history_model import APPLYING
+
     applied: set[str] = set()
     for rev in current:
         applied |= graph.ancestors(rev)

@@ -8,7 +8,8 @@ import pytest
 
 from manage_db.dao import user_cache
 from manage_db.dao.revision_checksums import revision_facts
-from manage_db.dao.revision_files import load_graph, tree_stamp
+from manage_db.dao.revision_files import load_graph
+from manage_db.dao.tree_stamp import tree_stamp
 
 
 @pytest.fixture
