@@ -1,3 +1,3 @@
-from manage_db.cli import main
+from manage_db.launcher import main
 
 main()

@@ -94,41 +94,21 @@ class _Group(click.Group):
 @click.pass_context
 def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
     """wazo-manage-db: create, upgrade, check, lint and verify the platform's databases."""
-    from manage_db.app import App
-    from manage_db.config import load_settings
-    from manage_db.log import setup_logging
-    from manage_db.privileges import PrivilegeDrop
+    from manage_db.launcher import start_app
 
     drop = isinstance(ctx.obj, dict) and ctx.obj.get("drop_privileges", False)
-    settings = load_settings(
-        config_file,
-        {
-            "debug": debug,
-            "log_level": log_level,
-            "log_file": log_file,
-            "user": user,
-            "db_uri": db_uri,
-        },
-    )
-    warning = setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
-    quiet = ctx.invoked_subcommand in ("revision", "heads", "history", "lint")
-    if warning and not quiet:
-        click.echo(f"wazo-manage-db: warning: {warning}", err=True)
-    if db_uri and _has_password(db_uri):
-        click.echo(
-            "wazo-manage-db: warning: --db-uri carries a password, which other users can see "
-            "in the process list; put it in a component's password_file instead",
-            err=True,
-        )
-    ctx.obj = App(settings, PrivilegeDrop(drop, settings.user, settings.user_required))
-
-
-def _has_password(uri: str) -> bool:
-    from manage_db.dao.connection import has_password
-
-    return has_password(uri)
+    options = {
+        "config_file": config_file,
+        "debug": debug,
+        "log_level": log_level,
+        "log_file": log_file,
+        "user": user,
+        "db_uri": db_uri,
+    }
+    ctx.obj = start_app(ctx.invoked_subcommand, options, drop)
 
 
 def main() -> None:
-    """Console script: like ``cli`` but drops root privileges before any work."""
+    """The click command line as a console script: like ``cli`` but drops root privileges
+    before any work (``manage_db.launcher.main`` answers the common invocations first)."""
     cli.main(obj={"drop_privileges": True}, prog_name="wazo-manage-db")

@@ -228,7 +228,18 @@ def _check_key(path: str, key: Key | None, value: Any, source: str) -> None:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read one YAML file; an empty file is an empty layer."""
+    """Read one YAML file, checked; an empty file is an empty layer.
+
+    What the file holds is kept in a per-user cache (``dao/config_cache.py``) while the file is
+    unchanged, so a run does not import a YAML parser; the checks run every time.
+    """
+    from manage_db.dao.config_cache import cached_data
+
+    return validate(cached_data(path, parse_yaml) or {}, str(path))
+
+
+def parse_yaml(path: Path) -> Any:
+    """What one YAML file holds (ConfigError, naming the file, when it cannot be read)."""
     import yaml
 
     try:
@@ -246,7 +257,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from error
-    return validate(data or {}, str(path))
+    return data
 
 
 def conf_d_files(directory: Path) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from manage_db.commands.options import component_option, finish, json_option, single_component
+from manage_db.commands.plain import upgrade_to
 
 # alembic users type `downgrade -1` and `upgrade +2`: a revision, not an unknown option.
 _REVISION_ARGUMENTS = {"ignore_unknown_options": True}
@@ -22,9 +23,6 @@ _REVISION_ARGUMENTS = {"ignore_unknown_options": True}
 def upgrade(app, revision, components, sql, start, with_plan, force, as_json):
     """Apply pending migrations up to REVISION (default: heads; an id, a prefix, +N) as each
     owner role."""
-    from manage_db.services.runner import RunOptions, upgrade_components
-    from manage_db.services.upgrade_events import announce_upgrades
-
     _refuse_option_typo(revision)
     selected = app.components(components)
     if revision not in ("head", "heads") or start:
@@ -41,13 +39,7 @@ def upgrade(app, revision, components, sql, start, with_plan, force, as_json):
             click.echo(f"-- component {component.name}")
             offline_sql(component, app.owner_uri(component), revision, start)
         raise SystemExit(0)
-    from manage_db.cancellation import cancellable
-
-    options = RunOptions.from_settings(app.settings)
-    with cancellable():
-        results, code = upgrade_components(app.access, selected, options, revision)
-    announce_upgrades(app.settings.get("bus"), app.access.db_uri, selected, results)
-    finish(results, code, as_json)
+    raise SystemExit(upgrade_to(app, selected, revision, as_json))
 
 
 def _refuse_option_typo(revision: str) -> None:

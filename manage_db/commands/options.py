@@ -43,10 +43,6 @@ def single_component(app: Any, names: tuple[str, ...], what: str) -> Any:
 
 def finish(results: Any, exit_code: int, as_json: bool) -> None:
     """Print the summary, one stderr line per failed component, and exit with the run's code."""
-    from manage_db.notifier import render_failures, render_summary
+    from manage_db.commands.plain import summary
 
-    click.echo(render_summary(results, as_json))
-    failures = render_failures(results)
-    if failures:
-        click.echo(failures, err=True)
-    raise SystemExit(exit_code)
+    raise SystemExit(summary(results, exit_code, as_json))

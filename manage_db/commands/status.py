@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from manage_db.commands.options import component_option, json_option, single_component
+from manage_db.commands.plain import show_status, status_rows
 
 
 @click.command("status")
@@ -13,22 +14,7 @@ from manage_db.commands.options import component_option, json_option, single_com
 @click.pass_obj
 def status(app, components, as_json):
     """Is every component at head? Exit 0 yes, 3 behind, another code on error."""
-    from manage_db.notifier import render_row_errors, render_status, status_exit_code
-
-    rows = _status_rows(app, components)
-    click.echo(render_status(rows, as_json))
-    errors = render_row_errors(rows)
-    if errors:
-        click.echo(errors, err=True)
-    raise SystemExit(status_exit_code(rows))
-
-
-def _status_rows(app, components):
-    from manage_db.services.runner import RunOptions, status_components
-
-    selected = app.components(components)
-    app.become_unprivileged()
-    return status_components(app.access, selected, RunOptions.from_settings(app.settings))
+    raise SystemExit(show_status(app, components, as_json))
 
 
 check = click.Command(
@@ -43,7 +29,7 @@ def current(app, components):
     """The revisions each component's database is at."""
     from manage_db.notifier import current_exit_code, render_current
 
-    rows = _status_rows(app, components)
+    rows = status_rows(app, components)
     click.echo(render_current(rows))
     raise SystemExit(current_exit_code(rows))
 

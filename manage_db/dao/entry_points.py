@@ -2,8 +2,9 @@
 
 ``importlib.metadata`` costs more to import and to scan every installed distribution than the
 rest of ``status`` does; the cache is keyed on each ``sys.path`` directory's distributions and
-the modification times of their ``entry_points.txt``, so installing, removing or editing one
-reads them all again.
+the ``stat`` of their ``entry_points.txt`` (``user_cache.file_key``), so installing, removing or
+editing one reads them all again, as does one changed in the last seconds. One cache file per
+``sys.path``: two interpreters (or a script run from elsewhere) do not overwrite each other's.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import time
+import zlib
 from typing import Any
 
-from manage_db.dao.user_cache import cache_dir, read_json, write_json
+from manage_db.dao.user_cache import cache_dir, file_key, read_json, settled, write_json
 
 _METADATA_DIRS = (".dist-info", ".egg-info")
 
@@ -21,17 +24,18 @@ _METADATA_DIRS = (".dist-info", ".egg-info")
 def group_entry_points(group: str) -> list[tuple[str, str]]:
     """``(name, "module:attribute")`` of every installed entry point of ``group``."""
     stamp = _stamp()
-    path = cache_dir() / "entry-points.json"
+    path = cache_dir() / f"entry-points-{zlib.crc32(repr(sys.path).encode()):08x}.json"
     cached = read_json(path)
     groups: dict[str, Any] = {}
-    if isinstance(cached, dict) and cached.get("stamp") == stamp:
+    if stamp is not None and isinstance(cached, dict) and cached.get("stamp") == stamp:
         groups = cached.get("groups") or {}
         if group in groups:
             return [(str(name), str(value)) for name, value in groups[group]]
     from importlib.metadata import entry_points
 
     points = [(point.name, point.value) for point in entry_points(group=group)]
-    write_json(path, {"stamp": stamp, "groups": {**groups, group: points}})
+    if stamp is not None:
+        write_json(path, {"stamp": stamp, "groups": {**groups, group: points}})
     return points
 
 
@@ -44,7 +48,9 @@ def load_entry_point(value: str) -> Any:
     return target
 
 
-def _stamp() -> list[list[Any]]:
+def _stamp() -> list[list[Any]] | None:
+    """What the cache is valid for; None when an ``entry_points.txt`` changed too recently."""
+    now = time.time_ns()
     stamp: list[list[Any]] = []
     for directory in sys.path:
         try:
@@ -54,8 +60,12 @@ def _stamp() -> list[list[Any]]:
         for entry in entries:
             if entry.endswith(_METADATA_DIRS):
                 try:
-                    mtime = os.stat(os.path.join(directory, entry, "entry_points.txt")).st_mtime_ns
+                    key: list[int] | None = file_key(
+                        os.stat(os.path.join(directory, entry, "entry_points.txt"))
+                    )
                 except OSError:
-                    mtime = None
-                stamp.append([directory, entry, mtime])
+                    key = None
+                if key is not None and not settled(key, now):
+                    return None
+                stamp.append([directory, entry, key])
     return stamp

@@ -2,8 +2,9 @@
 
 The checksum is lint's release-manifest checksum (of the syntax tree, so reformatting or editing
 comments is not an edit). A revision runs outside a transaction when its upgrade() or
-downgrade() enters ``autocommit_block``. Both are cached per tree, keyed by each file's inode,
-size and mtime, so an unchanged tree costs one ``stat`` per file.
+downgrade() enters ``autocommit_block``. Both are cached per tree, keyed by each file's ``stat``
+(``user_cache.file_key``), the one ``load_graph`` took when it did, so an unchanged tree costs
+one ``stat`` per file and run; a file changed in the last seconds is not cached.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from manage_db.dao.user_cache import cache_dir, read_json, write_json
+from manage_db.dao.revision_files import known_stat_key
+from manage_db.dao.user_cache import cache_dir, file_key, read_json, settled, write_json
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -44,18 +47,22 @@ def revision_facts(
 ) -> dict[str, FileFacts]:
     """Facts of each revision (id -> file); a file that cannot be read is left out."""
     cache_path = _cache_path(script_location) if use_cache else None
-    cached = (read_json(cache_path) if cache_path else None) or {}
+    stored = read_json(cache_path) if cache_path else None
+    cached = stored if isinstance(stored, dict) else {}
     fresh = dict(cached)
     facts: dict[str, FileFacts] = {}
+    now = time.time_ns()
     for revision, path in paths.items():
-        try:
-            stat = os.stat(path)
-        except OSError:
-            continue
-        key = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+        # The look load_graph just took at the file, when it did: one stat per file per run.
+        key = known_stat_key(str(path))
+        if key is None:
+            try:
+                key = file_key(os.stat(path))
+            except OSError:
+                continue
         hit = cached.get(path.name)
-        if hit is not None and hit[:3] == key:
-            facts[revision] = FileFacts(hit[3], hit[4], hit[5])
+        if hit is not None and hit[:5] == key:
+            facts[revision] = FileFacts(hit[5], hit[6], hit[7])
             continue
         try:
             source = path.read_text(encoding="utf-8")
@@ -63,8 +70,16 @@ def revision_facts(
             continue
         item = read_facts(source)
         facts[revision] = item
-        fresh[path.name] = [*key, item.checksum, item.autocommit_upgrade, item.autocommit_downgrade]
-    if cache_path is not None and fresh != cached:
+        if settled(key, now):
+            fresh[path.name] = [
+                *key,
+                item.checksum,
+                item.autocommit_upgrade,
+                item.autocommit_downgrade,
+            ]
+        else:
+            fresh.pop(path.name, None)
+    if cache_path is not None and (stored is None or fresh != cached):
         write_json(cache_path, fresh)
     return facts
 

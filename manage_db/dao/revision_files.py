@@ -11,17 +11,26 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import time
 from pathlib import Path
 
-from manage_db.dao.user_cache import cache_dir, read_json, write_json
+from manage_db.dao.tree_stamp import revision_names, tree_stamp, versions_dir
+from manage_db.dao.user_cache import cache_dir, file_key, read_json, settled, write_json
 from manage_db.errors import TreeError
 from manage_db.revision_graph import RevisionFile, RevisionGraph
 
-__all__ = ["RevisionFile", "RevisionGraph", "load_graph", "read_revision_file", "versions_dir"]
+__all__ = [
+    "RevisionFile",
+    "RevisionGraph",
+    "load_graph",
+    "read_revision_file",
+    "tree_stamp",
+    "versions_dir",
+]
 
 _KEYS = ("revision", "down_revision")
 _HEAD_BYTES = 4096
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 def _graph_cache_path(directory: Path) -> Path:
@@ -29,55 +38,67 @@ def _graph_cache_path(directory: Path) -> Path:
     return cache_dir() / f"graph-{_CACHE_FORMAT}-{name}.json"
 
 
-def versions_dir(script_location: Path) -> Path:
-    return Path(script_location) / "versions"
-
-
 def load_graph(script_location: Path, *, use_cache: bool = True) -> RevisionGraph:
     """Read every revision file of a tree. TreeError when a file declares no revision.
 
-    What each file declares is cached per user, keyed by the file's inode, size and mtime, so an
-    unchanged tree costs one ``stat`` per file instead of a read.
+    What each file declares is cached per user, keyed by the file's ``stat``
+    (``user_cache.file_key``: an edit in place changes it), so an unchanged tree costs one
+    ``stat`` per file instead of a read; a file changed in the last seconds is not cached.
     """
     script_location = Path(script_location)
     directory = versions_dir(script_location)
     if not directory.is_dir():
         raise TreeError(f"{script_location}: not an alembic tree (no versions/ directory)")
     cache_path = _graph_cache_path(directory) if use_cache else None
-    cached = (read_json(cache_path) if cache_path else None) or {}
+    stored = read_json(cache_path) if cache_path else None
+    cached = stored if isinstance(stored, dict) else {}
     fresh: dict[str, list] = {}
     graph = RevisionGraph(script_location)
-    entries = sorted(
-        (
-            e
-            for e in os.scandir(directory)
-            if e.name.endswith(".py") and not e.name.startswith(("_", "."))
-        ),
-        key=lambda e: e.name,
-    )
-    for entry in entries:
-        path = directory / entry.name
-        stat = entry.stat()
-        key = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
-        hit = cached.get(entry.name)
-        if hit is not None and hit[:3] == key:
-            rev = RevisionFile(hit[3], tuple(hit[4]), path, hit[5])
+    names = revision_names(directory)
+    base = str(directory)
+    now = time.time_ns()
+    for name in names:
+        path = directory / name
+        key = _stat_key(f"{base}/{name}")
+        hit = cached.get(name)
+        if hit is not None and hit[:5] == key:
+            rev = RevisionFile(hit[5], tuple(hit[6]), path, hit[7])
         else:
             rev = read_revision_file(path)
-        fresh[entry.name] = [*key, rev.revision, list(rev.down_revisions), rev.message]
+        if settled(key, now):
+            fresh[name] = [*key, rev.revision, list(rev.down_revisions), rev.message]
         other = graph.revisions.get(rev.revision)
         if other is not None:
             raise TreeError(
                 f"{path}: revision {rev.revision} is also declared in {other.path.name}"
             )
         graph.revisions[rev.revision] = rev
-    if cache_path is not None and fresh != cached:
+    if cache_path is not None and (stored is None or fresh != cached):
         write_json(cache_path, fresh)
     for rev in graph.revisions.values():
         for parent in rev.down_revisions:
             if parent not in graph.revisions:
                 raise TreeError(f"{rev.path}: down_revision '{parent}' names no revision")
     return graph
+
+
+# The stat keys load_graph took in this process, by path: the checksum cache
+# (dao/revision_checksums.py) checks its entries against the same look at each file.
+_stat_keys: dict[str, list[int]] = {}
+
+
+def _stat_key(path: str) -> list[int]:
+    try:
+        key = file_key(os.stat(path))
+    except OSError as error:
+        raise TreeError(f"{path}: cannot read: {error}") from error
+    _stat_keys[path] = key
+    return key
+
+
+def known_stat_key(path: str) -> list[int] | None:
+    """The stat key ``load_graph`` took of ``path`` in this process, if it did."""
+    return _stat_keys.get(path)
 
 
 def read_revision_file(path: Path) -> RevisionFile:

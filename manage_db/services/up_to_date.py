@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import psycopg2
 
 from manage_db import cancellation
+from manage_db.dao.component_state import StateReadError, read_states
 from manage_db.dao.connection import connect
-from manage_db.dao.revision_files import RevisionGraph, load_graph
-from manage_db.dao.version_table import read_current
 from manage_db.errors import ManageDbError
 from manage_db.models import Component, RunResult
-from manage_db.services import history
 from manage_db.services.migration_lock import migration_lock
-from manage_db.services.status import check_tree_for_status
+from manage_db.services.status import TreeView, check_tree_for_status
 from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
@@ -42,50 +37,62 @@ def already_at_heads(
     target other than the heads: the full upgrade resolves those)."""
     if target not in ("head", "heads"):
         return None
-    graph = load_graph(component.script_location)
-    heads = graph.heads()
-    if target == "head" and len(heads) > 1:
+    tree = TreeView(component)
+    if target == "head" and len(tree.heads) > 1:
         return None  # the full upgrade says which heads
     timeouts = timeouts or SessionTimeouts()
     with cancellation.watching(owner_uri, timeouts.server_timeout):
-        return _at_heads(component, owner_uri, graph, heads, lock_wait, server_wait)
+        return _at_heads(tree, owner_uri, lock_wait, server_wait)
 
 
 def _at_heads(
-    component: Component,
-    owner_uri: str,
-    graph: RevisionGraph,
-    heads: tuple[str, ...],
-    lock_wait: float,
-    server_wait: float,
+    tree: TreeView, owner_uri: str, lock_wait: float, server_wait: float
 ) -> RunResult | None:
+    component = tree.component
     with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
-        current = read_current(conn, component.version_table, component.schema)
-        if set(current) != set(heads):
+        (state,) = read_states(conn, [(component.version_table, component.schema)])
+        if isinstance(state, StateReadError):
+            raise StateReadError(f"{component.name}: {state}")
+        if isinstance(state, ManageDbError):
+            raise state
+        current = state.current
+        if set(current) != set(tree.heads):
             return None
-        history.prepare_run(conn, component, graph, current, refuse_drift=True)
-        check_tree_for_status(graph, component, current, heads)
+        try:
+            clean = tree.clean(state)
+        except StateReadError as error:  # reading the history rows failed
+            raise StateReadError(f"{component.name}: {error}") from error
+        if not clean:
+            # No history table yet, applied revisions it lacks, or drift: the checks and the
+            # adoption of services.migration.upgrade (drift refused, exit 8).
+            from manage_db.services import history
+
+            history.prepare_run(conn, component, tree.graph, current, refuse_drift=True)
+            check_tree_for_status(tree.graph, component, current, tree.heads)
         return RunResult(component.name, current, current, message="already at target")
 
 
 def all_at_heads(
     components: Sequence[Component], owner_uri: Callable[[Component], str], server_wait: float
 ) -> bool:
-    """Whether every component's database is at its tree's heads (one read each, no lock, no
-    check): a guess for deciding whether to load the migration runtime before forking workers."""
-    connections: dict[str, Any] = {}
+    """Whether every component's database is at its tree's heads (one read per database, no
+    lock, no check): a guess for deciding whether to load the migration runtime before forking
+    workers."""
+    by_uri: dict[str, list[Component]] = {}
     try:
         for component in components:
-            uri = owner_uri(component)
-            if uri not in connections:
-                connections[uri] = connect(uri, wait=server_wait)
-            heads = load_graph(component.script_location).heads()
-            current = read_current(connections[uri], component.version_table, component.schema)
-            if set(current) != set(heads):
-                return False
-    except (ManageDbError, psycopg2.Error):
-        return False  # the run itself says what is wrong
-    finally:
-        for conn in connections.values():
-            conn.close()
+            by_uri.setdefault(owner_uri(component), []).append(component)
+        for uri, members in by_uri.items():
+            conn = connect(uri, wait=server_wait)
+            try:
+                states = read_states(conn, [(c.version_table, c.schema) for c in members])
+            finally:
+                conn.close()
+            for component, state in zip(members, states, strict=True):
+                if isinstance(state, ManageDbError):
+                    return False  # the run itself says what is wrong
+                if set(state.current) != set(TreeView(component).heads):
+                    return False
+    except ManageDbError:
+        return False
     return True
