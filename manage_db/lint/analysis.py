@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manage_db.checksums import sql_text_checksum
 from manage_db.lint import rules
@@ -38,7 +38,9 @@ from manage_db.lint.pysource import (
 )
 from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
-from manage_db.runtime.render import Rendering
+
+if TYPE_CHECKING:  # only .sql files to check: the offline rendering is not loaded
+    from manage_db.runtime.render import Rendering
 
 SYNTAX = rules.RULES["MDB001"]
 OFFLINE = rules.RULES["MDB601"]

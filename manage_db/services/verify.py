@@ -545,17 +545,7 @@ class _RoundTrip:
             defects.append(Defect(revision, DOWNGRADE, f"downgrade failed: {one_line(error)}"))
             # The failed downgrade was rolled back: go on from the upgraded state if it is intact.
             return self._go_on_from(after)
-        reverted = self._take()
-        if not reverted.same_as(before):
-            differences = tuple(diff_snapshots(before, reverted))
-            defects.append(
-                Defect(
-                    revision,
-                    DOWNGRADE,
-                    f"downgrade does not restore the database: {len(differences)} difference(s)",
-                    differences,
-                )
-            )
+        self._compare(revision, DOWNGRADE, "downgrade does not restore the database", before)
         try:
             self.migrator.upgrade(revision)
         except Exception as error:
@@ -563,20 +553,22 @@ class _RoundTrip:
                 Defect(revision, REUPGRADE, f"upgrade after downgrade failed: {one_line(error)}")
             )
             raise _Rebuild() from error
-        again = self._take()
+        again = self._compare(
+            revision, REUPGRADE, "upgrade after downgrade gives another database", after
+        )
         if not again.same_as(after):
-            differences = tuple(diff_snapshots(after, again))
-            defects.append(
-                Defect(
-                    revision,
-                    REUPGRADE,
-                    "upgrade after downgrade gives another database: "
-                    f"{len(differences)} difference(s)",
-                    differences,
-                )
-            )
             raise _Rebuild()
         return again
+
+    def _compare(self, revision: str, step: str, what: str, expected: Snapshot) -> Snapshot:
+        """The snapshot after ``step``; a defect with the differences when not ``expected``."""
+        now = self._take()
+        if not now.same_as(expected):
+            differences = tuple(diff_snapshots(expected, now))
+            self._report.defects.append(
+                Defect(revision, step, f"{what}: {len(differences)} difference(s)", differences)
+            )
+        return now
 
     def _go_on_from(self, expected: Snapshot) -> Snapshot:
         """After a downgrade that raised: go on if it left nothing, else rebuild."""
