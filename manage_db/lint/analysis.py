@@ -14,11 +14,18 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manage_db.checksums import sql_text_checksum
 from manage_db.lint import rules
-from manage_db.lint.model import Finding, RevisionFacts, Rule, Statement, UnitState
+from manage_db.lint.model import (
+    Finding,
+    RevisionFacts,
+    Rule,
+    Statement,
+    StatementRule,
+    UnitState,
+)
 from manage_db.lint.nodes import enum_name, node_name
 from manage_db.lint.opcalls import sql_of
 from manage_db.lint.pysource import (
@@ -31,7 +38,9 @@ from manage_db.lint.pysource import (
 )
 from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
-from manage_db.runtime.render import Rendering
+
+if TYPE_CHECKING:  # only .sql files to check: the offline rendering is not loaded
+    from manage_db.runtime.render import Rendering
 
 SYNTAX = rules.RULES["MDB001"]
 OFFLINE = rules.RULES["MDB601"]
@@ -70,45 +79,52 @@ def statement_key(text: str) -> str:
 # --- .sql files --------------------------------------------------------------------------------
 
 
-def analyze_sql_file(path: str, text: str) -> tuple[FileResult, set[str]]:
-    """Findings of a .sql file, and the keys of its statements (to recognise them elsewhere)."""
+def analyze_sql_file(path: str, text: str, keys: bool = True) -> tuple[FileResult, set[str]]:
+    """Findings of a .sql file, and the keys of its statements (to recognise them elsewhere;
+    with ``keys`` False, when no revision is analysed with it, an empty set)."""
     result = FileResult(RevisionFacts(path, "sql", sql_text_checksum(text)))
     result.suppressions = sql_suppressions(text)
     script = blank_psql_script(text)
-    line_starts = _line_starts(script)
-    keys: set[str] = set()
+    lines = _Lines(script)
+    statement_keys: set[str] = set()
     body_errors: list[SqlSyntaxError] = []
     try:
         parsed = list(iter_statements(script, body_errors))
     except SqlSyntaxError as error:
-        line, col = _position(line_starts, error.offset)
+        line, col = lines.position(error.offset)
         result.emit(SYNTAX, line, col, f"SQL syntax error: {error}")
-        return result, keys
+        return result, statement_keys
     for body_error in body_errors:
-        line, col = _position(line_starts, body_error.offset)
+        line, col = lines.position(body_error.offset)
         result.emit(SYNTAX, line, col, f"SQL syntax error: {body_error}")
-    statements = []
-    for item in parsed:
-        keys.add(statement_key(item.text))
-        statements.append(Statement(item.node, "sql", _fixed(_position(line_starts, item.offset))))
+    if keys:
+        statement_keys.update(statement_key(item.text) for item in parsed)
+    statements = [
+        Statement(item.node, "sql", functools.partial(lines.position, item.offset))
+        for item in parsed
+    ]
     run_statements(statements, UnitState(), result)
-    return result, keys
+    return result, statement_keys
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    position = text.find("\n")
-    while position >= 0:
-        starts.append(position + 1)
-        position = text.find("\n", position + 1)
-    return starts
+class _Lines:
+    """(line, column) of character offsets in a text; the line starts found on first use."""
 
+    def __init__(self, text: str):
+        self._text = text
+        self._starts: list[int] | None = None
 
-def _position(line_starts: list[int], offset: int) -> tuple[int, int]:
-    from bisect import bisect_right
+    def position(self, offset: int) -> tuple[int, int]:
+        from bisect import bisect_right
 
-    index = bisect_right(line_starts, offset) - 1
-    return index + 1, offset - line_starts[index] + 1
+        if self._starts is None:
+            self._starts = [0]
+            position = self._text.find("\n")
+            while position >= 0:
+                self._starts.append(position + 1)
+                position = self._text.find("\n", position + 1)
+        index = bisect_right(self._starts, offset) - 1
+        return index + 1, offset - self._starts[index] + 1
 
 
 def _fixed(position: tuple[int, int]) -> Callable[[], tuple[int, int]]:
@@ -351,15 +367,36 @@ def _indent(revision: PythonRevision, line: int) -> int:
 def run_statements(statements: Iterable[Statement], state: UnitState, result: FileResult) -> None:
     """Run the statement rules over a stream, keeping track of what each statement changed."""
     for statement in statements:
+        kind = node_name(statement.node)
         if not statement.quiet:
-            kind = node_name(statement.node)
-            for rule in rules.STATEMENT_RULES:
-                if kind not in rule.node_types or statement.phase not in rule.phases:
-                    continue
+            for rule in _rules_for(kind, statement.phase):
                 for message in rule.check(statement, state):
                     line, col = statement.locate()
                     result.emit(rule, line, col, message, statement.anchor_lines)
-        advance(state, statement.node)
+        if kind in _STATE_CHANGES:
+            advance(state, statement.node)
+
+
+@functools.cache
+def _rules_for(kind: str, phase: str) -> tuple[StatementRule, ...]:
+    """The statement rules that look at ``kind`` statements in ``phase``, in registry order."""
+    return tuple(
+        rule for rule in rules.STATEMENT_RULES if kind in rule.node_types and phase in rule.phases
+    )
+
+
+# The statements :func:`advance` learns from.
+_STATE_CHANGES = frozenset(
+    {
+        "CreateStmt",
+        "CreateTableAsStmt",
+        "SelectStmt",
+        "TransactionStmt",
+        "VariableSetStmt",
+        "RenameStmt",
+        "DropStmt",
+    }
+)
 
 
 def advance(state: UnitState, node: Any) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import manage_db
-from manage_db.dao.user_cache import cache_dir, read_json, write_json
 
 _FORMAT = 1
 
@@ -44,6 +43,8 @@ class Cache:
         self.dirty = False
         if not enabled:
             return
+        from manage_db.dao.user_cache import cache_dir, read_json
+
         key = hashlib.sha256(f"{root.resolve()}:{_rules_signature()}".encode()).hexdigest()[:24]
         self.path = cache_dir() / f"lint-{key}.json"
         self.entries = read_json(self.path) or {}
@@ -67,4 +68,6 @@ class Cache:
             return
         for relpath in stale:
             del self.entries[relpath]
+        from manage_db.dao.user_cache import write_json
+
         write_json(self.path, self.entries)

@@ -21,9 +21,10 @@ class Node:
     """One node: ``node.relation.relname``, ``node.cmds``; absent fields are None.
 
     PostgreSQL's JSON leaves out fields at their default (false, 0, empty), as None here.
+    A field is wrapped on first read and kept (rules of one statement read the same fields).
     """
 
-    __slots__ = ("node_type", "fields")
+    __slots__ = ("node_type", "fields", "__dict__")
 
     def __init__(self, node_type: str, fields: dict[str, Any]):
         self.node_type = node_type
@@ -31,9 +32,12 @@ class Node:
 
     def __getattr__(self, name: str) -> Any:
         if name == "val" and self.node_type == "A_Const":
-            return self._constant()
-        value = self.fields.get(_ALIASES.get(name, name))
-        return None if value is None else wrap(value)
+            value: Any = self._constant()
+        else:
+            raw = self.fields.get(_ALIASES.get(name, name))
+            value = None if raw is None else wrap(raw)
+        self.__dict__[name] = value
+        return value
 
     def _constant(self) -> Node | None:
         for key, node_type in _CONSTANTS:

@@ -153,7 +153,6 @@ def read_revision(path: str, source: str) -> PythonRevision:
         if isinstance(statement, ast.FunctionDef) and statement.name in ("upgrade", "downgrade"):
             setattr(revision, statement.name, statement)
     revision.constants = constants
-    revision.string_names = _string_names(tree)
     _Collector(revision, constants).collect()
     return revision
 
@@ -218,14 +217,6 @@ def _without_parameters(call_name: str, text: str) -> str:
     if call_name == "exec_driver_sql":
         return _PERCENT_FORMAT.sub(_with_placeholder, text)
     return text
-
-
-def _string_names(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and _builds_string(node.value):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return names
 
 
 def _builds_string(node: ast.expr) -> bool:
@@ -298,6 +289,10 @@ class _Collector:
                     if runs_in_upgrade:
                         self._op_call(node, id(node) in autocommit, batches)
                     self._call(node, phase, id(node) in autocommit, executed)
+                elif isinstance(node, ast.Assign) and _builds_string(node.value):
+                    # names assigned a string anywhere (the walk covers the whole module)
+                    names = (t.id for t in node.targets if isinstance(t, ast.Name))
+                    self.revision.string_names.update(names)
         self.revision.sql.sort(key=lambda s: (s.call.lineno, s.call.col_offset))
         self.revision.op_calls.sort(key=lambda c: (c.call.lineno, c.call.col_offset))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,9 +95,10 @@ def _script_location(ini: Path) -> Path | None:
 def _discover(root: Path) -> tuple[list[Path], list[Path]]:
     revisions: list[Path] = []
     sql_files: list[Path] = []
-    for folder, dirs, files in os.walk(root):
+    top = str(root)
+    for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
-        in_versions = "versions" in Path(folder).relative_to(root).parts
+        in_versions = "versions" in os.path.relpath(folder, top).split(os.sep)
         for name in sorted(files):
             if name.endswith(".sql"):
                 sql_files.append(Path(folder, name))
@@ -108,11 +109,30 @@ def _discover(root: Path) -> tuple[list[Path], list[Path]]:
 
 def _read(root: Path, paths: list[Path]) -> list[_Source]:
     sources = []
+    top = os.path.join(str(root), "")
     for path in paths:
         data = path.read_bytes()
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        sources.append(_Source(path.relative_to(root).as_posix(), path, data, digest))
+        name = str(path)
+        # Plain string work: pathlib's relative_to costs more than the rest for 1,000 files.
+        relpath = name[len(top) :] if name.startswith(top) else path.relative_to(root).as_posix()
+        sources.append(_Source(relpath.replace(os.sep, "/"), path, data, digest))
     return sources
+
+
+@dataclass
+class _Files:
+    """What lint knows of every file of a tree: facts, findings and noqa comments."""
+
+    facts: list[RevisionFacts] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    suppressions: dict[str, Suppressions] = field(default_factory=dict)
+
+    def keep(self, relpath: str, entry: dict[str, Any] | None) -> None:
+        assert entry is not None  # every file was analysed or found in the cache
+        self.facts.append(RevisionFacts.from_dict(entry["facts"]))
+        self.findings.extend(Finding.from_dict(f) for f in entry["findings"])
+        self.suppressions[relpath] = Suppressions.from_dict(entry["suppressions"])
 
 
 def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> LintReport:
@@ -123,66 +143,75 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     cache = Cache(root, settings.cache)
     sql_sources = _read(root, sql_paths)
     py_sources = _read(root, revision_paths)
+    files = _analyse(cache, sql_sources, py_sources)
+    released = manifest.read(root / settings.manifest)
+    if released is not None:
+        _fill_checksums(files.facts, {s.relpath: s for s in py_sources}, cache)
+    cache.save({s.relpath for s in py_sources + sql_sources})
+    files.findings.extend(_tree_findings(TreeFacts(files.facts, settings.manifest, released)))
+    return _report(root, settings, only, files, len(py_sources) + len(sql_sources))
+
+
+def _analyse(cache: Cache, sql_sources: list[_Source], py_sources: list[_Source]) -> _Files:
+    """Every file's entry, from the cache or analysed (in parallel when there are many)."""
+    files = _Files()
     # A revision's result depends on the .sql files (it skips statements they already hold).
     sql_digest = hashlib.blake2b(
         "".join(s.digest for s in sql_sources).encode(), digest_size=8
     ).hexdigest()
-
-    facts: list[RevisionFacts] = []
-    findings: list[Finding] = []
-    suppressions: dict[str, Suppressions] = {}
-
-    def keep(relpath: str, entry: dict | None) -> None:
-        assert entry is not None  # every file was analysed or found in the cache
-        facts.append(RevisionFacts.from_dict(entry["facts"]))
-        findings.extend(Finding.from_dict(f) for f in entry["findings"])
-        suppressions[relpath] = Suppressions.from_dict(entry["suppressions"])
-
-    sql_keys: set[str] | None = None
     misses = [s for s in py_sources if cache.get(s.relpath, s.digest + sql_digest) is None]
     sql_misses = [s for s in sql_sources if cache.get(s.relpath, s.digest) is None]
+    sql_keys: set[str] = set()
     if misses or sql_misses:
         # Every .sql file is read again: the revisions to analyse need all their statements.
-        sql_keys = set()
-        analysed = _in_parallel(_analyze_sql_chunk, sql_sources, (), ("pglast",))
+        preload: tuple[str, ...] = ("manage_db.lint.analysis",)
+        analysed = _in_parallel(_analyze_sql_chunk, sql_sources, (bool(misses),), preload)
         for source in sql_sources:
             entry, keys = analysed[source.relpath]
             sql_keys.update(keys)
             if cache.get(source.relpath, source.digest) is None:
                 cache.put(source.relpath, source.digest, entry)
     for source in sql_sources:
-        keep(source.relpath, cache.get(source.relpath, source.digest))
+        files.keep(source.relpath, cache.get(source.relpath, source.digest))
     if misses:
         digests = {s.relpath: s.digest for s in misses}
-        preload = ("alembic.operations", "pglast")
-        analysed = _in_parallel(_analyze_chunk, misses, (sql_keys or set(),), preload)
+        preload = ("manage_db.lint.analysis", "manage_db.runtime.render")
+        analysed = _in_parallel(_analyze_chunk, misses, (sql_keys,), preload)
         for relpath, entry in analysed.items():
             cache.put(relpath, digests[relpath] + sql_digest, entry)
     for source in py_sources:
-        keep(source.relpath, cache.get(source.relpath, source.digest + sql_digest))
+        files.keep(source.relpath, cache.get(source.relpath, source.digest + sql_digest))
+    return files
 
-    released = manifest.read(root / settings.manifest)
-    if released is not None:
-        _fill_checksums(facts, {s.relpath: s for s in py_sources}, cache)
-    cache.save({s.relpath for s in py_sources + sql_sources})
-    tree = TreeFacts(facts, settings.manifest, released)
+
+def _tree_findings(tree: TreeFacts) -> Iterator[Finding]:
     from manage_db.lint import rules
 
     for rule in rules.TREE_RULES:
         for path, line, col, message in rule.check(tree):
-            findings.append(
-                Finding(path, line, col, rule.code, rule.severity, message, rule.hint, (line,))
-            )
+            yield Finding(path, line, col, rule.code, rule.severity, message, rule.hint, (line,))
+
+
+def _report(
+    root: Path, settings: LintSettings, only: Path | None, files: _Files, count: int
+) -> LintReport:
+    """The findings left after the policy, sorted, with what was counted (``only``: one file)."""
+    findings = files.findings
     wanted = only.relative_to(root).as_posix() if only is not None else ""
     if only is not None:
+        from manage_db.lint import rules
+
         tree_codes = {rule.code for rule in rules.TREE_RULES}
         findings = [f for f in findings if f.path == wanted or f.code in tree_codes]
-    report = LintReport(files=len(py_sources) + len(sql_sources) if only is None else 1)
-    counted = [f for f in facts if f.kind == "revision" and (only is None or f.path == wanted)]
+    report = LintReport(files=count if only is None else 1)
+    counted = [
+        f for f in files.facts if f.kind == "revision" and (only is None or f.path == wanted)
+    ]
     report.revisions = len(counted)
     report.revisions_seen = sum(1 for f in counted if f.ops_seen)
-    for finding in apply_policy(findings, suppressions, settings):
-        finding.path = _display(root / finding.path)
+    display = _Display(root)
+    for finding in apply_policy(findings, files.suppressions, settings):
+        finding.path = display(finding.path)
         report.findings.append(finding)
     report.findings.sort(key=lambda f: f.sort_key)
     return report
@@ -216,28 +245,76 @@ def _in_parallel(
     extra: tuple[Any, ...],
     preload: tuple[str, ...],
 ) -> dict[str, Any]:
-    """``function(sources, *extra)``, split over one forked process per core for many files."""
+    """``function(sources, *extra)``, its share done here and the others in forked processes.
+
+    ``function`` returns plain data (dicts, lists, strings, numbers), sent back with marshal.
+    """
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 4)
     if workers < 2 or len(sources) < PARALLEL_MIN_FILES:
         return function(sources, *extra)
     import importlib
-    import multiprocessing
 
     for module in preload:  # loaded once here, so that every worker starts with them
         importlib.import_module(module)
-    chunks = [(sources[i::workers], *extra) for i in range(workers)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.starmap(function, chunks)
-    return {relpath: value for part in parts for relpath, value in part.items()}
+    shares = [sources[i::workers] for i in range(workers)]
+    children = [_fork(function, share, extra) for share in shares[1:]]
+    result = function(shares[0], *extra)
+    for child, share in zip(children, shares[1:], strict=True):
+        result.update(_join(child, function, share, extra))
+    return result
 
 
-def _analyze_sql_chunk(sources: list[_Source]) -> dict[str, tuple[dict, list[str]]]:
-    """(cache entry, statement keys) of each .sql file."""
+def _fork(
+    function: Callable[..., dict[str, Any]], sources: list[_Source], extra: tuple[Any, ...]
+) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a child writing ``function(sources, *extra)``."""
+    import marshal
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        status = 1
+        try:
+            data = marshal.dumps(function(sources, *extra))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _join(
+    child: tuple[int, int],
+    function: Callable[..., dict[str, Any]],
+    sources: list[_Source],
+    extra: tuple[Any, ...],
+) -> dict[str, Any]:
+    """A child's result; when it failed, its share done here (so that its error shows)."""
+    import marshal
+
+    pid, read_end = child
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return function(sources, *extra)
+    result: dict[str, Any] = marshal.loads(data)
+    return result
+
+
+def _analyze_sql_chunk(
+    sources: list[_Source], with_keys: bool = True
+) -> dict[str, tuple[dict, list[str]]]:
+    """(cache entry, statement keys) of each .sql file; no keys without ``with_keys``."""
     from manage_db.lint.analysis import analyze_sql_file
 
     analysed = {}
     for source in sources:
-        result, keys = analyze_sql_file(source.relpath, source.data.decode("utf-8", "replace"))
+        text = source.data.decode("utf-8", "replace")
+        result, keys = analyze_sql_file(source.relpath, text, with_keys)
         analysed[source.relpath] = (_entry(result), sorted(keys))
     return analysed
 
@@ -265,6 +342,21 @@ def _analyze_chunk(sources: list[_Source], sql_keys: set[str]) -> dict[str, dict
             finding.path = relpath
         entries[relpath] = _entry(result)
     return entries
+
+
+class _Display:
+    """Paths as the user named them: relative to the working directory when possible."""
+
+    def __init__(self, root: Path):
+        self._root = root
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, relpath: str) -> str:
+        folder, _, name = relpath.rpartition("/")
+        shown = self._folders.get(folder)
+        if shown is None:
+            shown = self._folders[folder] = _display(self._root / folder)
+        return name if shown == "." else os.path.join(shown, name)
 
 
 def _display(path: Path) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
+import os
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -181,15 +182,122 @@ def verify_tree(
         report.stopped = "the tree has several heads"
         return report
     seeds = _check_seeds(tree, options.seeds)
+    split = _split(len(revisions)) if not seeds else 0
+    if not split:
+        _walk(tree, admin_uri, target, seeds, options, report, revisions, 0, len(revisions))
+        return report
+    # Both cores: the later segment on a database of its own, upgraded through the first one.
+    later = VerifyReport(component=target.name)
+    child = _fork_walk(tree, admin_uri, target, options, later, revisions, split)
+    try:
+        _walk(tree, admin_uri, target, seeds, options, report, revisions, 0, split)
+    finally:
+        later = _join_walk(child)
+    _merge(report, later)
+    return report
+
+
+# Histories at least this long are verified in two segments, one per core.
+PARALLEL_MIN_REVISIONS = 100
+# The share of the history the first segment walks: the second one also upgrades through it.
+FIRST_SEGMENT_SHARE = 0.55
+
+
+def _split(count: int) -> int:
+    """Where the second segment starts (0: one walk), from the cores this process may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if cores < 2 or count < PARALLEL_MIN_REVISIONS:
+        return 0
+    return int(count * FIRST_SEGMENT_SHARE)
+
+
+def _walk(
+    tree: Tree,
+    admin_uri: str,
+    target: VerifyTarget,
+    seeds: dict[str, Path],
+    options: VerifyOptions,
+    report: VerifyReport,
+    revisions: Sequence[str],
+    start: int,
+    end: int,
+) -> None:
+    """Round-trip ``revisions[start:end]`` on a throwaway database (the reference at the head)."""
     with _server(admin_uri, target) as server:
         walk = _RoundTrip(tree, server, target, seeds, options, report)
         try:
-            walk.run(revisions)
-            if options.reference is not None and report.stopped is None:
+            walk.run(revisions[:end], start)
+            at_head = end == len(revisions)
+            if at_head and options.reference is not None and report.stopped is None:
                 walk.compare_with_reference(options.reference, admin_uri)
         finally:
             walk.close()
-    return report
+
+
+def _fork_walk(
+    tree: Tree,
+    admin_uri: str,
+    target: VerifyTarget,
+    options: VerifyOptions,
+    report: VerifyReport,
+    revisions: Sequence[str],
+    start: int,
+) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a child walking ``revisions[start:]``; it sends back the
+    pickled report, or the exception that ended it.  Forked before any connection is open."""
+    import pickle
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        try:
+            try:
+                _walk(
+                    tree, admin_uri, target, {}, options, report, revisions, start, len(revisions)
+                )
+                outcome: Any = report
+            except BaseException as error:
+                outcome = error
+            try:
+                data = pickle.dumps(outcome)
+            except Exception:
+                data = pickle.dumps(RuntimeError(f"verify of the later segment: {outcome!r}"))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _join_walk(child: tuple[int, int]) -> VerifyReport:
+    """The child's report; its exception raised here."""
+    import pickle
+
+    pid, read_end = child
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError("verify of the later segment ended without a report")
+    outcome = pickle.loads(data)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    assert isinstance(outcome, VerifyReport)
+    return outcome
+
+
+def _merge(report: VerifyReport, later: VerifyReport) -> None:
+    """The later segment's findings after the first one's; nothing of it if the first stopped
+    (a walk that stops at a revision checks nothing above it)."""
+    if report.stopped is not None:
+        return
+    report.checked += later.checked
+    report.rebuilds += later.rebuilds
+    report.defects.extend(later.defects)
+    report.not_round_tripped.extend(later.not_round_tripped)
+    report.stopped = later.stopped
 
 
 def load_script_directory(script_location: Path) -> Tree:
@@ -320,10 +428,18 @@ class _RoundTrip:
         assert self._migrator is not None
         return self._migrator
 
-    def run(self, revisions: Sequence[str]) -> None:
-        """Walk ``revisions`` (base first), recording defects in the report."""
-        before = self._take_full()
-        for index, revision in enumerate(revisions):
+    def run(self, revisions: Sequence[str], start: int = 0) -> None:
+        """Walk ``revisions[start:]`` (base first), recording defects in the report; the
+        database is first upgraded through ``revisions[:start]``, unchecked."""
+        before = (
+            self._take_full()
+            if not start
+            else self._upgrade_through(revisions[:start], "upgrading a new database")
+        )
+        if before is None:
+            return
+        for index in range(start, len(revisions)):
+            revision = revisions[index]
             if revision in self._seeds:
                 self._seed(revision)
                 before = self._take()
@@ -347,15 +463,17 @@ class _RoundTrip:
         self._self_check()
         self.close()
         self._open()
+        return self._upgrade_through(revisions, "rebuilding the database")
+
+    def _upgrade_through(self, revisions: Sequence[str], what: str) -> Snapshot | None:
+        """Upgrade the database through ``revisions``: its full snapshot, None when it failed."""
         try:
             for revision in revisions:
                 if revision in self._seeds:
                     self._seed(revision)
                 self.migrator.upgrade(revision)
         except Exception as error:
-            self._report.stopped = (
-                f"rebuilding the database at {revisions[-1]} failed: {one_line(error)}"
-            )
+            self._report.stopped = f"{what} at {revisions[-1]} failed: {one_line(error)}"
             return None
         return self._take_full()
 
@@ -428,17 +546,7 @@ class _RoundTrip:
             defects.append(Defect(revision, DOWNGRADE, f"downgrade failed: {one_line(error)}"))
             # The failed downgrade was rolled back: go on from the upgraded state if it is intact.
             return self._go_on_from(after)
-        reverted = self._take()
-        if not reverted.same_as(before):
-            differences = tuple(diff_snapshots(before, reverted))
-            defects.append(
-                Defect(
-                    revision,
-                    DOWNGRADE,
-                    f"downgrade does not restore the database: {len(differences)} difference(s)",
-                    differences,
-                )
-            )
+        self._compare(revision, DOWNGRADE, "downgrade does not restore the database", before)
         try:
             self.migrator.upgrade(revision)
         except Exception as error:
@@ -446,20 +554,22 @@ class _RoundTrip:
                 Defect(revision, REUPGRADE, f"upgrade after downgrade failed: {one_line(error)}")
             )
             raise _Rebuild() from error
-        again = self._take()
+        again = self._compare(
+            revision, REUPGRADE, "upgrade after downgrade gives another database", after
+        )
         if not again.same_as(after):
-            differences = tuple(diff_snapshots(after, again))
-            defects.append(
-                Defect(
-                    revision,
-                    REUPGRADE,
-                    "upgrade after downgrade gives another database: "
-                    f"{len(differences)} difference(s)",
-                    differences,
-                )
-            )
             raise _Rebuild()
         return again
+
+    def _compare(self, revision: str, step: str, what: str, expected: Snapshot) -> Snapshot:
+        """The snapshot after ``step``; a defect with the differences when not ``expected``."""
+        now = self._take()
+        if not now.same_as(expected):
+            differences = tuple(diff_snapshots(expected, now))
+            self._report.defects.append(
+                Defect(revision, step, f"{what}: {len(differences)} difference(s)", differences)
+            )
+        return now
 
     def _go_on_from(self, expected: Snapshot) -> Snapshot:
         """After a downgrade that raised: go on if it left nothing, else rebuild."""

@@ -16,15 +16,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "manage_db"
 MAX_FUNCTION_LINES = 60
 
-# TEMPORARY allow-list: work in flight on other branches of issue 11. The lead removes these
-# entries when merging them; test_the_temporary_allow_list_is_still_needed fails on a stale one.
-TEMPORARY_ALLOWED = frozenset(
-    {
-        # at most 60 lines: the lintverify branch splits it.
-        "manage_db/lint/service.py:lint_tree",
-    }
-)
-
 
 @dataclass(frozen=True)
 class Import:
@@ -130,14 +121,13 @@ def alembic_outside_runtime(package: Path) -> list[Import]:
     )
 
 
-def driver_above_dao(package: Path, allowed: frozenset[str] = frozenset()) -> list[Import]:
+def driver_above_dao(package: Path) -> list[Import]:
     """Services and commands that import the PostgreSQL driver."""
     return _first_per_line(
         [
             i
             for i in imports(package)
             if i.path.startswith(("manage_db/services/", "manage_db/commands/"))
-            and i.path not in allowed
             and _is_in(i.module, "psycopg2", "psycopg")
         ]
     )
@@ -154,13 +144,9 @@ def dao_in_commands(package: Path) -> list[Import]:
     )
 
 
-def long_functions(package: Path, allowed: frozenset[str] = frozenset()) -> list[Function]:
+def long_functions(package: Path) -> list[Function]:
     """Functions longer than MAX_FUNCTION_LINES."""
-    return [
-        f
-        for f in functions(package)
-        if f.length > MAX_FUNCTION_LINES and f"{f.path}:{f.name}" not in allowed
-    ]
+    return [f for f in functions(package) if f.length > MAX_FUNCTION_LINES]
 
 
 def _report(found: list, rule: str) -> str:
@@ -173,7 +159,7 @@ def test_only_the_runtime_imports_alembic_or_sqlalchemy():
 
 
 def test_services_and_commands_import_no_driver():
-    found = driver_above_dao(PACKAGE, TEMPORARY_ALLOWED)
+    found = driver_above_dao(PACKAGE)
     assert not found, _report(found, "the driver (psycopg2) is dao's: services and commands")
 
 
@@ -183,15 +169,8 @@ def test_commands_import_no_dao():
 
 
 def test_no_function_is_longer_than_60_lines():
-    found = long_functions(PACKAGE, TEMPORARY_ALLOWED)
+    found = long_functions(PACKAGE)
     assert not found, _report(found, f"at most {MAX_FUNCTION_LINES} lines per function")
-
-
-def test_the_temporary_allow_list_is_still_needed():
-    needed = {i.path for i in driver_above_dao(PACKAGE)}
-    needed |= {f"{f.path}:{f.name}" for f in long_functions(PACKAGE)}
-    stale = sorted(TEMPORARY_ALLOWED - needed)
-    assert not stale, f"remove from TEMPORARY_ALLOWED (nothing there breaks the rule): {stale}"
 
 
 def _write(path: Path, text: str) -> None:
@@ -229,4 +208,3 @@ def test_each_rule_names_the_file_and_line_that_breaks_it(tmp_path):
         "manage_db/commands/relative.py:2: imports manage_db.dao.connection",
     ]
     assert [str(f) for f in long_functions(package)] == ["manage_db/long.py:1: f() is 61 lines"]
-    assert long_functions(package, frozenset({"manage_db/long.py:f"})) == []

@@ -125,3 +125,17 @@ def test_change_the_log_missed_is_a_self_check_defect(pg_admin_uri, monkeypatch)
     assert defect.step == SELF_CHECK
     assert "wazo-manage-db bug" in defect.message
     assert "table public.contact: missing" in [str(d) for d in defect.differences]
+
+
+@pytest.mark.parametrize("case", ["clean", "forgets_index", "downgrade_raises", "merged_branches"])
+def test_history_split_over_two_cores_reports_what_one_walk_reports(
+    case, pg_admin_uri, monkeypatch
+):
+    from manage_db.services import verify
+
+    serial = run(case, pg_admin_uri)
+    monkeypatch.setattr(verify, "PARALLEL_MIN_REVISIONS", 2)
+    monkeypatch.setattr(verify.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    split = run(case, pg_admin_uri)
+    assert verify._split(split.revisions) > 0
+    assert comparable(split) == comparable(serial)
