@@ -16,23 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from manage_db.dao.user_cache import cache_dir, file_key, read_json, settled, write_json
+from manage_db.dao.user_cache import CacheFile, file_key, settled
 
 _CACHE_FORMAT = 1
 _KEEP = 64  # entries kept: the config files last read, newest last
-_loaded: dict[str, Any] | None = None
-
-
-def _cache_path() -> Path:
-    return cache_dir() / f"config-{_CACHE_FORMAT}.json"
-
-
-def _entries() -> dict[str, Any]:
-    global _loaded
-    if _loaded is None:
-        cached = read_json(_cache_path())
-        _loaded = cached if isinstance(cached, dict) else {}
-    return _loaded
+_CACHE = CacheFile(f"config-{_CACHE_FORMAT}.json")
 
 
 def cached_data(path: Path, read: Callable[[Path], Any]) -> Any:
@@ -42,7 +30,7 @@ def cached_data(path: Path, read: Callable[[Path], Any]) -> Any:
         key = file_key(os.stat(path))
     except OSError:
         return read(path)  # it says why
-    entries = _entries()
+    entries = _CACHE.entries()
     name = str(Path(path).absolute())
     hit = entries.get(name)
     if isinstance(hit, list) and len(hit) == 2 and hit[0] == key:
@@ -51,9 +39,7 @@ def cached_data(path: Path, read: Callable[[Path], Any]) -> Any:
     if settled(key, now) and _exact_in_json(data):
         entries.pop(name, None)
         entries[name] = [key, data]
-        for old in list(entries)[:-_KEEP]:
-            del entries[old]
-        write_json(_cache_path(), entries)
+        _CACHE.save(_KEEP)
     return data
 
 

@@ -10,32 +10,17 @@ worked out, and said, in full.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from manage_db.dao.user_cache import cache_dir, read_json, write_json
+from manage_db.dao.user_cache import CacheFile
 
 _CACHE_FORMAT = 1
 _KEEP_TREES = 64
 _KEEP_STATES = 8  # per tree: a few databases (or schemas) on the same tree
-_loaded: dict[str, Any] | None = None
-
-
-def _cache_path() -> Path:
-    return cache_dir() / f"head-verdicts-{_CACHE_FORMAT}.json"
-
-
-def _entries() -> dict[str, Any]:
-    global _loaded
-    if _loaded is None:
-        cached = read_json(_cache_path())
-        _loaded = cached if isinstance(cached, dict) else {}
-    return _loaded
+_CACHE = CacheFile(f"head-verdicts-{_CACHE_FORMAT}.json")
 
 
 def known_heads(tree: str) -> tuple[str, ...] | None:
     """The heads of the tree keyed ``tree``, when a clean state of it was recorded."""
-    entry = _entries().get(tree)
+    entry = _CACHE.entries().get(tree)
     if not isinstance(entry, dict) or not isinstance(entry.get("heads"), list):
         return None
     return tuple(entry["heads"])
@@ -43,18 +28,16 @@ def known_heads(tree: str) -> tuple[str, ...] | None:
 
 def is_clean(tree: str, state: str) -> bool:
     """Whether the database state ``state`` was found clean at the heads of ``tree``."""
-    entry = _entries().get(tree)
+    entry = _CACHE.entries().get(tree)
     return isinstance(entry, dict) and state in (entry.get("clean") or ())
 
 
 def remember_clean(tree: str, heads: tuple[str, ...], state: str) -> None:
     """Record that ``state`` is at the heads of ``tree``, recorded and unedited."""
-    entries = _entries()
+    entries = _CACHE.entries()
     entry = entries.pop(tree, None)
     clean = [] if not isinstance(entry, dict) else list(entry.get("clean") or ())
     if state in clean:
         clean.remove(state)
     entries[tree] = {"heads": list(heads), "clean": [*clean, state][-_KEEP_STATES:]}
-    for old in list(entries)[:-_KEEP_TREES]:
-        del entries[old]
-    write_json(_cache_path(), entries)
+    _CACHE.save(_KEEP_TREES)

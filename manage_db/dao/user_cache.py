@@ -61,3 +61,29 @@ def write_json(path: Path, data: Any) -> None:
         os.replace(temporary, path)
     except OSError:
         pass
+
+
+class CacheFile:
+    """One JSON mapping in the user's cache, read at its first use and kept for the process."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._entries: dict[str, Any] | None = None
+
+    def entries(self) -> dict[str, Any]:
+        """The mapping ({} when the file is missing, unreadable or not a mapping)."""
+        if self._entries is None:
+            cached = read_json(cache_dir() / self.name)
+            self._entries = cached if isinstance(cached, dict) else {}
+        return self._entries
+
+    def save(self, keep: int) -> None:
+        """Write the mapping back, its ``keep`` newest entries only (insertion order)."""
+        entries = self.entries()
+        for old in list(entries)[:-keep]:
+            del entries[old]
+        write_json(cache_dir() / self.name, entries)
+
+    def forget(self) -> None:
+        """Read the file again at the next use (as a new process would)."""
+        self._entries = None

@@ -25,8 +25,8 @@ def settled_files(monkeypatch, tmp_path):
 
     class Fresh:
         def __call__(self):
-            config_cache._loaded = None
-            head_verdicts._loaded = None
+            config_cache._CACHE.forget()
+            head_verdicts._CACHE.forget()
 
     return Fresh()
 

@@ -17,8 +17,9 @@ from manage_db.errors import ConfigError
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(user_cache, "RACY_NS", 0)  # files written a moment ago count as settled
-    monkeypatch.setattr(config_cache, "_loaded", None)
-    return tmp_path / "cache" / "wazo-manage-db" / "config-1.json"
+    config_cache._CACHE.forget()
+    yield tmp_path / "cache" / "wazo-manage-db" / "config-1.json"
+    config_cache._CACHE.forget()  # the next test reads the real cache afresh
 
 
 def write(path, text):
@@ -31,7 +32,7 @@ def no_yaml(path):
 
 
 def fresh_process(monkeypatch):
-    monkeypatch.setattr(config_cache, "_loaded", None)
+    config_cache._CACHE.forget()
 
 
 def test_an_unchanged_file_is_not_parsed_again(tmp_path, cache, monkeypatch):
