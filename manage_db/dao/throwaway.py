@@ -30,6 +30,26 @@ class ThrowawayDatabase:
     owner_uri: str
     owner: str
 
+    # The names the pytest plugin's fixture gave them first (daemon test suites read them).
+    @property
+    def database(self) -> str:
+        return _renamed("database", "name", self.name)
+
+    @property
+    def admin_dsn(self) -> str:
+        return _renamed("admin_dsn", "admin_uri", self.admin_uri)
+
+    @property
+    def owner_dsn(self) -> str:
+        return _renamed("owner_dsn", "owner_uri", self.owner_uri)
+
+
+def _renamed(old: str, new: str, value: str) -> str:
+    import warnings
+
+    warnings.warn(f"ThrowawayDatabase.{old} is now .{new}", DeprecationWarning, stacklevel=3)
+    return value
+
 
 class ThrowawayServer:
     """Throwaway databases on one server, all owned by one role; dropped with it on ``close``.
