@@ -98,6 +98,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every measurement, print the table and the README rows; 1 if a target is missed."""
     args = parse_args(argv)
+    if os.sep in args.python:  # a path: some steps run from the tree's directory
+        args.python = str(Path(args.python).absolute())
     # An installed package has its bytecode: no tool recompiles its modules at every run.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     squawk = find_squawk(args.squawk)
