@@ -57,19 +57,7 @@ def run(args: argparse.Namespace, pythons: dict[str, str], workdir: Path) -> lis
         common.throwaway_database("bench_checkouts", owner=owner) as admin_uri,
     ):
         database = common.database_name(admin_uri)
-        config = common.write_manage_db_config(
-            workdir / "config.yml",
-            common.with_user(admin_uri, owner),
-            {
-                "bench": {
-                    "script_location": str(tree.script_location),
-                    "database": database,
-                    "owner": owner,
-                    "version_table": tree.version_table,
-                }
-            },
-            admin=admin_uri,
-        )
+        config = common.write_tree_config(workdir / "config.yml", tree, admin_uri, owner)
 
         def candidates(*words: str) -> list[common.Candidate]:
             return [

@@ -110,19 +110,7 @@ def run_benchmark(
     database = common.database_name(admin_uri)
     owner_uri = common.with_user(admin_uri, owner)
     alembic_env = {"ALEMBIC_DB_URI": owner_uri}
-    config = common.write_manage_db_config(
-        workdir / "config.yml",
-        owner_uri,
-        {
-            "bench": {
-                "script_location": str(tree.script_location),
-                "database": database,
-                "owner": owner,
-                "version_table": tree.version_table,
-            }
-        },
-        admin=admin_uri,
-    )
+    config = common.write_tree_config(workdir / "config.yml", tree, admin_uri, owner)
     python = args.python
 
     def alembic(*words: str) -> list[str]:

@@ -73,19 +73,7 @@ def run_benchmark(
     """Measure upgrade with and without the history, and status against alembic current."""
     database = common.database_name(admin_uri)
     owner_uri = common.with_user(admin_uri, owner)
-    config = common.write_manage_db_config(
-        workdir / "config.yml",
-        owner_uri,
-        {
-            "bench": {
-                "script_location": str(tree.script_location),
-                "database": database,
-                "owner": owner,
-                "version_table": tree.version_table,
-            }
-        },
-        admin=admin_uri,
-    )
+    config = common.write_tree_config(workdir / "config.yml", tree, admin_uri, owner)
     python = args.python
     ours = [python, "-m", "manage_db", "-c", str(config)]
     baseline = [python, str(BASELINE), "-c", str(config)]

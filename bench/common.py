@@ -456,6 +456,24 @@ def write_manage_db_config(
     return path
 
 
+def write_tree_config(path: Path, tree: Any, admin_uri: str, owner: str) -> Path:
+    """A config whose one component ``bench`` is ``tree`` (a gen_tree.TreeInfo) in the database
+    of ``admin_uri``, owned and migrated by ``owner``."""
+    return write_manage_db_config(
+        path,
+        with_user(admin_uri, owner),
+        {
+            "bench": {
+                "script_location": str(tree.script_location),
+                "database": database_name(admin_uri),
+                "owner": owner,
+                "version_table": tree.version_table,
+            }
+        },
+        admin=admin_uri,
+    )
+
+
 def profile_import_time(command: Sequence[str], top: int = 15, **kwargs: object) -> str:
     """Run a ``python ...`` command once under ``-X importtime``; return the slowest imports.
 
