@@ -195,3 +195,11 @@ def libpq_message(error: BaseException) -> str:
         if line and not line.startswith(("DETAIL", "HINT")):
             return line.removeprefix("FATAL:").strip()
     return type(error).__name__
+
+
+def rendered(cursor: Any, statement: Any, parameters: Any) -> str:
+    """``statement`` with ``parameters`` interpolated by psycopg2, as ``execute`` would send it."""
+    from psycopg2.extensions import encodings
+
+    codec = encodings.get(cursor.connection.encoding, "utf-8")
+    return str(cursor.mogrify(statement, parameters).decode(codec))

@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg2 import errors, sql
 
+from manage_db.dao.connection import rendered
 from manage_db.dao.version_table import qualified
 from manage_db.history_model import HistoryEntry, LastRecord
 
@@ -102,7 +103,7 @@ def insert_sql(
 ) -> str:
     """The INSERT of ``rows`` rendered for ``cursor`` (no RETURNING), to send with another write."""
     statement = _insert_statement(cursor, version_table, schema, len(rows), returning=False)
-    return cursor.mogrify(statement, _values(rows)).decode(_codec(cursor))
+    return rendered(cursor, statement, _values(rows))
 
 
 _INSERTED = tuple(c for c in _COLUMNS if c not in ("id", "db_role"))
@@ -115,12 +116,6 @@ def _values(rows: Sequence[dict[str, Any]]) -> list[Any]:
         for row in rows
         for name in _INSERTED
     ]
-
-
-def _codec(cursor: Any) -> str:
-    from psycopg2.extensions import encodings
-
-    return str(encodings.get(cursor.connection.encoding, "utf-8"))
 
 
 def _insert_statement(

@@ -29,6 +29,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
+from manage_db.dao.connection import rendered
 from manage_db.errors import ManageDbError, TreeError
 from manage_db.models import Component
 from manage_db.runtime import compat
@@ -276,8 +277,7 @@ class _RuntimeEnvironment:
             # psycopg2 interpolates client-side: the write rendered as it would send it, so the
             # joined text goes out uninterpolated; the write stays last, so alembic's rowcount
             # check still reads its own statement's count.
-            rendered = _rendered(cursor, statement, parameters)
-            return "; ".join([*extra, rendered]), None
+            return "; ".join([*extra, rendered(cursor, statement, parameters)]), None
 
         event.listen(connection, "before_cursor_execute", before_cursor_execute, retval=True)
 
@@ -317,14 +317,6 @@ class _RuntimeEnvironment:
         """The psycopg2 connection under the migration's SQLAlchemy connection."""
         pooled = self.context.get_context().connection.connection  # type: ignore[union-attr]
         return getattr(pooled, "dbapi_connection", pooled)
-
-
-def _rendered(cursor: Any, statement: str, parameters: Any) -> str:
-    """``statement`` with ``parameters`` interpolated by psycopg2, as ``execute`` would send it."""
-    import psycopg2.extensions
-
-    codec = psycopg2.extensions.encodings.get(cursor.connection.encoding, "utf-8")
-    return cursor.mogrify(statement, parameters).decode(codec)
 
 
 def make_config(component: Component, url: str | None, **options: Any) -> Config:
