@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
 import sys
+import time
+from collections.abc import Iterator
 
 LOG_FORMAT = "%(asctime)s [pid %(process)d] (%(levelname)s) (%(name)s): %(message)s"
 
 
 class _OwnHandler:
     """Marks the handlers we install, so a second setup (tests, sandbox) replaces them."""
+
+
+class _LogFile(_OwnHandler, logging.FileHandler):
+    """The log file. Inside ``buffered()`` it is written through its buffer: a warning or worse
+    is flushed at once, other lines at least every FLUSH_SECONDS and when the block ends (a long
+    upgrade logs lines per revision; a flush each costs more than the line)."""
+
+    FLUSH_SECONDS = 0.5
+    buffering = False
+
+    def __init__(self, path: str):
+        super().__init__(path, encoding="utf-8")
+        self._flushed = time.monotonic()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not _LogFile.buffering:
+            super().emit(record)
+            return
+        try:
+            if self.stream is None:
+                self.stream = self._open()
+            self.stream.write(self.format(record) + self.terminator)
+            now = time.monotonic()
+            if record.levelno >= logging.WARNING or now - self._flushed >= self.FLUSH_SECONDS:
+                self.flush()
+                self._flushed = now
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def buffered() -> Iterator[None]:
+    """The log file written through its buffer for the block, flushed when it ends."""
+    previous, _LogFile.buffering = _LogFile.buffering, True
+    try:
+        yield
+    finally:
+        _LogFile.buffering = previous
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, _LogFile):
+                handler.flush()
 
 
 class _ConsoleFormatter(logging.Formatter):
@@ -42,9 +88,7 @@ def setup_logging(log_file: str | None, level: str = "info", debug: bool = False
     if log_file:
         try:
             _create_private(log_file)
-            file_handler = type("FileHandler", (_OwnHandler, logging.FileHandler), {})(
-                log_file, encoding="utf-8"
-            )
+            file_handler = _LogFile(log_file)
         except OSError as error:
             warning = f"cannot write log file {log_file} ({error.strerror}); logging to stderr only"
         else:

@@ -101,13 +101,19 @@ def insert(
 def insert_sql(
     cursor: Any, version_table: str, schema: str | None, rows: Sequence[dict[str, Any]]
 ) -> str:
-    """The INSERT of ``rows`` rendered for ``cursor`` (no RETURNING), to send with another write."""
-    statement = _insert_statement(cursor, version_table, schema, len(rows), returning=False)
+    """The INSERT of ``rows`` rendered for ``cursor`` (no RETURNING), to send with another write.
+
+    It goes out after the step's own statements, in their round trip: each row's duration is
+    the client's part plus the server's time on that round trip up to the INSERT.
+    """
+    statement = _insert_statement(
+        cursor, version_table, schema, len(rows), returning=False, batched=True
+    )
     return rendered(cursor, statement, _values(rows))
 
 
 _INSERTED = tuple(c for c in _COLUMNS if c not in ("id", "db_role"))
-_RENDERED: dict[tuple[str, str | None, int, bool], str] = {}
+_RENDERED: dict[tuple[str, str | None, int, bool, bool], str] = {}
 
 
 def _values(rows: Sequence[dict[str, Any]]) -> list[Any]:
@@ -119,12 +125,25 @@ def _values(rows: Sequence[dict[str, Any]]) -> list[Any]:
 
 
 def _insert_statement(
-    cur: Any, version_table: str, schema: str | None, count: int, returning: bool = True
+    cur: Any,
+    version_table: str,
+    schema: str | None,
+    count: int,
+    returning: bool = True,
+    batched: bool = False,
 ) -> str:
     """The INSERT of ``count`` rows, composed once per table (a run inserts a row per step)."""
-    key = (version_table, schema, count, returning)
+    key = (version_table, schema, count, returning, batched)
     if key not in _RENDERED:
-        one_row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() for _ in _INSERTED))
+        value = {
+            name: sql.SQL("{} + (clock_timestamp() - statement_timestamp())").format(
+                sql.Placeholder()
+            )
+            if batched and name == "duration"
+            else sql.Placeholder()
+            for name in _INSERTED
+        }
+        one_row = sql.SQL("({})").format(sql.SQL(", ").join(value[name] for name in _INSERTED))
         statement = sql.SQL("INSERT INTO {} ({}) VALUES {}").format(
             _table(version_table, schema),
             sql.SQL(", ").join(sql.Identifier(n) for n in _INSERTED),

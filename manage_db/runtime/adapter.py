@@ -29,10 +29,10 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
-from manage_db.dao.connection import rendered
 from manage_db.errors import ManageDbError, TreeError
 from manage_db.models import Component
 from manage_db.runtime import compat
+from manage_db.runtime.batching import StepBatch, reaches_driver, version_writes_batched
 from manage_db.runtime.listeners import DOWNGRADE, STAMP, UNSTAMP, UPGRADE, StepListener
 from manage_db.runtime.session import sqlalchemy_url
 
@@ -49,6 +49,8 @@ class MigrationTree:
         self.script = ScriptDirectory.from_config(config)
         # The revision that started and did not finish in the last command, with its direction.
         self.failed_step: tuple[str, str] | None = None
+        # Revisions whose code reaches the DBAPI connection: their statements are never held.
+        self.driver_revisions: set[str] = set()
         self._wrapped = False
 
     @classmethod
@@ -109,7 +111,12 @@ class MigrationTree:
         self.failed_step = None
         self._wrap_revisions()
         environment = _RuntimeEnvironment(self, steps, listeners, **context_options)
-        with _alembic_db_uri(self.url), _own_logging_kept(), environment:
+        with (
+            _alembic_db_uri(self.url),
+            _own_logging_kept(),
+            version_writes_batched(),
+            environment,
+        ):
             try:
                 self.script.run_env()
             except BaseException as error:
@@ -126,6 +133,8 @@ class MigrationTree:
             return
         for revision in self._revisions():
             module = revision.module
+            if reaches_driver(module):
+                self.driver_revisions.add(revision.revision)
             for direction in (UPGRADE, DOWNGRADE):
                 original = getattr(module, direction, None)
                 if callable(original):
@@ -205,6 +214,7 @@ class _RuntimeEnvironment:
         self.tree = tree
         self.listeners = tuple(listeners)
         self.engine: Any = None
+        self.batch: StepBatch | None = None
         self.context = EnvironmentContext(tree.config, tree.script, fn=steps, **options)
         self._configure = self.context.configure
         self.context.configure = self.configure  # type: ignore[method-assign]
@@ -235,51 +245,19 @@ class _RuntimeEnvironment:
         self.engine = getattr(connection, "engine", None)
         self._configure(*args, **kwargs)
         if connection is not None and not self.context.is_offline_mode():
-            self._join_version_writes(connection)
+            self._hold_statements(connection)
 
-    def _join_version_writes(self, connection: Any) -> None:
-        """Send the listeners' per-step SQL in the round trip of alembic's version-table write."""
+    def _hold_statements(self, connection: Any) -> None:
+        """Statements of a step go out together, with alembic's version write (runtime.batching)."""
         writers = [
             writer
             for writer in (getattr(lst, "version_write_sql", None) for lst in self.listeners)
             if writer is not None
         ]
-        if not writers:
-            return
-        from sqlalchemy import event
-
-        migration_context = self.context.get_context()
-        name = migration_context.version_table
-        schema = migration_context.version_table_schema
-
-        def before_cursor_execute(
-            conn: Any,
-            cursor: Any,
-            statement: str,
-            parameters: Any,
-            context: Any,
-            executemany: bool,
-        ) -> tuple[str, Any]:
-            step = self.tree.failed_step
-            table = getattr(
-                getattr(getattr(context, "compiled", None), "statement", None), "table", None
-            )
-            if (
-                step is None
-                or executemany
-                or getattr(table, "name", None) != name
-                or getattr(table, "schema", None) != schema
-            ):
-                return statement, parameters
-            extra = [sql for sql in (writer(*step, cursor) for writer in writers) if sql]
-            if not extra:
-                return statement, parameters
-            # psycopg2 interpolates client-side: the write rendered as it would send it, so the
-            # joined text goes out uninterpolated; the write stays last, so alembic's rowcount
-            # check still reads its own statement's count.
-            return "; ".join([*extra, rendered(cursor, statement, parameters)]), None
-
-        event.listen(connection, "before_cursor_execute", before_cursor_execute, retval=True)
+        self.batch = StepBatch(
+            self.context.get_context(), connection, lambda: self.tree.failed_step, writers
+        )
+        self.batch.install()
 
     def release_engine(self) -> None:
         """Close what the env.py's engine still pools (stock env.py files close, never dispose)."""
@@ -292,6 +270,8 @@ class _RuntimeEnvironment:
         self.tree.failed_step = (revision, direction)
         if self.context.is_offline_mode():
             return
+        if self.batch is not None:
+            self.batch.allowed = revision not in self.tree.driver_revisions
         connection = self._driver_connection()
         for listener in self.listeners:
             listener.step_started(revision, direction, connection)
@@ -300,6 +280,8 @@ class _RuntimeEnvironment:
         self.tree.failed_step = None
         if self.context.is_offline_mode():
             return
+        if self.batch is not None:
+            self.batch.flush()  # the listeners' statements come after the step's own
         connection = self._driver_connection()
         if step.is_stamp:
             # A stamp may record (or remove) several revisions at once: each is told.

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from manage_db import cancellation
+from manage_db import cancellation, log
 from manage_db.dao import version_table
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.session import migration_session_uri
@@ -198,7 +198,8 @@ def _run(
     try:
         tree = MigrationTree.load(component, migration_uri(owner_uri))
         try:
-            getattr(tree, name)(target, [_Progress(component, result), *listeners])
+            with log.buffered():
+                getattr(tree, name)(target, [_Progress(component, result), *listeners])
         finally:
             # The steps committed asynchronously: durable before anything is reported.
             version_table.wait_durable(conn)
