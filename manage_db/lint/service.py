@@ -7,6 +7,8 @@ release rules then run over all files' facts, so a warm run reads and hashes fil
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterator
@@ -257,11 +259,26 @@ def _in_parallel(
     for module in preload:  # loaded once here, so that every worker starts with them
         importlib.import_module(module)
     shares = [sources[i::workers] for i in range(workers)]
+    # What is loaded so far lives as long as the run: no process scans it again for garbage.
+    gc.freeze()
     children = [_fork(function, share, extra) for share in shares[1:]]
-    result = function(shares[0], *extra)
+    with _no_garbage_collection():
+        result = function(shares[0], *extra)
     for child, share in zip(children, shares[1:], strict=True):
         result.update(_join(child, function, share, extra))
     return result
+
+
+@contextlib.contextmanager
+def _no_garbage_collection() -> Iterator[None]:
+    """The cyclic collector off for a block that allocates much and frees little."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _fork(
@@ -276,6 +293,7 @@ def _fork(
         os.close(read_end)
         status = 1
         try:
+            gc.disable()  # a short-lived process: what it allocates goes when it exits
             data = marshal.dumps(function(sources, *extra))
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
