@@ -261,11 +261,14 @@ def _in_parallel(
     shares = [sources[i::workers] for i in range(workers)]
     # What is loaded so far lives as long as the run: no process scans it again for garbage.
     gc.freeze()
-    children = [_fork(function, share, extra) for share in shares[1:]]
-    with _no_garbage_collection():
-        result = function(shares[0], *extra)
-    for child, share in zip(children, shares[1:], strict=True):
-        result.update(_join(child, function, share, extra))
+    try:
+        children = [_fork(function, share, extra) for share in shares[1:]]
+        with _no_garbage_collection():
+            result = function(shares[0], *extra)
+        for child, share in zip(children, shares[1:], strict=True):
+            result.update(_join(child, function, share, extra))
+    finally:
+        gc.unfreeze()
     return result
 
 
