@@ -69,6 +69,13 @@ FAILS_HALFWAY = (
     "pass",
 )
 
+AFTER_THE_FAILURE = (
+    "f6f6f6f6f6f6",
+    "e5e5e5e5e5e5",
+    'op.execute("CREATE TABLE after_failure (id int)")',
+    "pass",
+)
+
 
 def component(run_cli, tmp_path, write_config, admin_uri, cleanup, revisions):
     role, database = throwaway_names(cleanup, "t_batch")
@@ -145,6 +152,34 @@ def test_a_statement_failing_in_a_batch_fails_its_revision_and_rolls_all_of_it_b
         owner,
         f"SELECT revision, outcome FROM {VERSION_TABLE}_history WHERE outcome <> 'ok'",
     ) == [("e5e5e5e5e5e5", "failed")]
+
+
+def test_a_failing_revision_with_more_after_it_is_named_and_nothing_after_it_runs(
+    run_cli, tmp_path, write_config, pg_admin_uri, cleanup
+):
+    config, owner = component(
+        run_cli,
+        tmp_path,
+        write_config,
+        pg_admin_uri,
+        cleanup,
+        [HELD_THEN_READ, THROUGH_THE_DRIVER, PERCENT, AUTOCOMMIT, FAILS_HALFWAY, AFTER_THE_FAILURE],
+    )
+    done = run_cli("upgrade", config=config)
+    assert done.exit_code == 5
+    assert done.stderr.strip().splitlines() == [
+        "wazo-manage-db: demo: revision e5e5e5e5e5e5 failed: UniqueViolation: duplicate key "
+        'value violates unique constraint "held_pkey"; database left at d4d4d4d4d4d4'
+    ]
+    tables = {row[0] for row in query(owner, "SELECT tablename FROM pg_tables")}
+    assert not {"never", "never_either", "after_failure"} & tables
+    assert query(
+        owner,
+        f"SELECT revision, outcome FROM {VERSION_TABLE}_history "
+        "WHERE revision IN ('e5e5e5e5e5e5', 'f6f6f6f6f6f6')",
+    ) == [("e5e5e5e5e5e5", "failed")]
+    # The database is behind the tree: status says so.
+    assert run_cli("status", config=config).exit_code == 3
 
 
 @pytest.fixture
