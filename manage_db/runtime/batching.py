@@ -15,8 +15,9 @@ Nothing is held:
 
 - outside a step (alembic's own setup), in offline mode, in an ``autocommit_block`` (each
   statement there is its own transaction), or outside a transaction;
-- for statements with parameters or execution options, and for the version-table writes alembic
-  reads the row count of;
+- for statements with parameters or execution options (the version-table write, which carries
+  what is held, is rendered here, ``version_writes_batched``, and its row count checked as
+  alembic checks it);
 - on a connection with a ``schema_translate_map``, SQL echo, or execution listeners of the env.py
   (they see each statement as it runs);
 - in a revision whose code reaches the driver under SQLAlchemy (``bind.connection``, a
