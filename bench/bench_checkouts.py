@@ -38,7 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Installed packages have their bytecode: neither checkout recompiles its modules per run.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    pythons = {"before": str(Path(args.before).absolute()), "after": str(Path(args.after))}
+    pythons = {
+        "before": str(Path(args.before).absolute()),
+        "after": str(Path(args.after).absolute()),
+    }
     with tempfile.TemporaryDirectory(prefix="bench_checkouts_") as tmp:
         rows = run(args, pythons, Path(tmp))
     print(f"\nbefore: {pythons['before']}\nafter: {pythons['after']}\n")
@@ -61,7 +64,9 @@ def run(args: argparse.Namespace, pythons: dict[str, str], workdir: Path) -> lis
 
         def candidates(*words: str) -> list[common.Candidate]:
             return [
-                common.Candidate(label, [[python, "-m", "manage_db", *words]], cwd=common.REPO)
+                # Not from a checkout's directory: `-m` would import that checkout's manage_db
+                # whatever the interpreter has installed.
+                common.Candidate(label, [[python, "-m", "manage_db", *words]], cwd=workdir)
                 for label, python in pythons.items()
             ]
 
