@@ -33,7 +33,12 @@ from alembic.script import ScriptDirectory
 from manage_db.errors import ManageDbError, TreeError
 from manage_db.models import Component
 from manage_db.runtime import compat
-from manage_db.runtime.batching import StepBatch, reaches_driver, version_writes_batched
+from manage_db.runtime.batching import (
+    StepBatch,
+    handles_errors,
+    reaches_driver,
+    version_writes_batched,
+)
 from manage_db.runtime.listeners import DOWNGRADE, STAMP, UNSTAMP, UPGRADE, StepListener
 from manage_db.runtime.session import sqlalchemy_url
 
@@ -50,8 +55,9 @@ class MigrationTree:
         self.script = ScriptDirectory.from_config(config)
         # The revision that started and did not finish in the last command, with its direction.
         self.failed_step: tuple[str, str] | None = None
-        # Revisions whose code reaches the DBAPI connection: their statements are never held.
-        self.driver_revisions: set[str] = set()
+        # Revisions whose code reaches the DBAPI connection or catches exceptions: their
+        # statements are never held (runtime.batching).
+        self.unbatched_revisions: set[str] = set()
         self._wrapped = False
 
     @classmethod
@@ -135,8 +141,8 @@ class MigrationTree:
             return
         for revision in self._revisions():
             module = revision.module
-            if reaches_driver(module):
-                self.driver_revisions.add(revision.revision)
+            if reaches_driver(module) or handles_errors(module):
+                self.unbatched_revisions.add(revision.revision)
             for direction in (UPGRADE, DOWNGRADE):
                 original = getattr(module, direction, None)
                 if callable(original):
@@ -273,7 +279,7 @@ class _RuntimeEnvironment:
         if self.context.is_offline_mode():
             return
         if self.batch is not None:
-            self.batch.allowed = revision not in self.tree.driver_revisions
+            self.batch.allowed = revision not in self.tree.unbatched_revisions
         connection = self._driver_connection()
         for listener in self.listeners:
             listener.step_started(revision, direction, connection)
