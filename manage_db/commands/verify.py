@@ -75,6 +75,7 @@ def verify(
     """
     from manage_db.errors import EXIT_FINDINGS
     from manage_db.services.verify import VerifyOptions, verify_tree
+    from manage_db.timeouts import timeouts_for
 
     app = app.with_admin_uri(admin_uri)
     configured = app.settings.get("verify") or {}
@@ -86,6 +87,7 @@ def verify(
         seeds=tuple(_parse_seed(s) for s in seeds),
         check_rows=check_rows,
         incremental=not full_snapshots,
+        timeouts=timeouts_for(app.settings, ""),  # upgrade's session limits (the global ones)
     )
     targets = _targets(app, components, script_location, version_table, extensions)
     app.become_unprivileged(peer_admin=getattr(app, "uses_peer_admin", False))

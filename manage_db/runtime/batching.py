@@ -152,6 +152,16 @@ class StepBatch:
                 self.connection, "before_cursor_execute", self._before_cursor_execute, retval=True
             )
 
+    def uninstall(self) -> None:
+        """Undo ``install``: the connection goes on without the batch (the next command)."""
+        if self.holds:
+            self.context.impl._exec = self._original_exec
+            self.context._manage_db_batch = None
+            self.connection.dialect.do_commit = self._original_commit
+            event.remove(self.connection, "rollback", self._dropped)
+        if self.holds or self.writers:
+            event.remove(self.connection, "before_cursor_execute", self._before_cursor_execute)
+
     def flush(self) -> None:
         """Send what is held now, in one round trip of its own."""
         if not self.pending:

@@ -14,11 +14,13 @@ A revision declared irreversible (``irreversible = True``, a downgrade raising
 NotImplementedError, a root baseline whose downgrade does nothing) is upgraded but not
 round-tripped, and listed as such, not as a defect.
 
-The tree's env.py is not run: alembic is driven directly through one MigrationContext with
-the component's version table (manage_db.runtime.compat), so a step costs the migration and
-its snapshot, not a reload.  A snapshot after a step reads again only what the step touched,
-as told by event triggers in the throwaway database (dao.ddl_log), or everything when they
-cannot tell; a full read at the end must agree with the patched snapshot.
+Each step runs on upgrade's path: the tree's env.py (its ``configure()`` options, its engine),
+upgrade's session settings and statement batching, each step one alembic command of its own
+(``runtime.stepping``: a new MigrationContext, ``op`` proxy and revision module per step, so no
+memo of enum types or other state carries over); env.py runs once per throwaway database.
+A snapshot after a step reads again only what the step touched, as told by event triggers in
+the throwaway database (dao.ddl_log), or everything when they cannot tell; a full read at the
+end must agree with the patched snapshot.
 """
 
 from __future__ import annotations
@@ -37,11 +39,17 @@ from typing import Any
 from manage_db.dao import throwaway
 from manage_db.dao.connection import connect
 from manage_db.dao.ddl_log import LOG_SCHEMA, DdlLog
+from manage_db.dao.session import migration_session_uri
 from manage_db.dao.snapshot import Snapshot, SnapshotReader, StaleSnapshot, take_snapshot
 from manage_db.dao.throwaway import ThrowawayDatabase, ThrowawayServer, run_sql
-from manage_db.errors import ConnectionFailed, TreeError, one_line
-from manage_db.runtime.compat import StepRunner, Tree, load_tree
+from manage_db.errors import ConnectionFailed, ManageDbError, TreeError, one_line
+from manage_db.models import Component
+from manage_db.runtime.adapter import MigrationTree
+from manage_db.runtime.compat import Tree, load_tree
+from manage_db.runtime.session import migration_uri
+from manage_db.runtime.stepping import RevisionSteps, open_steps
 from manage_db.services.schema_diff import Difference, diff_snapshots
+from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +92,14 @@ class VerifyOptions:
     ``check_rows``: also compare row counts and contents of every table (on with seeds).
     ``incremental``: after each step read again only what the step touched (event-trigger
     log), with a full read to check at the end; False reads the whole catalog every time.
+    ``timeouts``: the migration session's limits, as ``upgrade`` sets them.
     """
 
     reference: str | None = None
     seeds: tuple[tuple[str, Path], ...] = ()
     check_rows: bool = False
     incremental: bool = True
+    timeouts: SessionTimeouts = field(default_factory=SessionTimeouts)
 
 
 @dataclass(frozen=True)
@@ -301,8 +311,36 @@ def _merge(report: VerifyReport, later: VerifyReport) -> None:
 
 
 def load_script_directory(script_location: Path) -> Tree:
-    """The revisions of a tree, loaded once; TreeError naming the path if it is not one."""
-    return load_tree(script_location)
+    """The revisions of a tree, loaded once (with its alembic.ini's options when it has one);
+    TreeError naming the path if it is not one."""
+    location = Path(script_location)
+    script = None
+    if (location / "versions").is_dir():
+        try:
+            script = _runtime_tree(location.resolve().name, location).script
+        except Exception:  # load_tree names what is wrong
+            script = None
+    return load_tree(location, script)
+
+
+def _runtime_tree(
+    name: str,
+    location: Path,
+    version_table: str = "alembic_version",
+    schema: str | None = None,
+    script: Any = None,
+) -> MigrationTree:
+    """The tree as upgrade runs it (no database yet: ``at(uri)`` gives one); ``script``: its
+    revisions, loaded already."""
+    component = Component(
+        name=name,
+        script_location=location,
+        database="",
+        owner="",
+        version_table=version_table,
+        schema=schema,
+    )
+    return MigrationTree.load(component, None, script)
 
 
 def irreversible_reason(tree: Tree, revision: str) -> str | None:
@@ -395,6 +433,13 @@ class _RoundTrip:
         self._last: Snapshot | None = None
         self.full_reads = 0
         self.partial_reads = 0
+        self._runtime = _runtime_tree(
+            target.name,
+            Path(target.script_location),
+            target.version_table,
+            target.schema,
+            tree.script,  # loaded once, shared with the walk
+        )
         self._open()
 
     def _open(self) -> None:
@@ -411,9 +456,12 @@ class _RoundTrip:
         if self._options.incremental:
             self._log = DdlLog(self._snapshot_connection)
             self._log.install()
-        self._migrator: StepRunner | None = StepRunner(
-            self._tree, self._database.owner_uri, self._target.version_table
+        uri = migration_session_uri(
+            self._database.owner_uri,
+            self._options.timeouts,
+            self._snapshot_connection.server_version,
         )
+        self._migrator: RevisionSteps | None = open_steps(self._runtime, migration_uri(uri))
 
     def close(self) -> None:
         """Close the connections and drop the current database."""
@@ -424,7 +472,7 @@ class _RoundTrip:
         self._server.drop_database(self._database)
 
     @property
-    def migrator(self) -> StepRunner:
+    def migrator(self) -> RevisionSteps:
         assert self._migrator is not None
         return self._migrator
 
@@ -468,10 +516,15 @@ class _RoundTrip:
     def _upgrade_through(self, revisions: Sequence[str], what: str) -> Snapshot | None:
         """Upgrade the database through ``revisions``: its full snapshot, None when it failed."""
         try:
-            for revision in revisions:
-                if revision in self._seeds:
+            start = 0
+            for index, revision in enumerate(revisions):
+                if revision in self._seeds:  # the revisions before it first, in one command
+                    self.migrator.upgrade_through(revisions[start:index])
                     self._seed(revision)
-                self.migrator.upgrade(revision)
+                    start = index
+            self.migrator.upgrade_through(revisions[start:])
+        except ManageDbError:
+            raise
         except Exception as error:
             self._report.stopped = f"{what} at {revisions[-1]} failed: {one_line(error)}"
             return None
@@ -526,6 +579,8 @@ class _RoundTrip:
         defects = self._report.defects
         try:
             self.migrator.upgrade(revision)
+        except ManageDbError:
+            raise  # the tree (its env.py) or the server, not this revision
         except Exception as error:
             defects.append(Defect(revision, UPGRADE, f"upgrade failed: {one_line(error)}"))
             self._report.stopped = f"upgrade of {revision} failed"
