@@ -157,7 +157,7 @@ class MigrationTree:
         **context_options: Any,
     ) -> None:
         self.failed_step = None
-        with contextlib.redirect_stdout(sys.stderr):  # stdout is the command's own
+        with compat.prints_to_stderr():  # stdout is the command's own
             self._wrap_revisions()
             self._run_env(steps, listeners, serve, **context_options)
 

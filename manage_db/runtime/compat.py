@@ -22,12 +22,25 @@ import contextlib
 import logging
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from manage_db.errors import TreeError
 
 logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def prints_to_stderr() -> Iterator[None]:
+    """What revisions and env.py print goes to stderr (flushed at the end), never into stdout:
+    stdout is the command's own (``--json``, a table, the offline SQL)."""
+    stderr = sys.stderr
+    try:
+        with contextlib.redirect_stdout(stderr):
+            yield
+    finally:
+        stderr.flush()
 
 
 def upgrade_steps(script: Any, destination: str, current: Any) -> Any:
@@ -134,7 +147,7 @@ def load_tree(script_location: Path, script: Any = None) -> Tree:
         raise TreeError(f"{location}: not an alembic script directory (no versions/ folder)")
     try:
         script = script if script is not None else ScriptDirectory(str(location))
-        with contextlib.redirect_stdout(sys.stderr):  # what revision files print on import
+        with prints_to_stderr():  # what revision files print on import
             script.get_heads()  # loads every revision file now, so a broken one fails here
     except CommandError as error:
         raise TreeError(f"{location}: {error}") from error

@@ -33,7 +33,8 @@ def run_migrations_online():
             connection.execute(text(f"SHOW {name}")).scalar()
             for name in ("lock_timeout", "synchronous_commit")
         ]
-        connection.commit()
+        if hasattr(connection, "commit"):  # SQLAlchemy 2.x
+            connection.commit()
         with open(os.environ["VERIFY_MARKER"], "a") as marker:
             marker.write(" ".join(["env.py ran", *settings]) + "\\n")
         context.configure(
