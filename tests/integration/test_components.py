@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
-from pgtest import admin_execute, query, run_tool, server_settings, throwaway_names, unique, with_db
+from pgtest import (
+    admin_execute,
+    install_plugin,
+    query,
+    run_tool,
+    server_settings,
+    throwaway_names,
+    unique,
+    with_db,
+)
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 
@@ -235,17 +243,6 @@ def test_unknown_dependency_is_refused(run_cli, write_config, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "wazo-manage-db: component 'a' depends on unknown component 'ghost'"
-    )
-
-
-def install_plugin(site, module, body, name="wazo_fake_daemon"):
-    """Install a plugin distribution the way pip lays it out: a module and its dist-info."""
-    (site / f"{module}.py").write_text(textwrap.dedent(body))
-    info = site / f"{name}-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        f"[wazo_manage_db.components]\nfakechatd = {module}:COMPONENT\n"
     )
 
 
