@@ -122,7 +122,7 @@ KEYS: dict[str, Key] = {
         "/var/log/wazo-manage-db.log",
         str,
         flag="--log-file FILE",
-        doc="the tool's log (created 0640; stderr with a warning when not writable)",
+        doc="the tool's log, created 0640 (stderr with a warning when not writable)",
     ),
     "user": Key(
         "wazo-manage-db",
