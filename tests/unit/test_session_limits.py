@@ -163,3 +163,11 @@ def test_other_failures_are_not_retried():
     with pytest.raises(MigrationFailed):
         run_with_lock_retries("demo", SessionTimeouts(), attempt, lambda: (), sleep=lambda s: None)
     assert len(attempts) == 1
+
+
+def test_every_per_component_setting_reaches_the_component():
+    from dataclasses import fields
+
+    from manage_db.config import per_component_keys
+
+    assert set(per_component_keys()) == {f.name for f in fields(SessionTimeouts)}
