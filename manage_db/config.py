@@ -82,6 +82,11 @@ class Key:
         return self.check(value) if self.check else None
 
 
+def _non_negative(value: Any) -> str | None:
+    """A check for keys declared the older way (``check=_non_negative``); prefer ``minimum=0``."""
+    return "must not be negative" if value < 0 else None
+
+
 def _uri(value: Any) -> str | None:
     from manage_db.dao.connection import parse_uri
     from manage_db.errors import ConnectionFailed

@@ -283,7 +283,7 @@ def forget_empty(lock_connection: Any, component: Component) -> None:
 
 
 def read_log(
-    component: Component, owner_uri: str, server_wait: float = 0.0, limit: int | None = None
+    component: Component, owner_uri: str, server_wait: float, limit: int | None = None
 ) -> list[HistoryEntry]:
     """The component's history, newest first ([] before its first upgrade)."""
     conn = connect(owner_uri, wait=server_wait)

@@ -36,8 +36,8 @@ class PlanSettings:
 def plan_components(
     components: Sequence[Component],
     owner_uri: Callable[[Component], str],
-    settings: PlanSettings = PlanSettings(),
-    server_wait: float = 0.0,
+    settings: PlanSettings,
+    server_wait: float,
 ) -> list[ComponentPlan]:
     """The plan of each component, from its current revision to its heads."""
     plans = []
@@ -54,7 +54,7 @@ def plan_components(
 
 
 def plan_component(
-    component: Component, owner_uri: str, settings: PlanSettings, server_wait: float = 0.0
+    component: Component, owner_uri: str, settings: PlanSettings, server_wait: float
 ) -> ComponentPlan:
     """One component's plan, read in one read-only transaction."""
     from manage_db.dao import table_facts
