@@ -73,12 +73,10 @@ class _Group(click.Group):
 
 def _help(key: Key) -> str:
     """A global option's help: the setting's one-line doc, its bounds and its default."""
-    from manage_db.settings_docs import describe
-
     default = key.shown or ("" if key.kind is bool or key.default is None else str(key.default))
     if "://" in default:  # a connection: its default is the configuration's, not a line of help
         default = ""
-    doc = describe(key)
+    doc = key.summary
     return doc[:1].upper() + doc[1:] + (f" (default {default})." if default else ".")
 
 

@@ -71,6 +71,23 @@ class Key:
         words = [word for word in (self.flag or "").split() if not word.startswith("-")]
         return words[0] if words else None
 
+    @property
+    def bounds(self) -> str:
+        """The bounds of the value, as a phrase ('' when any value of its type will do)."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.minimum is None:
+            return ""
+        return "not negative" if self.minimum == 0 else f"at least {self.minimum}"
+
+    @property
+    def summary(self) -> str:
+        """The doc line with the bounds and whether a component may set its own."""
+        extras = [self.bounds] if self.bounds else []
+        if self.per_component:
+            extras.append("also per component")
+        return self.doc + (f" ({'; '.join(extras)})" if extras else "")
+
     def problem(self, value: Any) -> str | None:
         """What is wrong with a value of the right type, or None."""
         if self.minimum is not None and value < self.minimum:

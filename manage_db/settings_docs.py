@@ -57,23 +57,6 @@ CONFIG_HEADER = """\
 """
 
 
-def bounds(key: Key) -> str:
-    """The bounds of a key's value, as a phrase ('' when any value of its type will do)."""
-    if key.choices:
-        return "one of " + ", ".join(key.choices)
-    if key.minimum is None:
-        return ""
-    return "not negative" if key.minimum == 0 else f"at least {key.minimum}"
-
-
-def describe(key: Key) -> str:
-    """The doc line with the key's bounds and whether a component may set its own."""
-    extras = [b for b in (bounds(key),) if b]
-    if key.per_component:
-        extras.append("also per component")
-    return key.doc + (f" ({'; '.join(extras)})" if extras else "")
-
-
 def _yaml(value: Any) -> str:
     if value is None:
         return ""
@@ -100,12 +83,12 @@ def _config_entry(name: str, key: Key) -> list[str]:
     value = "" if key.shown else _yaml(key.default)
     line = f"{name}: {value}".rstrip()
     commented = name not in SHIPPED or key.default is None or key.shown
-    return ["", *_comment(describe(key) + flag + default), f"# {line}" if commented else line]
+    return ["", *_comment(key.summary + flag + default), f"# {line}" if commented else line]
 
 
 def _section_entry(name: str, key: Key) -> list[str]:
     """A key of a section (``lint.ignore``), commented out, its doc beside it."""
-    return _aside(f"#   {name.rpartition('.')[2]}: {_yaml(key.default)}".rstrip(), describe(key))
+    return _aside(f"#   {name.rpartition('.')[2]}: {_yaml(key.default)}".rstrip(), key.summary)
 
 
 def _aside(left: str, doc: str, column: int = 36) -> list[str]:
@@ -117,7 +100,7 @@ def _aside(left: str, doc: str, column: int = 36) -> list[str]:
 
 
 def _components_block(key: Key) -> Iterator[str]:
-    yield from _comment(f"{describe(key)} (default: {key.shown})")
+    yield from _comment(f"{key.summary} (default: {key.shown})")
     yield "# The platform tree asterisk is built in; other daemons' trees come here or by plugins."
     yield "components:"
     yield "  asterisk:"
@@ -173,7 +156,7 @@ def readme_table() -> str:
     rows = ["| key | default | option | meaning |", "|---|---|---|---|"]
     for name, key in KEYS.items():
         flag = ", ".join(f"`{s}`" for s in key.spellings)
-        meaning = describe(key).replace("|", "\\|") + _see(name, key)
+        meaning = key.summary.replace("|", "\\|") + _see(name, key)
         rows.append(f"| `{name}` | {_shown_default(key)} | {flag} | {meaning} |")
     for leaf, key in COMPONENT_KEYS.items():
         rows.append(f"| `components.NAME.{leaf}` | {_shown_default(key)} | | {key.doc} |")
@@ -198,7 +181,7 @@ def man_options() -> str:
         default = "" if key.kind is bool or key.default is None else _yaml(key.default)
         if key.shown or "://" in default:
             default = key.shown or ""
-        sentence = describe(key)[:1].upper() + describe(key)[1:]
+        sentence = key.summary[:1].upper() + key.summary[1:]
         lines += [".TP", f".BR {spellings}{value}", _roff(sentence)]
         if default:
             lines[-1] += f" (default \\fI{_roff(default)}\\fR)."
