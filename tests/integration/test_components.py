@@ -293,3 +293,21 @@ def test_plugin_that_fails_to_import_is_one_clear_error(tmp_path, write_config):
         "wazo-manage-db: plugin 'fakechatd' (wazo_broken_daemon:COMPONENT) failed to load: "
         "ModuleNotFoundError: No module named 'no_such_module_anywhere'"
     )
+
+
+def test_plugin_with_a_negative_limit_is_one_clear_error(tmp_path, write_config):
+    site = tmp_path / "site"
+    site.mkdir()
+    install_plugin(
+        site,
+        "wazo_limited_daemon",
+        f"COMPONENT = {{'script_location': {str(FIXTURES / 'chatd' / 'alembic')!r}, "
+        "'statement_timeout': -1}\n",
+    )
+    config = write_config({"db_uri": "postgresql://x@127.0.0.1:1/x"})
+    result = run_installed(site, config, "status")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "wazo-manage-db: plugin 'fakechatd': components.fakechatd.statement_timeout: "
+        "must not be negative"
+    )
