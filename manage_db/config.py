@@ -148,6 +148,7 @@ COMPONENT_KEYS: dict[str, Key] = {
     "statement_timeout": Key(None, (int, float), check=_non_negative),
     "lock_retries": Key(None, int, check=_non_negative),
     "server_timeout": Key(None, (int, float), check=_non_negative),
+    "models": Key(None, str),  # MODULE:ATTR: the daemon's models, for check-models
 }
 
 

@@ -24,6 +24,8 @@ class Component:
     schema: str | None = None
     extensions: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    # The SQLAlchemy models of the component's daemon, ``MODULE:ATTR`` (check-models).
+    models: str | None = None
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ def _component(name: str, d: Mapping[str, Any], default: Mapping[str, str]) -> C
         schema=d.get("schema"),
         extensions=tuple(d.get("extensions") or ()),
         depends_on=tuple(d.get("depends_on") or ()),
+        models=d.get("models"),
     )
     _check_name_lengths(component)
     return component
