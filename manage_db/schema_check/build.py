@@ -50,10 +50,11 @@ def place_of(components: Sequence[Component], exclude_schemas: Sequence[str] = (
 def throwaway_server(
     admin_uri: str, component: Component, owner_password: str | None, place: Place
 ) -> Iterator[ThrowawayServer]:
-    """Throwaway databases for ``place``, owned by the component's owner when it exists."""
+    """Throwaway databases for ``place``, owned by the component's owner when it exists (an
+    empty owner: a throwaway role, as for a bare tree)."""
     with ThrowawayServer(
         admin_uri,
-        owner=component.owner,
+        owner=component.owner or None,
         owner_password=owner_password,
         schema=place.schema,
         extensions=place.extensions,

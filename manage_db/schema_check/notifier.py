@@ -4,7 +4,7 @@ each side says, a summary line per component, or JSON."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from manage_db.schema_check.model import SchemaReport
@@ -19,9 +19,9 @@ def difference_line(difference: Difference, expected: str, actual: str) -> str:
             f"{where}: {expected} {_show(difference.expected)}, {actual} {_show(difference.actual)}"
         )
     if difference.change == MISSING:
-        value = "" if not difference.path else f" ({_show(difference.expected)})"
+        value = "" if not difference.path else f" ({_brief(difference.expected)})"
         return f"{where}: in the {expected}{value}, not in the {actual}"
-    value = "" if not difference.path else f" ({_show(difference.actual)})"
+    value = "" if not difference.path else f" ({_brief(difference.actual)})"
     return f"{where}: in the {actual}{value}, not in the {expected}"
 
 
@@ -47,6 +47,23 @@ def render_reports(reports: Sequence[SchemaReport], as_json: bool = False) -> st
     if as_json:
         return json.dumps([r.to_dict() for r in reports], indent=2, default=str)
     return "\n".join(line for report in reports for line in report_lines(report))
+
+
+def _brief(value: Any) -> str:
+    """A sub-object that is on one side only: its definition (a constraint, a trigger), or its
+    type, nullability and default (a column)."""
+    if not isinstance(value, Mapping):
+        return _show(value)
+    if value.get("definition"):
+        return " ".join(str(value["definition"]).split())
+    if "type" in value:
+        words = [str(value["type"])]
+        if value.get("not_null"):
+            words.append("not null")
+        if value.get("default") is not None:
+            words.append(f"default {value['default']}")
+        return " ".join(words)
+    return _show(dict(value))
 
 
 def _show(value: Any) -> str:
