@@ -172,7 +172,8 @@ def test_built_as_the_owner_role_and_nothing_left_behind(
     assert result.exit_code == 0, result
     owned = query(
         pg_admin_uri,
-        "SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+        "SELECT datname FROM pg_database "
+        "WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = %s)",
         shop_config.role,
     )
     assert owned == [(shop_config.database,)]

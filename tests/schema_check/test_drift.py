@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import psycopg2
 import pytest
 
-from pgtest import admin_execute, query, with_db
+from pgtest import admin_execute, with_db
 
 
 @pytest.fixture
