@@ -20,6 +20,7 @@ from manage_db.dao.throwaway import ThrowawayDatabase, ThrowawayServer
 from manage_db.errors import ManageDbError, TreeError, one_line
 from manage_db.models import Component
 from manage_db.runtime.adapter import MigrationTree, is_usage_error
+from manage_db.services.schema_diff import Difference
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,21 @@ def without_bookkeeping(snapshot: Snapshot, place: Place) -> Snapshot:
     digests = {key: digest for key, digest in snapshot.digests.items() if key not in dropped}
     properties = {key: snapshot.properties[key] for key in digests}
     return Snapshot(digests=digests, properties=properties)
+
+
+def fold_constraint_indexes(differences: Sequence[Difference]) -> tuple[Difference, ...]:
+    """The differences without those of an index that backs a constraint also reported (a
+    unique constraint or primary key named otherwise shows once, as the constraint)."""
+    constraints = {
+        (d.name.rpartition(".")[0], d.path[1])
+        for d in differences
+        if len(d.path) >= 2 and d.path[0] == "constraints"
+    }
+    return tuple(
+        d
+        for d in differences
+        if not (d.kind == "index" and tuple(d.name.rsplit(".", 1)) in constraints)
+    )
 
 
 def _owning_table(owned_by: str | None) -> str | None:

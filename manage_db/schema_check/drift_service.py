@@ -20,6 +20,7 @@ from manage_db.dao.connection import parse_uri
 from manage_db.models import Component
 from manage_db.schema_check.build import (
     build_history,
+    fold_constraint_indexes,
     place_of,
     snapshot_of,
     throwaway_server,
@@ -95,6 +96,8 @@ def drift(
         component="+".join(c.name for c in components),
         expected_label=HISTORY,
         actual_label=LIVE,
-        differences=tuple(diff_snapshots(expected, without_bookkeeping(live.snapshot, place))),
+        differences=fold_constraint_indexes(
+            diff_snapshots(expected, without_bookkeeping(live.snapshot, place))
+        ),
         revisions=tuple(at),
     )

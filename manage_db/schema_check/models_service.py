@@ -20,6 +20,7 @@ from manage_db.models import Component
 from manage_db.runtime.models_schema import create_all, load_metadata
 from manage_db.schema_check.build import (
     build_history,
+    fold_constraint_indexes,
     place_of,
     snapshot_of,
     throwaway_server,
@@ -56,7 +57,7 @@ def check_models(
             raise TreeError(f"models {models}: create_all() failed: {one_line(error)}") from error
         expected = snapshot_of(created, place)
         actual = snapshot_of(migrated, place)
-    differences = tuple(diff_snapshots(expected, actual))
+    differences = fold_constraint_indexes(diff_snapshots(expected, actual))
     logger.debug(
         "%s: %d difference(s) between models and migrations", component.name, len(differences)
     )
