@@ -79,10 +79,11 @@ def _on_sys_path(directory: Path | None) -> Iterator[None]:
 
 
 def create_all(metadata: MetaData, uri: str) -> None:
-    """``metadata.create_all()`` on the database behind ``uri``, in one transaction."""
+    """``metadata.create_all()`` on the (new, empty) database behind ``uri``, in one
+    transaction; nothing is there to look for first."""
     engine = create_engine(sqlalchemy_url(uri))
     try:
         with engine.begin() as connection:
-            metadata.create_all(connection)
+            metadata.create_all(connection, checkfirst=False)
     finally:
         engine.dispose()

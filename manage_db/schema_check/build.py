@@ -52,15 +52,19 @@ def throwaway_server(
     admin_uri: str, component: Component, owner_password: str | None, place: Place
 ) -> Iterator[ThrowawayServer]:
     """Throwaway databases for ``place``, owned by the component's owner when it exists (an
-    empty owner: a throwaway role, as for a bare tree)."""
-    with ThrowawayServer(
+    empty owner: a throwaway role, as for a bare tree); dropped after, the server left to
+    finish the drops on its own when they belong to the owner (``ThrowawayServer.close``)."""
+    server = ThrowawayServer(
         admin_uri,
         owner=component.owner or None,
         owner_password=owner_password,
         schema=place.schema,
         extensions=place.extensions,
-    ) as server:
+    )
+    try:
         yield server
+    finally:
+        server.close(wait=False)
 
 
 def build_history(

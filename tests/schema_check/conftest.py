@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import secrets
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from throwaway_drops import wait_for_throwaway_drops
 
 from pgtest import demo_settings, throwaway_names
 
@@ -164,9 +165,11 @@ def write_models(tmp_path: Path) -> Callable[..., str]:
 
 
 @pytest.fixture
-def shop_config(shop_tree: Path, pg_admin_uri: str, cleanup, write_config) -> Callable[..., Path]:
+def shop_config(
+    shop_tree: Path, pg_admin_uri: str, cleanup, write_config
+) -> Iterator[Callable[..., Path]]:
     """A config of the one component ``demo`` (the shop tree) on a throwaway role and database;
-    ``own`` adds to the component's section."""
+    ``own`` adds to the component's section. The role's throwaway databases are gone after."""
     role, database = throwaway_names(cleanup, "t_shop")
 
     def make(**own: object) -> Path:
@@ -176,4 +179,5 @@ def shop_config(shop_tree: Path, pg_admin_uri: str, cleanup, write_config) -> Ca
         make.role, make.database = role, database  # type: ignore[attr-defined]
         return path
 
-    return make
+    yield make
+    assert wait_for_throwaway_drops(pg_admin_uri, role) == []
