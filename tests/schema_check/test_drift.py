@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import psycopg2
 import pytest
+import yaml
 
 from pgtest import admin_execute, with_db
 
@@ -160,3 +162,39 @@ def test_a_revision_the_tree_does_not_know_is_one_line(live, run_cli):
     assert result.stderr.startswith("wazo-manage-db: demo: ")
     assert "feedfacecafe" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+CLEAN_TREE = Path(__file__).resolve().parent.parent / "fixtures" / "verify" / "clean"
+
+
+def test_components_sharing_a_database_are_built_together(shop_config, run_cli, pg_admin_uri):
+    """Another component's tables in the same database are its own, not drift; a hand edit on
+    them still is."""
+    contacts = {
+        "script_location": str(CLEAN_TREE),
+        "database": None,
+        "version_table": "alembic_version_fixture",
+    }
+    config = shop_config()
+    settings = yaml.safe_load(config.read_text())
+    contacts["database"] = settings["components"]["demo"]["database"]
+    contacts["owner"] = settings["components"]["demo"]["owner"]
+    settings["components"]["contacts"] = contacts
+    config.write_text(yaml.safe_dump(settings))
+    assert run_cli("init", config=config).exit_code == 0
+    assert run_cli("upgrade", config=config).exit_code == 0
+    result = _drift(run_cli, config, "--component", "demo")
+    assert result.exit_code == 0, result
+    # The config file's components are in name order: contacts first.
+    assert result.stdout.splitlines() == [
+        "contacts+demo: clean: history against live database "
+        "(contacts@a4000000enum, demo@s2000000note)"
+    ]
+    admin_execute(
+        with_db(pg_admin_uri, contacts["database"]), "CREATE INDEX hand_idx ON contact (name)"
+    )
+    result = _drift(run_cli, config, "--component", "demo")
+    assert result.exit_code == 1, result
+    assert result.stdout.splitlines()[1:] == [
+        "  index public.hand_idx: in the live database, not in the history"
+    ]
