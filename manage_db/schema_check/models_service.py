@@ -45,15 +45,20 @@ def check_models(
     component: Component, models: str, admin_uri: str, owner_password: str | None = None
 ) -> SchemaReport:
     """Compare the models ``models`` (``MODULE:ATTR``) with the head of the component's tree."""
-    metadata = load_metadata(models, project_dir(component))
     place = place_of([component])
-    with throwaway_server(admin_uri, component, owner_password, place) as server:
-        migrated, created = server.new_database(), server.new_database()
-        # The models' tables are made while the migrations run: the server works on both.
-        with ThreadPoolExecutor(1) as pool:
-            models_made = pool.submit(_create_all, metadata, created.owner_uri, models)
-            heads = build_history(migrated, component)
-            models_made.result()
+    with (
+        throwaway_server(admin_uri, component, owner_password, place) as server,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        # The databases are made while the models import, the models' tables while the
+        # migrations run: the server works while Python does.
+        # (On an error the pool waits for its work before the databases are dropped.)
+        databases = pool.submit(lambda: (server.new_database(), server.new_database()))
+        metadata = load_metadata(models, project_dir(component))
+        migrated, created = databases.result()
+        models_made = pool.submit(_create_all, metadata, created.owner_uri, models)
+        heads = build_history(migrated, component)
+        models_made.result()
         expected = snapshot_of(created, place)
         actual = snapshot_of(migrated, place)
     differences = fold_constraint_indexes(diff_snapshots(expected, actual))
