@@ -131,7 +131,10 @@ class ThrowawayServer:
         try:
             if not wait and self._created_role is None:
                 for database in self._databases:
-                    drop_database_unwaited(self._admin_uri, database)
+                    try:
+                        drop_database_unwaited(self._admin_uri, database)
+                    except Exception:  # not sent: drop it the usual way
+                        drop_database(self._admin, database)
             else:
                 for database in reversed(self._databases):
                     drop_database(self._admin, database)
