@@ -172,3 +172,15 @@ def test_built_as_the_owner_role_and_nothing_left_behind(
     assert result.exit_code == 0, result
     # Its two databases belonged to the owner role; the server drops them within seconds.
     assert wait_for_throwaway_drops(pg_admin_uri, shop_config.role) == []
+
+
+def test_a_schema_confined_component_compares_its_schema(shop_config, write_models, run_cli):
+    result = run_cli("check-models", config=shop_config(schema="shop", models=write_models()))
+    assert result.exit_code == 0, result
+    replacement, _ = MISMATCHES["nullability"]
+    config = shop_config(schema="shop")
+    result = run_cli("check-models", "--models", write_models(replacement), config=config)
+    assert result.exit_code == 1, result
+    assert result.stdout.splitlines()[1:] == [
+        "  table shop.account: column email not_null: models False, migrations True"
+    ]

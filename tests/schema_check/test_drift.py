@@ -198,3 +198,21 @@ def test_components_sharing_a_database_are_built_together(shop_config, run_cli, 
     assert result.stdout.splitlines()[1:] == [
         "  index public.hand_idx: in the live database, not in the history"
     ]
+
+
+def test_a_schema_confined_component_is_compared_within_its_schema(
+    shop_config, run_cli, pg_admin_uri
+):
+    config = shop_config(schema="shop")
+    assert run_cli("init", config=config).exit_code == 0
+    assert run_cli("upgrade", config=config).exit_code == 0
+    uri = with_db(pg_admin_uri, shop_config.database)
+    # Outside the component's schema: not its business.
+    admin_execute(uri, "CREATE TABLE public.elsewhere (id integer)")
+    result = _drift(run_cli, config)
+    assert result.exit_code == 0, result
+    admin_execute(uri, "CREATE INDEX hand_idx ON shop.note (body)")
+    result = _drift(run_cli, config)
+    assert result.stdout.splitlines()[1:] == [
+        "  index shop.hand_idx: in the live database, not in the history"
+    ]
