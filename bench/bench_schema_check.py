@@ -114,7 +114,7 @@ def write_tree(root: Path, tables: int) -> Path:
     (location / "env.py").write_text(ENV)
     (location / "script.py.mako").write_text("")
     (root / "alembic.ini").write_text(
-        "[alembic]\nscript_location = migrations\nprepend_sys_path = .\n"
+        "[alembic]\nscript_location = migrations\nprepend_sys_path = .\npath_separator = os\n"
     )
     models = ["import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n\n"]
     models.append("Base = declarative_base()\n")
