@@ -31,6 +31,8 @@ _COMMANDS = {
     "release": "manage_db.commands.lint:release",
     "verify": "manage_db.commands.verify:verify",
     "audit": "manage_db.commands.audit:audit",
+    "check-models": "manage_db.commands.schema_check:check_models",
+    "drift": "manage_db.commands.schema_check:drift",
     "plan": "manage_db.commands.plan:plan",
     "sandbox": "manage_db.commands.sandbox:sandbox",
 }

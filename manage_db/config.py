@@ -290,6 +290,12 @@ COMPONENT_KEYS: dict[str, Key] = {
     "version_table": Key(None, str, doc="its version table (default alembic_version)"),
     "extensions": Key((), list, items=str, doc="extensions created by init, as superuser"),
     "depends_on": Key((), list, items=str, doc="components initialised and upgraded before it"),
+    "models": Key(
+        None,
+        str,
+        doc="the daemon's SQLAlchemy models, MODULE:ATTR (MetaData or declarative base), for "
+        "check-models",
+    ),
 }
 
 

@@ -28,6 +28,8 @@ class Component:
     depends_on: tuple[str, ...] = ()
     # Its per-component settings, resolved once by the registry: global < plugin < config.
     timeouts: SessionTimeouts = field(default_factory=SessionTimeouts)
+    # The SQLAlchemy models of the component's daemon, ``MODULE:ATTR`` (check-models).
+    models: str | None = None
 
 
 @dataclass(frozen=True)

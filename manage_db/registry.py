@@ -121,6 +121,7 @@ def _component(
         extensions=tuple(d.get("extensions") or ()),
         depends_on=tuple(d.get("depends_on") or ()),
         timeouts=SessionTimeouts.from_values(component_values(settings, d)),
+        models=d.get("models"),
     )
     _check_name_lengths(component)
     return component
