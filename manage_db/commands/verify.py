@@ -73,9 +73,10 @@ def verify(
     and the walk goes on. Irreversible revisions are upgraded, not round-tripped. Exit 0 when
     clean, 1 when a revision has a defect.
     """
+    import dataclasses
+
     from manage_db.errors import EXIT_FINDINGS
     from manage_db.services.verify import VerifyOptions, verify_tree
-    from manage_db.timeouts import timeouts_for
 
     app = app.with_admin_uri(admin_uri)
     configured = app.settings.get("verify") or {}
@@ -87,11 +88,14 @@ def verify(
         seeds=tuple(_parse_seed(s) for s in seeds),
         check_rows=check_rows,
         incremental=not full_snapshots,
-        timeouts=timeouts_for(app.settings, ""),  # upgrade's session limits (the global ones)
     )
     targets = _targets(app, components, script_location, version_table, extensions)
     app.become_unprivileged(peer_admin=getattr(app, "uses_peer_admin", False))
-    reports = [verify_tree(target, server, options) for target, server in targets]
+    # Each tree's migrations run with upgrade's session limits for its component.
+    reports = [
+        verify_tree(target, server, dataclasses.replace(options, timeouts=timeouts))
+        for target, server, timeouts in targets
+    ]
     click.echo(render_reports(reports, as_json))
     raise SystemExit(0 if all(r.clean for r in reports) else EXIT_FINDINGS)
 
@@ -103,13 +107,21 @@ def _parse_seed(value: str) -> tuple[str, Path]:
     return revision, Path(path)
 
 
-def _targets(app, components, script_location, version_table, extensions) -> list[tuple[Any, str]]:
-    """(VerifyTarget, superuser URI of its server) for each tree to verify."""
+def _targets(app, components, script_location, version_table, extensions) -> list[tuple[Any, ...]]:
+    """(VerifyTarget, superuser URI of its server, session limits) for each tree to verify."""
+    from manage_db.config import component_values
     from manage_db.services.verify_targets import component_target, tree_target
+    from manage_db.timeouts import SessionTimeouts
 
     if script_location is not None:
-        return [(tree_target(script_location, version_table, extensions), app.admin_uri())]
+        limits = SessionTimeouts.from_values(component_values(app.settings))  # the global ones
+        target = tree_target(script_location, version_table, extensions)
+        return [(target, app.admin_uri(), limits)]
     return [
-        (component_target(component, app.owner_uri(component)), app.admin_uri(None, component))
+        (
+            component_target(component, app.owner_uri(component)),
+            app.admin_uri(None, component),
+            component.timeouts,
+        )
         for component in app.components(components)
     ]
