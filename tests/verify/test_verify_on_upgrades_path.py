@@ -190,3 +190,24 @@ def test_a_revision_without_a_downgrade_function_is_a_defect_naming_it(
     (defect,) = report.defects
     assert (defect.revision, defect.step) == ("b1b1b1b1b1b1", "downgrade")
     assert f"revision b1b1b1b1b1b1 ({path}) has no {missing}() function" in defect.message
+
+
+def test_an_env_py_declaring_another_version_table_is_a_tree_error(tmp_path, pg_admin_uri, run_cli):
+    from manage_db.cli import cli
+    from manage_db.commands.verify import verify as verify_command
+
+    if "verify" not in cli.commands:
+        cli.add_command(verify_command)
+    location = tree_with(
+        tmp_path,
+        [("a1a1a1a1a1a1", None, 'op.execute("CREATE TABLE t (id int)")', 'op.drop_table("t")')],
+    )
+    result = run_cli(
+        "verify", "--script-location", str(location), "--version-table", "alembic_version_other",
+        "--admin-uri", pg_admin_uri,
+    )  # fmt: skip
+    assert result.exit_code == 6, result
+    assert result.stderr.strip().splitlines() == [
+        f"wazo-manage-db: tree: {location}/env.py uses version table 'alembic_version_fixture' "
+        "but the component is configured with 'alembic_version_other'"
+    ]
