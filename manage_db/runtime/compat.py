@@ -9,7 +9,9 @@ The migration runtime (``adapter``) drives alembic the public way, except for th
 verify runs one revision at a time through the same path (``MigrationTree.session``): its step
 list is one ``MigrationStep`` built from one revision script (``revision_step``, what alembic's
 own lists hold), after the revision's file is imported again (``reload_revision``), as a new
-``alembic`` command would import it.
+``alembic`` command would import it; a command that follows another of the same session starts
+from the heads that one wrote (``assume_heads``) instead of reading the version table again.
+``prints_to_stderr`` keeps what revisions print out of the command's stdout.
 
 ``load_tree`` gives the revision facts verify reasons about (order, heads, parents, modules),
 so that no service imports alembic.  tests/verify/test_runtime_compat.py checks every one of
