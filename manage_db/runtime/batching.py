@@ -42,6 +42,7 @@ import contextlib
 import logging
 import types
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -76,11 +77,11 @@ def handles_errors(module: types.ModuleType) -> bool:
     if not any(getattr(code, "co_exceptiontable", b"x") for code in _codes_of(module)):
         return False
     path = getattr(module, "__file__", None)
-    try:
-        tree = ast.parse(open(path, encoding="utf-8").read()) if path else None
-    except (OSError, SyntaxError, ValueError):
+    if not path:
         return True
-    if tree is None:
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
         return True
     for node in ast.walk(tree):
         if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
