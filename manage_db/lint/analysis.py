@@ -38,6 +38,7 @@ from manage_db.lint.pysource import (
 )
 from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
+from manage_db.lint.unit_facts import FACT_STATEMENTS, record
 
 if TYPE_CHECKING:  # only .sql files to check: the offline rendering is not loaded
     from manage_db.runtime.render import Rendering
@@ -396,6 +397,7 @@ _STATE_CHANGES = frozenset(
         "RenameStmt",
         "DropStmt",
     }
+    | FACT_STATEMENTS
 )
 
 
@@ -430,6 +432,8 @@ def advance(state: UnitState, node: Any) -> None:
     elif kind == "DropStmt" and enum_name(node.removeType) == "OBJECT_TABLE":
         for names in node.objects or ():
             state.fresh_tables.discard(names[-1].sval)
+    elif kind in FACT_STATEMENTS:
+        record(state, node)
 
 
 def _sets_lock_timeout(node: Any) -> bool:

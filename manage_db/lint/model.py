@@ -120,6 +120,19 @@ class Statement:
 
 
 @dataclass
+class Constraints:
+    """What a revision (or .sql file) did to CHECK and FOREIGN KEY constraints so far."""
+
+    # (table, constraint) -> column, for each CHECK (column IS NOT NULL) added
+    not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (table, constraint) -> (transaction number, CONSTR_CHECK or CONSTR_FOREIGN), added NOT VALID
+    not_valid: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    # (table, column) a validated CHECK (column IS NOT NULL) covers; column "" when a constraint
+    # of an earlier revision was validated (what it checks is not known here)
+    validated_not_null: set[tuple[str, str]] = field(default_factory=set)
+
+
+@dataclass
 class UnitState:
     """What the statements before this one did in the same revision (or .sql file)."""
 
@@ -128,6 +141,19 @@ class UnitState:
     lock_timeout_set: bool = False
     # Rules that report at most once per revision put their code here.
     reported: set[str] = field(default_factory=set)
+    # Counts entries into and exits from transaction blocks: two statements run in the same
+    # transaction when both are in_transaction with the same number.
+    transaction: int = 0
+    constraints: Constraints = field(default_factory=Constraints)
+    indexes_created: set[str] = field(default_factory=set)
+    # Functions the unit created, by name: True when declared IMMUTABLE or STABLE
+    functions_declared: dict[str, bool] = field(default_factory=dict)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # BEGIN, COMMIT, an autocommit block: what follows is another transaction.
+        if name == "in_transaction" and value != self.__dict__.get(name, value):
+            self.__dict__["transaction"] = self.__dict__.get("transaction", 0) + 1
+        super().__setattr__(name, value)
 
 
 @dataclass

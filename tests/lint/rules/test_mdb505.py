@@ -15,3 +15,49 @@ from tests.lint.conftest import assert_lock_warning
 )
 def test_on_an_existing_table_it_warns_and_names_the_lock(tree, code, upgrade, lock):
     assert_lock_warning(tree.after_timeout(upgrade), code, lock)
+
+
+def test_after_a_check_validated_in_another_transaction_set_not_null_is_not_reported(tree):
+    tree.write(
+        "sql/steps.sql",
+        """\
+        SET lock_timeout = '5s';
+        ALTER TABLE users ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID;
+        BEGIN;
+        SET LOCAL lock_timeout = '5s';
+        ALTER TABLE users VALIDATE CONSTRAINT name_nn;
+        ALTER TABLE users ALTER COLUMN name SET NOT NULL;
+        ALTER TABLE users DROP CONSTRAINT name_nn;
+        COMMIT;
+        """,
+    )
+    assert tree.codes() == []
+
+
+def test_after_validating_a_constraint_an_earlier_revision_added_it_is_not_reported(tree):
+    upgrade = (
+        "op.execute('ALTER TABLE users VALIDATE CONSTRAINT name_nn')\n"
+        "op.alter_column('users', 'name', nullable=False)"
+    )
+    assert tree.after_timeout(upgrade) == []
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        # added NOT VALID, never validated
+        "ALTER TABLE users ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID",
+        # validated, but about another column
+        "ALTER TABLE users ADD CONSTRAINT mail_nn CHECK (mail IS NOT NULL) NOT VALID; "
+        "COMMIT; ALTER TABLE users VALIDATE CONSTRAINT mail_nn",
+        # a check that is not IS NOT NULL
+        "ALTER TABLE users ADD CONSTRAINT name_len CHECK (length(name) > 0) NOT VALID; "
+        "COMMIT; ALTER TABLE users VALIDATE CONSTRAINT name_len",
+    ],
+)
+def test_a_check_that_is_not_a_validated_not_null_on_the_column_does_not_count(tree, before):
+    tree.write(
+        "sql/steps.sql",
+        f"SET lock_timeout = '5s';\n{before};\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\n",
+    )
+    assert "MDB505" in tree.codes()

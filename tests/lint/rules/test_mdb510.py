@@ -46,3 +46,24 @@ def test_lock_timeout_set_to_zero_does_not_count(tree):
         "op.add_column('users', sa.Column('x', sa.Integer))",
     )
     assert tree.codes() == ["MDB510"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "lock"),
+    [("LOCK TABLE users", "ACCESS EXCLUSIVE"), ("LOCK users IN SHARE MODE", "SHARE lock")],
+)
+def test_lock_table_without_lock_timeout_is_reported_with_its_mode(tree, statement, lock):
+    tree.revision("a1", None, upgrade=f"op.execute({statement!r})")
+    (finding,) = only(tree.lint(), "MDB510")
+    assert lock in finding.message and "users" in finding.message
+
+
+def test_lock_table_after_lock_timeout_or_on_a_new_table_is_fine(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade="op.execute('CREATE TABLE fresh (x int)')\nop.execute('LOCK TABLE fresh')\n"
+        + TIMEOUT
+        + "op.execute('LOCK TABLE users')",
+    )
+    assert tree.codes() == []
