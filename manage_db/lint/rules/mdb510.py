@@ -3,16 +3,18 @@ per revision).
 
 Why: a DDL lock request queues behind any long query, and every later query on the table
 queues behind it: a one-second ALTER becomes a minutes-long outage. Reported once per revision.
-``LOCK TABLE`` counts too (ACCESS EXCLUSIVE unless it names a weaker mode).
+``LOCK TABLE`` counts too (ACCESS EXCLUSIVE unless it names a weaker mode), and so do a plain
+``DROP INDEX`` and ``REINDEX`` of a table or index.
 Instead: ``op.execute("SET lock_timeout = '5s'")`` first in upgrade(), and retry on failure.
 """
 
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.locks import LOCKING_STATEMENTS, locks_taken
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, LOCKING_STATEMENTS, SHARE, locks_taken
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import node_name
+from manage_db.lint.nodes import enum_name, node_name
+from manage_db.lint.rules.mdb513 import concurrently
 
 # LOCK TABLE's modes, by PostgreSQL's number (AccessShareLock = 1 ... AccessExclusiveLock = 8)
 _LOCK_MODES = (
@@ -31,19 +33,33 @@ _LOCK_MODES = (
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
     if state.lock_timeout_set or RULE.code in state.reported:
         return
-    for table, lock in _locks(statement.node):
+    for table, lock in locks_taken(statement.node):
         if table not in state.fresh_tables:
             state.reported.add(RULE.code)
             yield f"no lock_timeout before the first {lock} on existing table {table}"
             return
+    for name, lock, where in _index_and_explicit_locks(statement.node):
+        if name not in state.fresh_tables and name not in state.indexes_created:
+            state.reported.add(RULE.code)
+            yield f"no lock_timeout before the first {lock} ({where})"
+            return
 
 
-def _locks(node: Any) -> list[tuple[str | None, str]]:
-    if node_name(node) != "LockStmt":
-        return locks_taken(node)
-    mode = _LOCK_MODES[node.mode or 8] if 0 < (node.mode or 8) < len(_LOCK_MODES) else ""
-    lock = f"{mode or 'ACCESS EXCLUSIVE'} lock (LOCK TABLE)"
-    return [(getattr(r, "relname", None), lock) for r in node.relations or ()]
+def _index_and_explicit_locks(node: Any) -> list[tuple[str, str, str]]:
+    """(relation, lock, what) for LOCK TABLE, a plain DROP INDEX and a plain REINDEX."""
+    kind = node_name(node)
+    if kind == "LockStmt":
+        mode = _LOCK_MODES[node.mode] if 0 < (node.mode or 0) < len(_LOCK_MODES) else ""
+        lock = f"{mode or 'ACCESS EXCLUSIVE'} lock"
+        return [(r.relname, lock, f"LOCK TABLE {r.relname}") for r in node.relations or ()]
+    if kind == "DropStmt" and enum_name(node.removeType) == "OBJECT_INDEX" and not node.concurrent:
+        names = [item[-1].sval for item in node.objects or ()]
+        return [(name, ACCESS_EXCLUSIVE, f"DROP INDEX {name}, on its table") for name in names]
+    if kind == "ReindexStmt" and node.relation is not None:
+        what = enum_name(node.kind).removeprefix("REINDEX_OBJECT_")
+        name = node.relation.relname
+        return [] if concurrently(node.params) else [(name, SHARE, f"REINDEX {what} {name}")]
+    return []
 
 
 RULE = StatementRule(
@@ -52,6 +68,6 @@ RULE = StatementRule(
     severity=WARNING,
     hint="op.execute(\"SET lock_timeout = '5s'\") at the start of upgrade()",
     phases=("upgrade", "sql"),
-    node_types=LOCKING_STATEMENTS | {"LockStmt"},
+    node_types=LOCKING_STATEMENTS | {"LockStmt", "ReindexStmt"},
     check=check,
 )

@@ -18,7 +18,7 @@ _OFF = frozenset({"false", "off", "0", "no"})
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
     node = statement.node
     kind = enum_name(node.kind).removeprefix("REINDEX_OBJECT_")
-    if kind == "SYSTEM" or _concurrently(node.params):
+    if kind == "SYSTEM" or concurrently(node.params):
         return  # system catalogs cannot be reindexed concurrently
     name = getattr(node.relation, "relname", None) or node.name or ""
     if kind in ("TABLE", "INDEX") and name in state.fresh_tables | state.indexes_created:
@@ -26,7 +26,8 @@ def check(statement: Statement, state: UnitState) -> Iterator[str]:
     yield f"REINDEX {kind} {name} without CONCURRENTLY blocks writes until it is rebuilt"
 
 
-def _concurrently(params: Any) -> bool:
+def concurrently(params: Any) -> bool:
+    """Whether REINDEX's options say CONCURRENTLY (and not CONCURRENTLY false)."""
     for option in params or ():
         if getattr(option, "defname", "") == "concurrently":
             value = option.arg

@@ -67,3 +67,31 @@ def test_lock_table_after_lock_timeout_or_on_a_new_table_is_fine(tree):
         + "op.execute('LOCK TABLE users')",
     )
     assert tree.codes() == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        ("DROP INDEX users_name_ix", "DROP INDEX users_name_ix"),
+        ("REINDEX TABLE users", "REINDEX TABLE users"),
+        ("REINDEX (CONCURRENTLY false) INDEX users_name_ix", "REINDEX INDEX users_name_ix"),
+    ],
+)
+def test_a_plain_drop_index_or_reindex_without_lock_timeout_is_reported(tree, statement, words):
+    tree.revision("a1", None, upgrade=f"op.execute({statement!r})")
+    (finding,) = only(tree.lint(), "MDB510")
+    assert words in finding.message
+
+
+def test_concurrent_index_work_or_an_index_the_revision_made_needs_no_lock_timeout(tree):
+    upgrade = (
+        "op.execute('CREATE TABLE fresh (x int)')\n"
+        "op.execute('CREATE INDEX fresh_ix ON fresh (x)')\n"
+        "op.execute('REINDEX INDEX fresh_ix')\n"
+        "op.execute('DROP INDEX fresh_ix')\n"
+        "with op.get_context().autocommit_block():\n"
+        "    op.execute('REINDEX TABLE CONCURRENTLY users')\n"
+        "    op.execute('DROP INDEX CONCURRENTLY users_name_ix')"
+    )
+    tree.revision("a1", None, upgrade=upgrade)
+    assert only(tree.lint(), "MDB510") == []
