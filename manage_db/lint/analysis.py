@@ -38,7 +38,7 @@ from manage_db.lint.pysource import (
 )
 from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
-from manage_db.lint.unit_facts import FACT_STATEMENTS, record
+from manage_db.lint.unit_facts import FACT_STATEMENTS, provided_facts, record
 
 if TYPE_CHECKING:  # only .sql files to check: the offline rendering is not loaded
     from manage_db.runtime.render import Rendering
@@ -66,9 +66,10 @@ class FileResult:
                 col,
                 rule.code,
                 rule.severity,
-                message,
+                str(message),
                 rule.hint,
                 tuple(dict.fromkeys((line, *anchors))),
+                getattr(message, "settled_by", ()),
             )
         )
 
@@ -188,6 +189,7 @@ def analyze_revision(
             run_statements(parsed[id(sql_string)], state, result)
         else:
             run_statements(parsed[id(sql_string)], UnitState(in_transaction=True), result)
+    facts.provides = provided_facts(state)
     return result
 
 

@@ -81,25 +81,44 @@ class Finding:
     hint: str = ""
     # Lines whose noqa comments apply: the finding's and the Python call holding its SQL.
     noqa_lines: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # Facts any one of which, provided by an earlier revision, makes the finding moot
+    settled_by: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as shown (JSON output)."""
         data = dict(self.__dict__)
-        del data["noqa_lines"]
+        del data["noqa_lines"], data["settled_by"]
         return data
 
     def to_cache(self) -> dict[str, Any]:
-        return {**self.to_dict(), "noqa_lines": list(self.noqa_lines)}
+        return {
+            **self.to_dict(),
+            "noqa_lines": list(self.noqa_lines),
+            "settled_by": list(self.settled_by),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         data = dict(data)
         data["noqa_lines"] = tuple(data.get("noqa_lines", ()))
+        data["settled_by"] = tuple(data.get("settled_by", ()))
         return cls(**data)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.col, self.code)
+
+
+class Settled(str):
+    """A rule's message that an earlier revision can make moot: see ``Finding.settled_by``."""
+
+    settled_by: tuple[str, ...] = ()
+
+    @classmethod
+    def unless(cls, message: str, *facts: str) -> Settled:
+        settled = cls(message)
+        settled.settled_by = facts
+        return settled
 
 
 @dataclass
@@ -172,16 +191,20 @@ class RevisionFacts:
     down_revision_line: int = 1
     # Revisions: whether lint saw what upgrade()'s op.* calls do (rendered or read from source)
     ops_seen: bool = True
+    # Facts its upgrade() leaves for later revisions (e.g. a validated NOT NULL check)
+    provides: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["down_revisions"] = list(self.down_revisions)
+        data["provides"] = list(self.provides)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RevisionFacts:
         data = dict(data)
         data["down_revisions"] = tuple(data["down_revisions"])
+        data["provides"] = tuple(data.get("provides", ()))
         return cls(**data)
 
 

@@ -70,3 +70,14 @@ def not_null_column(constraint: Any) -> str | None:
 def same_transaction(state: UnitState, transaction: int) -> bool:
     """Whether the statement now runs in the transaction numbered ``transaction``."""
     return state.in_transaction and state.transaction == transaction
+
+
+def not_null_fact(table: str, column: str) -> str:
+    """The fact "a validated CHECK (column IS NOT NULL) is on table" (see ``provides``)."""
+    return f"not-null-check {table}.{column}"
+
+
+def provided_facts(state: UnitState) -> tuple[str, ...]:
+    """What a revision's upgrade() leaves for later ones: its validated NOT NULL checks."""
+    validated = state.constraints.validated_not_null
+    return tuple(sorted(not_null_fact(t, c) for t, c in validated if c))

@@ -150,3 +150,12 @@ def test_peer_case_verdict(tree, name):
     case = CASES[name]
     tree.revision("a1", None, upgrade=case.upgrade)
     assert tree.codes() == case.codes, case.why
+
+
+def test_peer_case_set_not_null_after_an_earlier_revision_validated_its_check(tree):
+    """PostgreSQL 12+ proves NOT NULL from a CHECK an ancestor revision validated: no scan."""
+    add = "ALTER TABLE users ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID"
+    validate = f"{_AUTOCOMMIT}op.execute('ALTER TABLE users VALIDATE CONSTRAINT name_nn')"
+    tree.revision("a1", None, upgrade=_sql(add) + "\n" + validate)
+    tree.revision("b2", "a1", upgrade=_sql("ALTER TABLE users ALTER COLUMN name SET NOT NULL"))
+    assert tree.codes() == []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.lint.conftest import assert_lock_warning
+from tests.lint.conftest import TIMEOUT, assert_lock_warning, only
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,19 @@ def test_a_check_that_is_not_a_validated_not_null_on_the_column_does_not_count(t
         f"SET lock_timeout = '5s';\n{before};\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\n",
     )
     assert "MDB505" in tree.codes()
+
+
+def test_after_an_earlier_revision_validated_the_check_set_not_null_is_not_reported(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade=TIMEOUT + "op.execute('ALTER TABLE users ADD CONSTRAINT name_nn "
+        "CHECK (name IS NOT NULL) NOT VALID')\n"
+        "with op.get_context().autocommit_block():\n"
+        "    op.execute('ALTER TABLE users VALIDATE CONSTRAINT name_nn')",
+    )
+    tree.revision("b2", "a1", upgrade=TIMEOUT + "op.alter_column('users', 'name', nullable=False)")
+    tree.revision("c3", None, upgrade=TIMEOUT + "op.alter_column('users', 'name', nullable=False)")
+    tree.revision("d4", "b2", upgrade=TIMEOUT + "op.alter_column('users', 'mail', nullable=False)")
+    report = tree.lint({"ignore": ["MDB201"]})  # two roots: only ancestors count
+    assert sorted(Path(f.path).name[:2] for f in only(report, "MDB505")) == ["c3", "d4"]
