@@ -50,7 +50,7 @@ def check(statement: Statement, state: UnitState) -> Iterator[str]:
                 if function:
                     why = f"default {function}()"
                     if function not in VOLATILE_FUNCTIONS:
-                        why += " (a function lint does not know: VOLATILE unless declared)"
+                        why += " (not known IMMUTABLE or STABLE: VOLATILE)"
             elif kind in ("CONSTR_GENERATED", "CONSTR_IDENTITY"):
                 why = "a generated/identity value"
         if why:
