@@ -151,28 +151,33 @@ class Constraints:
     validated_not_null: set[tuple[str, str]] = field(default_factory=set)
 
 
-@dataclass
 class UnitState:
     """What the statements before this one did in the same revision (or .sql file)."""
 
-    fresh_tables: set[str] = field(default_factory=set)
-    in_transaction: bool = False
-    lock_timeout_set: bool = False
-    # Rules that report at most once per revision put their code here.
-    reported: set[str] = field(default_factory=set)
-    # Counts entries into and exits from transaction blocks: two statements run in the same
-    # transaction when both are in_transaction with the same number.
-    transaction: int = 0
-    constraints: Constraints = field(default_factory=Constraints)
-    indexes_created: set[str] = field(default_factory=set)
-    # Functions the unit created, by name: True when declared IMMUTABLE or STABLE
-    functions_declared: dict[str, bool] = field(default_factory=dict)
+    def __init__(self, in_transaction: bool = False) -> None:
+        self.fresh_tables: set[str] = set()
+        self.lock_timeout_set = False
+        # Rules that report at most once per revision put their code here.
+        self.reported: set[str] = set()
+        # Entries into and exits from transaction blocks so far: two statements run in the
+        # same transaction when both are in_transaction with the same number.
+        self.transaction = 0
+        self._in_transaction = in_transaction
+        self.constraints = Constraints()
+        self.indexes_created: set[str] = set()
+        # Functions the unit created, by name: True when declared IMMUTABLE or STABLE
+        self.functions_declared: dict[str, bool] = {}
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
+
+    @in_transaction.setter
+    def in_transaction(self, value: bool) -> None:
         # BEGIN, COMMIT, an autocommit block: what follows is another transaction.
-        if name == "in_transaction" and value != self.__dict__.get(name, value):
-            self.__dict__["transaction"] = self.__dict__.get("transaction", 0) + 1
-        super().__setattr__(name, value)
+        if value != self._in_transaction:
+            self.transaction += 1
+        self._in_transaction = value
 
 
 @dataclass

@@ -22,9 +22,10 @@ def record(state: UnitState, node: Any) -> None:
     kind = node_name(node)
     if kind == "AlterTableStmt":
         table = relation_name(node.relation)
+        if table is None or table in state.fresh_tables:
+            return  # what a new table's constraints are costs nothing to the rules
         for command in alter_table_commands(node):
-            if table is not None:
-                _record_command(state, table, command)
+            _record_command(state, table, command)
     elif kind == "IndexStmt" and node.idxname:
         state.indexes_created.add(node.idxname)
     elif kind == "CreateFunctionStmt":

@@ -12,8 +12,12 @@ later revision, or an ``autocommit_block()``), which takes only a SHARE UPDATE E
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.alter_table import existing_table_commands
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, alter_table_commands
+from manage_db.lint.locks import (
+    ACCESS_EXCLUSIVE,
+    SHARE_ROW_EXCLUSIVE,
+    alter_table_commands,
+    relation_name,
+)
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 from manage_db.lint.unit_facts import same_transaction
@@ -25,15 +29,21 @@ _LOCKS = {
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
-    for table, command in existing_table_commands(statement, state, "AT_AddConstraint"):
-        constraint = command.def_
-        kind = enum_name(constraint.contype)
-        if kind in _LOCKS and not constraint.skip_validation:
-            what, lock = _LOCKS[kind]
-            yield f"ADD {what} without NOT VALID scans existing table {table} under a {lock}"
-    for table, command in existing_table_commands(statement, state, "AT_AddColumn"):
-        yield from _column_references(table, command.def_)
-    yield from _validated_in_same_transaction(statement, state)
+    table = relation_name(statement.node.relation)
+    if table in state.fresh_tables:
+        return
+    for command in alter_table_commands(statement.node):
+        subtype = enum_name(command.subtype)
+        if subtype == "AT_AddConstraint":
+            constraint = command.def_
+            kind = enum_name(constraint.contype)
+            if kind in _LOCKS and not constraint.skip_validation:
+                what, lock = _LOCKS[kind]
+                yield f"ADD {what} without NOT VALID scans existing table {table} under a {lock}"
+        elif subtype == "AT_AddColumn":
+            yield from _column_references(table, command.def_)
+        elif subtype == "AT_ValidateConstraint":
+            yield from _validated_in_same_transaction(state, table or "", command.name)
 
 
 def _column_references(table: str | None, column: Any) -> Iterator[str]:
@@ -45,21 +55,14 @@ def _column_references(table: str | None, column: Any) -> Iterator[str]:
             )
 
 
-def _validated_in_same_transaction(statement: Statement, state: UnitState) -> Iterator[str]:
-    node = statement.node
-    table = getattr(node.relation, "relname", None)
-    if table in state.fresh_tables:
-        return
-    for command in alter_table_commands(node):
-        if enum_name(command.subtype) != "AT_ValidateConstraint":
-            continue
-        added = state.constraints.not_valid.get((table or "", command.name))
-        if added is not None and same_transaction(state, added[0]):
-            what, lock = _LOCKS.get(added[1], ("constraint", ACCESS_EXCLUSIVE))
-            yield (
-                f"VALIDATE CONSTRAINT {command.name} in the transaction that added it NOT VALID: "
-                f"the {lock} ADD {what} took on {table} is held through the scan"
-            )
+def _validated_in_same_transaction(state: UnitState, table: str, name: str) -> Iterator[str]:
+    added = state.constraints.not_valid.get((table, name))
+    if added is not None and same_transaction(state, added[0]):
+        what, lock = _LOCKS.get(added[1], ("constraint", ACCESS_EXCLUSIVE))
+        yield (
+            f"VALIDATE CONSTRAINT {name} in the transaction that added it NOT VALID: "
+            f"the {lock} ADD {what} took on {table} is held through the scan"
+        )
 
 
 RULE = StatementRule(

@@ -9,9 +9,9 @@ Instead: ``CREATE UNIQUE INDEX CONCURRENTLY`` (in an ``autocommit_block()``), th
 """
 
 from collections.abc import Iterator
+from typing import Any
 
-from manage_db.lint.alter_table import existing_table_commands
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import enum_name
 
@@ -19,22 +19,30 @@ _KINDS = {"CONSTR_UNIQUE": "UNIQUE", "CONSTR_PRIMARY": "PRIMARY KEY", "CONSTR_EX
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
-    for table, command in existing_table_commands(statement, state, "AT_AddConstraint"):
-        constraint = command.def_
-        what = _KINDS.get(enum_name(constraint.contype))
-        if what and not constraint.indexname:
-            yield (
-                f"ADD {what} on existing table {table} builds its index under an {ACCESS_EXCLUSIVE}"
-            )
-    for table, command in existing_table_commands(statement, state, "AT_AddColumn"):
-        column = command.def_
-        for constraint in column.constraints or ():
-            what = _KINDS.get(enum_name(constraint.contype))
-            if what:
+    table = relation_name(statement.node.relation)
+    if table in state.fresh_tables:
+        return
+    for command in alter_table_commands(statement.node):
+        subtype = enum_name(command.subtype)
+        if subtype == "AT_AddConstraint":
+            what = _KINDS.get(enum_name(command.def_.contype))
+            if what and not command.def_.indexname:
                 yield (
-                    f"ADD COLUMN {column.colname} {what} builds an index on existing table "
-                    f"{table} under an {ACCESS_EXCLUSIVE}"
+                    f"ADD {what} on existing table {table} builds its index under an "
+                    f"{ACCESS_EXCLUSIVE}"
                 )
+        elif subtype == "AT_AddColumn":
+            yield from _column_constraints(table, command.def_)
+
+
+def _column_constraints(table: str | None, column: Any) -> Iterator[str]:
+    for constraint in column.constraints or ():
+        what = _KINDS.get(enum_name(constraint.contype))
+        if what:
+            yield (
+                f"ADD COLUMN {column.colname} {what} builds an index on existing table {table} "
+                f"under an {ACCESS_EXCLUSIVE}"
+            )
 
 
 RULE = StatementRule(

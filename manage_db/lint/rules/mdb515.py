@@ -8,14 +8,20 @@ and switch the code to it.
 
 from collections.abc import Iterator
 
-from manage_db.lint.alter_table import existing_table_commands
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
+from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
+from manage_db.lint.nodes import enum_name
+
+_PERSISTENCE = {"AT_SetLogged": "SET LOGGED", "AT_SetUnLogged": "SET UNLOGGED"}
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
-    for subtype, what in (("AT_SetLogged", "SET LOGGED"), ("AT_SetUnLogged", "SET UNLOGGED")):
-        for table, _ in existing_table_commands(statement, state, subtype):
+    table = relation_name(statement.node.relation)
+    if table in state.fresh_tables:
+        return
+    for command in alter_table_commands(statement.node):
+        what = _PERSISTENCE.get(enum_name(command.subtype))
+        if what:
             yield f"{what} rewrites existing table {table} under an {ACCESS_EXCLUSIVE}"
 
 
