@@ -91,11 +91,10 @@ class Finding:
         return data
 
     def to_cache(self) -> dict[str, Any]:
-        return {
-            **self.to_dict(),
-            "noqa_lines": list(self.noqa_lines),
-            "settled_by": list(self.settled_by),
-        }
+        data = {**self.to_dict(), "noqa_lines": list(self.noqa_lines)}
+        if self.settled_by:  # rare: the cache stays as small as it was
+            data["settled_by"] = list(self.settled_by)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -138,17 +137,18 @@ class Statement:
     quiet: bool = False
 
 
-@dataclass
 class Constraints:
     """What a revision (or .sql file) did to CHECK and FOREIGN KEY constraints so far."""
 
-    # (table, constraint) -> column, for each CHECK (column IS NOT NULL) added
-    not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
-    # (table, constraint) -> (transaction number, CONSTR_CHECK or CONSTR_FOREIGN), added NOT VALID
-    not_valid: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
-    # (table, column) a validated CHECK (column IS NOT NULL) covers; column "" when a constraint
-    # of an earlier revision was validated (what it checks is not known here)
-    validated_not_null: set[tuple[str, str]] = field(default_factory=set)
+    def __init__(self) -> None:
+        # (table, constraint) -> column, for each CHECK (column IS NOT NULL) added
+        self.not_null_checks: dict[tuple[str, str], str] = {}
+        # (table, constraint) -> (transaction number, CONSTR_CHECK or CONSTR_FOREIGN), added
+        # NOT VALID
+        self.not_valid: dict[tuple[str, str], tuple[int, str]] = {}
+        # (table, column) a validated CHECK (column IS NOT NULL) covers; column "" when a
+        # constraint of an earlier revision was validated (what it checks is not known here)
+        self.validated_not_null: set[tuple[str, str]] = set()
 
 
 class UnitState:
@@ -202,7 +202,9 @@ class RevisionFacts:
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["down_revisions"] = list(self.down_revisions)
-        data["provides"] = list(self.provides)
+        provides = data.pop("provides")
+        if provides:  # rare: the cache stays as small as it was
+            data["provides"] = list(provides)
         return data
 
     @classmethod

@@ -77,5 +77,6 @@ def test_after_an_earlier_revision_validated_the_check_set_not_null_is_not_repor
     tree.revision("b2", "a1", upgrade=TIMEOUT + "op.alter_column('users', 'name', nullable=False)")
     tree.revision("c3", None, upgrade=TIMEOUT + "op.alter_column('users', 'name', nullable=False)")
     tree.revision("d4", "b2", upgrade=TIMEOUT + "op.alter_column('users', 'mail', nullable=False)")
-    report = tree.lint({"ignore": ["MDB201"]})  # two roots: only ancestors count
-    assert sorted(Path(f.path).name[:2] for f in only(report, "MDB505")) == ["c3", "d4"]
+    for _ in ("analysed", "from the cache"):
+        report = tree.lint({"ignore": ["MDB201"]})  # two roots: only ancestors count
+        assert sorted(Path(f.path).name[:2] for f in only(report, "MDB505")) == ["c3", "d4"]
