@@ -94,6 +94,17 @@ KNOWN = {
     ("adding-field-with-default", "docs:instead#0"): (
         "moot: a constant default rewrites nothing since PostgreSQL 11"
     ),
+    **{
+        (rule, name): "(--as-written only) squawk's case assumes a transaction around it"
+        for rule, name in (
+            ("ban-concurrent-index-creation-in-transaction", "assuming_in_transaction_err"),
+            ("constraint-missing-not-valid", "not_valid_validate_assume_transaction_err"),
+            (
+                "constraint-missing-not-valid",
+                "not_valid_validate_with_assume_in_transaction_with_explicit_commit_err",
+            ),
+        )
+    },
     ("disallowed-unique-constraint", "docs:instead#2"): (
         "moot: not PostgreSQL (a column constraint takes no column list); we say MDB001"
     ),
@@ -162,13 +173,17 @@ def doc_cases(squawk: Path) -> Iterator[Case]:
             yield Case(rule, f"docs:{kind.split()[0].lower()}#{index}", sql, kind == "Instead of")
 
 
-def run_lint(python: str, cases: list[Case], label: str) -> None:
-    """Lint every case with ``python``; fill ``case.ours[label]``."""
+def run_lint(python: str, cases: list[Case], label: str, as_written: bool = False) -> None:
+    """Lint every case with ``python``; fill ``case.ours[label]``.
+
+    Each case in one transaction, as an alembic revision runs it; ``as_written``: as a plain
+    ``.sql`` file (autocommit outside its own BEGIN/COMMIT), squawk's default reading.
+    """
     with tempfile.TemporaryDirectory(prefix="peer-squawk-") as scratch:
         tree = Path(scratch, "cases")
         tree.mkdir()
         for number, case in enumerate(cases):
-            text = f"BEGIN;\n{case.sql.strip()}\n;\nCOMMIT;\n"
+            text = case.sql if as_written else f"BEGIN;\n{case.sql.strip()}\n;\nCOMMIT;\n"
             (tree / f"{number:04d}.sql").write_text(text)
         result = subprocess.run(
             [python, "-m", "manage_db", "--log-file", "/dev/null", "lint", "--no-cache"]
@@ -235,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         help="an interpreter whose manage_db to run (repeat: before, after); default: this one",
     )
     parser.add_argument("--details", action="store_true", help="print each disagreement's SQL")
+    parser.add_argument(
+        "--as-written",
+        action="store_true",
+        help="lint each case as a plain .sql file (no transaction around it), as squawk reads it",
+    )
     args = parser.parse_args(argv)
     if not (args.squawk / "crates" / "squawk_linter").is_dir():
         parser.error(f"{args.squawk}: not a squawk checkout (no crates/squawk_linter)")
@@ -242,11 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     pythons = args.python or [sys.executable]
     labels = []
     for python in pythons:
-        path = Path(python).absolute()
-        label = path.parents[2].name if path.parent.parent.name.startswith(".venv") else python
-        label = label if label not in labels else python
+        path = Path(python).absolute()  # not resolved: a venv's python is a symlink
+        venv = path.parent.parent
+        label = venv.parent.name if venv.name.startswith(".venv") else str(path)
+        if label in labels or any(item.startswith(f"{label} ") for item in labels):
+            label = f"{label} ({venv.name})"
         labels.append(label)
-        run_lint(python, cases, label)
+        run_lint(str(path), cases, label, args.as_written)
     report(cases, labels, args.details)
     return 0
 
