@@ -1,5 +1,5 @@
 """constraint-without-not-valid: ADD FOREIGN KEY or CHECK on an existing table, validated at once
-(``ADD COLUMN ... REFERENCES`` too, or ``VALIDATE`` in the transaction that added it NOT VALID).
+(`ADD COLUMN ... REFERENCES` too, or `VALIDATE` in the transaction that added it NOT VALID).
 
 Why: validating scans the whole table; a FOREIGN KEY holds SHARE ROW EXCLUSIVE on both tables
 and a CHECK an ACCESS EXCLUSIVE lock during the scan. ``NOT VALID`` then ``VALIDATE CONSTRAINT``
