@@ -149,6 +149,8 @@ class Constraints:
         # (table, column) a validated CHECK (column IS NOT NULL) covers; column "" when a
         # constraint of an earlier revision was validated (what it checks is not known here)
         self.validated_not_null: set[tuple[str, str]] = set()
+        # (table, constraint) validated here, added by an earlier revision
+        self.validated_elsewhere: set[tuple[str, str]] = set()
 
 
 class UnitState:

@@ -28,7 +28,20 @@ def settle(findings: list[Finding], facts: list[RevisionFacts]) -> list[Finding]
 
 
 def _inherited(revision: RevisionFacts, by_id: dict[str, RevisionFacts]) -> set[str]:
-    """The facts every ancestor of ``revision`` provides (cycles and unknown ids ignored)."""
+    """The facts the ancestors of ``revision`` provide (cycles and unknown ids ignored).
+
+    ``FACT if CONDITION`` holds when another ancestor provides CONDITION (a check added
+    ``NOT VALID`` by one revision, validated by a later one).
+    """
+    provided = _provided(revision, by_id)
+    for entry in [item for item in provided if " if " in item]:
+        fact, _, condition = entry.partition(" if ")
+        if condition in provided:
+            provided.add(fact)
+    return provided
+
+
+def _provided(revision: RevisionFacts, by_id: dict[str, RevisionFacts]) -> set[str]:
     provided: set[str] = set()
     seen: set[str] = set()
     stack = list(revision.down_revisions)

@@ -55,6 +55,8 @@ def _record_command(state: UnitState, table: str, command: Any) -> None:
         known = (table, command.name) in facts.not_valid
         if column is not None or not known:
             facts.validated_not_null.add((table, column or ""))
+        if column is None and not known:
+            facts.validated_elsewhere.add((table, command.name))
 
 
 def not_null_column(constraint: Any) -> str | None:
@@ -79,6 +81,17 @@ def not_null_fact(table: str, column: str) -> str:
 
 
 def provided_facts(state: UnitState) -> tuple[str, ...]:
-    """What a revision's upgrade() leaves for later ones: its validated NOT NULL checks."""
-    validated = state.constraints.validated_not_null
-    return tuple(sorted(not_null_fact(t, c) for t, c in validated if c))
+    """What a revision's upgrade() leaves for later ones: its validated NOT NULL checks, and
+    those a later revision's ``VALIDATE CONSTRAINT`` completes (``FACT if CONDITION``)."""
+    facts = state.constraints
+    provided = {not_null_fact(t, c) for t, c in facts.validated_not_null if c}
+    for (table, name), column in facts.not_null_checks.items():
+        fact = not_null_fact(table, column)
+        if fact not in provided:
+            provided.add(f"{fact} if {_validated_fact(table, name)}")
+    provided.update(_validated_fact(table, name) for table, name in facts.validated_elsewhere)
+    return tuple(sorted(provided))
+
+
+def _validated_fact(table: str, constraint: str) -> str:
+    return f"validated {table}.{constraint}"

@@ -3,8 +3,8 @@
 
 Why: PostgreSQL scans the whole table to check it, holding an ACCESS EXCLUSIVE lock. After a
 validated ``CHECK (col IS NOT NULL)`` (PostgreSQL 12+) it skips the scan: not reported then, nor
-after a ``VALIDATE CONSTRAINT`` of a constraint an earlier revision added, nor when an earlier
-revision (an ancestor) added and validated that check.
+after a ``VALIDATE CONSTRAINT`` of a constraint an earlier revision added, nor when earlier
+revisions (ancestors) added and validated that check.
 Instead: ``ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID``, then ``VALIDATE CONSTRAINT c``
 (a light lock) in another transaction, then SET NOT NULL (and DROP CONSTRAINT c).
 """

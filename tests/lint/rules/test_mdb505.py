@@ -80,3 +80,19 @@ def test_after_an_earlier_revision_validated_the_check_set_not_null_is_not_repor
     for _ in ("analysed", "from the cache"):
         report = tree.lint({"ignore": ["MDB201"]})  # two roots: only ancestors count
         assert sorted(Path(f.path).name[:2] for f in only(report, "MDB505")) == ["c3", "d4"]
+
+
+def test_a_check_added_then_validated_by_two_earlier_revisions_counts_only_once_validated(tree):
+    add = "ALTER TABLE users ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID"
+    set_not_null = TIMEOUT + "op.alter_column('users', 'name', nullable=False)"
+    tree.revision("a1", None, upgrade=TIMEOUT + f"op.execute({add!r})")
+    tree.revision("b2", "a1", upgrade=set_not_null)  # not validated yet: scans
+    tree.revision(
+        "c3",
+        "b2",
+        upgrade="with op.get_context().autocommit_block():\n"
+        "    op.execute(\"SET lock_timeout = '5s'\")\n"
+        "    op.execute('ALTER TABLE users VALIDATE CONSTRAINT name_nn')",
+    )
+    tree.revision("d4", "c3", upgrade=set_not_null)
+    assert [Path(f.path).name[:2] for f in only(tree.lint(), "MDB505")] == ["b2"]
