@@ -9,6 +9,7 @@ Instead: add the column with no (or a constant) default, backfill in batches, th
 ``ALTER COLUMN ... SET DEFAULT`` for new rows.
 """
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,6 @@ from manage_db.lint.alter_table import SERIAL_TYPES, existing_table_commands, ty
 from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
 from manage_db.lint.nodes import children, enum_name, node_name
-from manage_db.lint.non_volatile_functions import NON_VOLATILE_FUNCTIONS
 
 VOLATILE_FUNCTIONS = frozenset(
     {
@@ -60,6 +60,14 @@ def check(statement: Statement, state: UnitState) -> Iterator[str]:
             )
 
 
+@functools.cache
+def _non_volatile_functions() -> frozenset[str]:
+    """PostgreSQL's IMMUTABLE and STABLE functions: loaded when a default calls a function."""
+    from manage_db.lint.non_volatile_functions import NON_VOLATILE_FUNCTIONS
+
+    return NON_VOLATILE_FUNCTIONS
+
+
 def _volatile_call(node: Any, declared: dict[str, bool]) -> str | None:
     """The first volatile (or unknown) function called anywhere in an expression."""
     stack = [node]
@@ -67,7 +75,7 @@ def _volatile_call(node: Any, declared: dict[str, bool]) -> str | None:
         item = stack.pop()
         if node_name(item) == "FuncCall":
             name = item.funcname[-1].sval
-            known = declared.get(name, name in NON_VOLATILE_FUNCTIONS)
+            known = declared.get(name, name in _non_volatile_functions())
             if name in VOLATILE_FUNCTIONS or not known:
                 return name
             stack.extend(item.args or ())
