@@ -26,9 +26,12 @@ from manage_db.lint.model import (
     StatementRule,
     UnitState,
 )
-from manage_db.lint.nodes import enum_name, node_name
-from manage_db.lint.opcalls import sql_of
-from manage_db.lint.pysource import (
+from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
+from manage_db.sql.nodes import enum_name, node_name
+from manage_db.sql.opcalls import sql_of
+from manage_db.sql.parse import SqlSyntaxError, blank_psql_script, iter_statements
+from manage_db.sql.positions import Lines
+from manage_db.sql.pysource import (
     PLACEHOLDER,
     PLACEHOLDER_VALUES,
     OpCall,
@@ -36,8 +39,6 @@ from manage_db.lint.pysource import (
     SqlString,
     read_revision,
 )
-from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
-from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
 
 if TYPE_CHECKING:  # only .sql files to check: the offline rendering is not loaded
     from manage_db.runtime.render import Rendering
@@ -85,7 +86,7 @@ def analyze_sql_file(path: str, text: str, keys: bool = True) -> tuple[FileResul
     result = FileResult(RevisionFacts(path, "sql", sql_text_checksum(text)))
     result.suppressions = sql_suppressions(text)
     script = blank_psql_script(text)
-    lines = _Lines(script)
+    lines = Lines(script)
     statement_keys: set[str] = set()
     body_errors: list[SqlSyntaxError] = []
     try:
@@ -105,26 +106,6 @@ def analyze_sql_file(path: str, text: str, keys: bool = True) -> tuple[FileResul
     ]
     run_statements(statements, UnitState(), result)
     return result, statement_keys
-
-
-class _Lines:
-    """(line, column) of character offsets in a text; the line starts found on first use."""
-
-    def __init__(self, text: str):
-        self._text = text
-        self._starts: list[int] | None = None
-
-    def position(self, offset: int) -> tuple[int, int]:
-        from bisect import bisect_right
-
-        if self._starts is None:
-            self._starts = [0]
-            position = self._text.find("\n")
-            while position >= 0:
-                self._starts.append(position + 1)
-                position = self._text.find("\n", position + 1)
-        index = bisect_right(self._starts, offset) - 1
-        return index + 1, offset - self._starts[index] + 1
 
 
 def _fixed(position: tuple[int, int]) -> Callable[[], tuple[int, int]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from manage_db.lint.pysource import PythonRevision
+    from manage_db.sql.pysource import PythonRevision
 
 ERROR = "error"
 WARNING = "warning"
