@@ -176,3 +176,5 @@ class TreeFacts:
     revisions: list[RevisionFacts]
     manifest_path: str
     released: list[ReleasedEntry] | None = None
+    # alembic's ``file_template`` for the tree's revision files (its ini's, %-format), if set
+    file_template: str | None = None

@@ -15,6 +15,8 @@ import textwrap
 import tokenize
 from dataclasses import dataclass, field
 
+from manage_db.sql.branches import dialect_names, other_dialect_nodes
+
 _SQL_CALLS = frozenset({"execute", "exec_driver_sql", "text", "DDL"})
 _SQL_KEYWORDS = ("sqltext", "statement", "sql", "text", "clause")
 _PHASES = ("upgrade", "downgrade")
@@ -210,13 +212,24 @@ def _with_placeholder(match: re.Match[str]) -> str:
     return PLACEHOLDER.ljust(len(match.group()))
 
 
-def _without_parameters(call_name: str, text: str) -> str:
-    """Placeholders for the bind parameters of text() (``:name``) and exec_driver_sql (``%s``)."""
+def _without_parameters(call: ast.Call, call_name: str, text: str) -> str:
+    """Placeholders for the bind parameters of text() (``:name``), exec_driver_sql and a driver
+    string executed with parameters (DB-API ``%s``/``%(name)s``, ``%%`` for ``%``)."""
     if call_name == "text":
         return _BIND_PARAMETER.sub(_with_placeholder, text)
-    if call_name == "exec_driver_sql":
-        return _PERCENT_FORMAT.sub(_with_placeholder, text)
+    if call_name == "exec_driver_sql" or (call_name == "execute" and _has_parameters(call)):
+        return _PERCENT_FORMAT.sub(_with_placeholder, text).replace("%%", "% ")
     return text
+
+
+def _has_parameters(call: ast.Call) -> bool:
+    """A ``<connection or cursor>.execute(sql, parameters)`` (op.execute takes none)."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id == "op":
+            return False
+    named = {"parameters", "params", "multiparams", "vars", "args"}
+    return len(call.args) > 1 or any(k.arg in named for k in call.keywords)
 
 
 def _builds_string(node: ast.expr) -> bool:
@@ -264,6 +277,7 @@ class _Collector:
 
     def collect(self) -> None:
         helpers = _called_from_upgrade(self.revision.upgrade)
+        dialects = dialect_names(self.revision.tree)
         for statement in self.revision.tree.body:
             phase = "module"
             if isinstance(statement, ast.FunctionDef) and statement.name in _PHASES:
@@ -274,7 +288,10 @@ class _Collector:
             autocommit: set[int] = set()
             batches: dict[str, ast.expr] = {}  # with op.batch_alter_table(t) as name
             executed: set[int] = set()  # text() calls passed straight to an execute call
+            other_dialect = other_dialect_nodes(statement, dialects)
             for node in ast.walk(statement):
+                if id(node) in other_dialect:
+                    continue
                 if isinstance(node, ast.With):
                     for item in node.items:
                         context = item.context_expr
@@ -325,7 +342,7 @@ class _Collector:
             text, pieces = resolved
             self.revision.sql.append(
                 SqlString(
-                    _without_parameters(name, text),
+                    _without_parameters(node, name, text),
                     phase,
                     node,
                     in_autocommit,
