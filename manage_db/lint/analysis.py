@@ -142,6 +142,7 @@ def analyze_revision(
         has_down_revision=revision.has_down_revision,
         revision_line=revision.revision_line,
         down_revision_line=revision.down_revision_line,
+        branch_labelled=revision.branch_labelled,
     )
     result = FileResult(facts)
     result.suppressions = python_suppressions(revision.source, _first_code_line(revision.tree))

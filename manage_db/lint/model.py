@@ -146,6 +146,7 @@ class RevisionFacts:
     down_revision_line: int = 1
     # Revisions: whether lint saw what upgrade()'s op.* calls do (rendered or read from source)
     ops_seen: bool = True
+    branch_labelled: bool = False  # sets branch_labels: the root of a named branch
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

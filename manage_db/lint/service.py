@@ -74,6 +74,8 @@ def find_tree(path: Path) -> tuple[Path, Path | None]:
         return path.parent, path
     if path.name == "versions":
         return path.parent, None
+    if path.parent.name == "versions":  # one of several version locations (one per dialect)
+        return path, None
     if (path / "alembic.ini").exists() and not (path / "versions").is_dir():
         located = _script_location(path / "alembic.ini")
         if located is not None:
@@ -114,6 +116,8 @@ def file_template(root: Path) -> str | None:
     """
     import configparser
 
+    if root.parent.name == "versions":  # a version location: the tree is above it
+        root = root.parent.parent
     for folder in [root, *root.parents][: _INI_LEVELS + 1]:
         ini = folder / "alembic.ini"
         if not ini.is_file():
@@ -129,7 +133,9 @@ def file_template(root: Path) -> str | None:
                     )
         except (configparser.Error, OSError):
             continue
-        if folder in (root, root.parent) and not parser.has_option("alembic", "script_location"):
+        # Beside the tree (or in it): its own, unless it names another tree that exists.
+        location = parser.get("alembic", "script_location", fallback=None)
+        if folder in (root, root.parent) and not _names_another_tree(location, folder, root):
             return _ini_option(ini, "file_template")
     return _pyproject_file_template(root.parent / "pyproject.toml")
 
@@ -142,6 +148,13 @@ def _is_location_of(location: str, base: Path, root: Path) -> bool:
         return root.parts[-len(tail.parts) :] == tail.parts
     path = Path(location)
     return (path if path.is_absolute() else base / path).resolve() == root.resolve()
+
+
+def _names_another_tree(location: str | None, base: Path, root: Path) -> bool:
+    if location is None or ":" in location:
+        return False
+    path = Path(location) if Path(location).is_absolute() else base / location
+    return path.is_dir() and path.resolve() != root.resolve()
 
 
 def _pyproject_file_template(pyproject: Path) -> str | None:
@@ -161,9 +174,12 @@ def _discover(root: Path) -> tuple[list[Path], list[Path]]:
     revisions: list[Path] = []
     sql_files: list[Path] = []
     top = str(root)
+    is_version_location = root.parent.name == "versions"
     for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
-        in_versions = "versions" in os.path.relpath(folder, top).split(os.sep)
+        in_versions = is_version_location or "versions" in os.path.relpath(folder, top).split(
+            os.sep
+        )
         for name in sorted(files):
             if name.endswith(".sql"):
                 sql_files.append(Path(folder, name))

@@ -9,7 +9,7 @@ here, so it is not read as such.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _POSTGRESQL_NAMES = frozenset({"postgresql", "postgres"})
 
@@ -23,12 +23,15 @@ def dialect_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def other_dialect_nodes(statement: ast.stmt, names: set[str]) -> set[int]:
-    """ids of every node inside a branch that runs only on a dialect other than PostgreSQL."""
+def other_dialect_nodes(
+    statement: ast.stmt, names: set[str], constants: Mapping[str, ast.expr]
+) -> set[int]:
+    """ids of every node inside a branch that runs only on a dialect other than PostgreSQL
+    (``constants``: the module's, for ``== MYSQL_ENGINE``)."""
     skipped: set[int] = set()
     for node in ast.walk(statement):
         if isinstance(node, ast.If) and id(node) not in skipped:
-            other_in_body = _other_dialect_in_body(node.test, names)
+            other_in_body = _other_dialect_in_body(node.test, names, constants)
             if other_in_body is not None:
                 for part in node.body if other_in_body else node.orelse:
                     skipped.update(id(inner) for inner in ast.walk(part))
@@ -46,11 +49,13 @@ def _is_dialect_name(node: ast.expr, names: set[str]) -> bool:
     return owner_name in ("dialect", "engine")
 
 
-def _other_dialect_in_body(test: ast.expr, names: set[str]) -> bool | None:
+def _other_dialect_in_body(
+    test: ast.expr, names: set[str], constants: Mapping[str, ast.expr]
+) -> bool | None:
     """True: the body runs only on another dialect; False: the else branch does; None: neither
     (or the test is not about the dialect)."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        inner = _other_dialect_in_body(test.operand, names)
+        inner = _other_dialect_in_body(test.operand, names, constants)
         return None if inner is None else not inner
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
         return None
@@ -59,6 +64,8 @@ def _other_dialect_in_body(test: ast.expr, names: set[str]) -> bool | None:
         left, right = right, left
         if not _is_dialect_name(left, names):
             return None
+    if isinstance(right, ast.Name) and right.id in constants:
+        right = constants[right.id]
     literals = _string_literals(right)
     if not literals:
         return None

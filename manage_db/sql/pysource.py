@@ -86,6 +86,7 @@ class PythonRevision:
     has_down_revision: bool = False
     down_revision_line: int = 1
     irreversible: bool = False
+    branch_labelled: bool = False  # sets branch_labels (a branch of its own may have its head)
     upgrade: ast.FunctionDef | None = None
     downgrade: ast.FunctionDef | None = None
     sql: list[SqlString] = field(default_factory=list)
@@ -186,6 +187,8 @@ def _record_identity(revision: PythonRevision, name: str, value: ast.expr, line:
                 for e in value.elts
                 if isinstance(e, ast.Constant) and isinstance(e.value, str)
             )
+    elif name == "branch_labels":
+        revision.branch_labelled = not (isinstance(value, ast.Constant) and not value.value)
     elif name == "irreversible":
         revision.irreversible = isinstance(value, ast.Constant) and value.value is True
 
@@ -213,12 +216,16 @@ def _with_placeholder(match: re.Match[str]) -> str:
 
 
 def _without_parameters(call: ast.Call, call_name: str, text: str) -> str:
-    """Placeholders for the bind parameters of text() (``:name``), exec_driver_sql and a driver
-    string executed with parameters (DB-API ``%s``/``%(name)s``, ``%%`` for ``%``)."""
+    """Placeholders for the bind parameters of text() (``:name``), exec_driver_sql and a string
+    executed with parameters (DB-API ``%s``/``%(name)s``, ``%%`` for ``%``; or ``:name``)."""
     if call_name == "text":
         return _BIND_PARAMETER.sub(_with_placeholder, text)
-    if call_name == "exec_driver_sql" or (call_name == "execute" and _has_parameters(call)):
+    if call_name == "exec_driver_sql":
         return _PERCENT_FORMAT.sub(_with_placeholder, text).replace("%%", "% ")
+    if call_name == "execute" and _has_parameters(call):
+        # A driver's (%s, %(name)s) or SQLAlchemy 1.x's plain string (:name) with parameters.
+        text = _PERCENT_FORMAT.sub(_with_placeholder, text).replace("%%", "% ")
+        return _BIND_PARAMETER.sub(_with_placeholder, text)
     return text
 
 
@@ -278,6 +285,7 @@ class _Collector:
     def collect(self) -> None:
         helpers = _called_from_upgrade(self.revision.upgrade)
         dialects = dialect_names(self.revision.tree)
+        constants = self.constants
         for statement in self.revision.tree.body:
             phase = "module"
             if isinstance(statement, ast.FunctionDef) and statement.name in _PHASES:
@@ -288,7 +296,7 @@ class _Collector:
             autocommit: set[int] = set()
             batches: dict[str, ast.expr] = {}  # with op.batch_alter_table(t) as name
             executed: set[int] = set()  # text() calls passed straight to an execute call
-            other_dialect = other_dialect_nodes(statement, dialects)
+            other_dialect = other_dialect_nodes(statement, dialects, constants)
             for node in ast.walk(statement):
                 if id(node) in other_dialect:
                     continue

@@ -207,3 +207,68 @@ def test_a_revision_that_cannot_render_is_not_counted_as_seen_for_helpers_it_imp
     # the op.* call of that revision is still read from the source and checked
     assert [f.code for f in report.findings if f.path.endswith(path.name)] == ["MDB601"]
     assert (report.revisions, report.revisions_seen) == (2, 1)
+
+
+def test_a_plain_string_executed_with_named_parameters_is_not_a_syntax_error(tree):
+    tree.revision(
+        "a1",
+        None,
+        upgrade=TIMEOUT
+        + "session = sa.orm.Session(bind=op.get_bind())\n"
+        + "session.execute('UPDATE users SET name = :name WHERE id = :id', {'name': 'a', 'id': 1})",
+    )
+    assert tree.codes() == []
+
+
+def test_a_dialect_compared_with_a_module_constant(tree):
+    tree.revision(
+        "a1",
+        None,
+        body="MYSQL_ENGINE = 'mysql'\n",
+        upgrade=TIMEOUT
+        + "engine = op.get_bind().engine\n"
+        + "if engine.name == MYSQL_ENGINE:\n"
+        + "    op.execute('ALTER TABLE lines DROP PRIMARY KEY, ADD PRIMARY KEY(id, host)')\n"
+        + "else:\n"
+        + "    op.execute('GRANT ALL ON lines TO x')",
+    )
+    assert tree.codes() == ["MDB101"]
+
+
+def test_one_head_per_labelled_branch_is_fine(tree):
+    tree.revision("a1", None)
+    tree.revision("e1", "a1", body="branch_labels = (EXPAND,)\n", header="EXPAND = 'expand'\n")
+    tree.revision("e2", "e1")
+    tree.revision("c1", "a1", body="branch_labels = ('contract',)\n")
+    assert tree.codes() == []
+
+
+def test_two_heads_on_one_labelled_branch_are_still_reported(tree):
+    tree.revision("a1", None)
+    tree.revision("e1", "a1", body="branch_labels = ('expand',)\n")
+    tree.revision("e2", "e1")
+    tree.revision("e3", "e1")
+    tree.revision("c1", "a1", body="branch_labels = ('contract',)\n")
+    assert tree.codes() == ["MDB201"] * 3
+
+
+def test_a_version_location_per_dialect_is_linted_as_a_tree_of_its_own(tree):
+    """versions/postgresql and versions/sqlite, the template in an ini naming the tree its way."""
+    tree.root.parent.joinpath("alembic.ini").write_text(
+        "[alembic]\nscript_location = app:server:migrations\n"
+        "file_template = %%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s\n"
+    )
+    tree.write(
+        "versions/sqlite/2022_07_11_638cbcc2a158_add.py",
+        "from alembic import op\nrevision = '638cbcc2a158'\ndown_revision = None\n\n"
+        "def upgrade():\n    op.execute('PRAGMA foreign_keys=OFF')\n\n"
+        "def downgrade():\n    op.execute('PRAGMA foreign_keys=ON')\n",
+    )
+    tree.write(
+        "versions/postgresql/2022_07_11_3f2a1b0c9d8e_add.py",
+        "from alembic import op\nrevision = '3f2a1b0c9d8e'\ndown_revision = None\n\n"
+        "def upgrade():\n    op.execute('CREATE TABLE t (id int)')\n\n"
+        "def downgrade():\n    op.execute('DROP TABLE t')\n",
+    )
+    report = tree.lint(path=tree.root / "versions" / "postgresql")
+    assert (report.findings, report.revisions) == ([], 1)

@@ -1,5 +1,5 @@
-"""history: several heads, a `down_revision` naming nothing, duplicate ids, a cycle, a file
-not named `<revision>_…`, no `revision`/`down_revision`.
+"""history: several heads (not one per labelled branch), a `down_revision` naming nothing,
+duplicate ids, a cycle, a file not named `<revision>_…`, no `revision`/`down_revision`.
 
 Why: alembic refuses to upgrade a tree with two heads, a ``down_revision`` that names nothing,
 a duplicate id or a cycle, and a revision file without ``revision``/``down_revision`` is not a
@@ -57,11 +57,28 @@ def check(tree: TreeFacts) -> Iterator[tuple[str, int, int, str]]:
                 )
             children.add(parent)
     heads = sorted(rid for rid in by_id if rid not in children)
-    if len(heads) > 1:
+    if len(heads) > 1 and not _one_head_per_branch(heads, by_id):
         for rid in heads:
             others = ", ".join(h for h in heads if h != rid)
             yield by_id[rid].path, by_id[rid].revision_line, 1, f"several heads: {rid} and {others}"
     yield from _cycles(by_id)
+
+
+def _one_head_per_branch(heads: list[str], by_id: dict[str, RevisionFacts]) -> bool:
+    """Is each head on a branch of its own, one the tree named with ``branch_labels`` (as
+    neutron's expand and contract branches; ``alembic upgrade heads`` follows them all)?"""
+    labelled: set[str] = set()
+    for head in heads:
+        queue, seen = [head], {head}
+        while queue and not by_id[queue[0]].branch_labelled:
+            for parent in by_id[queue.pop(0)].down_revisions:
+                if parent in by_id and parent not in seen:
+                    seen.add(parent)
+                    queue.append(parent)
+        if not queue or queue[0] in labelled:
+            return False
+        labelled.add(queue[0])
+    return True
 
 
 def _misnamed(revision: str, template: str | None) -> str:
