@@ -11,7 +11,7 @@ wrong exactly as before.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 # Global options that take a value, by every spelling click accepts for them here.
@@ -53,8 +53,9 @@ def _option_value(argv: Sequence[str], i: int, names: Mapping[str, str]) -> tupl
     return names[word], argv[i + 1], i + 2
 
 
-def parse(argv: Sequence[str]) -> Invocation | None:
-    """The fast-path invocation ``argv`` spells, or None when click must parse it."""
+def global_options(argv: Sequence[str]) -> tuple[dict[str, Any], int] | None:
+    """(the global options, index of the command) of a command line; None when click must
+    parse them (a spelling not listed here)."""
     options: dict[str, Any] = dict.fromkeys(("debug", "log_level", "log_file", "user", "db_uri"))
     options["config_file"] = None
     i = 0
@@ -69,6 +70,18 @@ def parse(argv: Sequence[str]) -> Invocation | None:
                 options[key] = value
             else:
                 return None
+    except ValueError:
+        return None
+    return options, i
+
+
+def parse(argv: Sequence[str]) -> Invocation | None:
+    """The fast-path invocation ``argv`` spells, or None when click must parse it."""
+    parsed = global_options(argv)
+    if parsed is None:
+        return None
+    options, i = parsed
+    try:
         if i >= len(argv) or argv[i] not in _COMMANDS:
             return None
         invocation = Invocation(argv[i], options)
@@ -131,18 +144,30 @@ def start_app(command: str | None, options: Mapping[str, Any], drop_privileges: 
 
 def run(invocation: Invocation, *, drop_privileges: bool = True) -> int:
     """Run a parsed invocation as the click command line would; its exit code."""
-    from manage_db.commands import plain
-    from manage_db.errors import ManageDbError
 
-    try:
+    def body() -> int:
+        from manage_db.commands import plain
+
         app = start_app(invocation.command, invocation.options, drop_privileges)
         if invocation.command == "upgrade":
             return plain.upgrade_to_heads(
                 app, invocation.components, invocation.revision, invocation.as_json
             )
         return plain.show_status(app, invocation.components, invocation.as_json)
+
+    return run_guarded(invocation.options, body)
+
+
+def run_guarded(options: Mapping[str, Any], body: Callable[[], int]) -> int:
+    """``body()``'s exit code, with a ManageDbError (and ^C, a closed pipe) turned into one
+    line and its exit code, as the click command line does."""
+    from manage_db.commands import plain
+    from manage_db.errors import ManageDbError
+
+    try:
+        return body()
     except ManageDbError as error:
-        if invocation.options.get("debug"):
+        if options.get("debug"):
             import traceback
 
             traceback.print_exc()
@@ -167,6 +192,12 @@ def main() -> None:
     Either way root privileges are dropped before any work.
     """
     invocation = parse(sys.argv[1:])
+    if invocation is None and "lint" in sys.argv[1:]:
+        from manage_db.commands import lint_plain
+
+        lint_invocation = lint_plain.parse(sys.argv[1:])
+        if lint_invocation is not None:  # .sql files and trees named: no click, no components
+            sys.exit(lint_plain.run(lint_invocation))
     if invocation is None:
         from manage_db.cli import main as click_main
 

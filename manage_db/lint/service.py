@@ -114,14 +114,14 @@ def file_template(root: Path) -> str | None:
     the section whose ``script_location`` is the tree, or ``[alembic]``), else the
     ``[tool.alembic]`` of a pyproject.toml beside the tree.
     """
-    import configparser
-
     if root.parent.name == "versions":  # a version location: the tree is above it
         root = root.parent.parent
     for folder in [root, *root.parents][: _INI_LEVELS + 1]:
         ini = folder / "alembic.ini"
         if not ini.is_file():
             continue
+        import configparser
+
         parser = configparser.ConfigParser(defaults={"here": str(folder)})
         try:
             parser.read(ini, encoding="utf-8")
