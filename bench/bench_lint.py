@@ -179,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             common.Candidate("lint offline SQL", [lint("--no-cache", str(sql_dir))], env),
             common.Candidate("squawk offline SQL", [[args.squawk, str(sql_dir / "*.sql")]]),
         ]
-        common.run(candidates[3].commands[0], env, ok_codes=(0, 1))  # fill cache and bytecode
+        warm = next(c for c in candidates if c.label == "lint warm")
+        common.run(warm.commands[0], env, ok_codes=(0, 1))  # fill cache and bytecode
         print("\n== lint vs squawk", file=sys.stderr)
         for candidate in candidates:
             print(candidate, file=sys.stderr)
