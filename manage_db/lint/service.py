@@ -170,13 +170,21 @@ def _pyproject_file_template(pyproject: Path) -> str | None:
     return template if isinstance(template, str) else None
 
 
+# Version locations of a tree that keeps one history per database (versions/postgresql,
+# versions/sqlite): those of other databases than PostgreSQL are not read.
+_OTHER_DIALECTS = frozenset({"sqlite", "mysql", "mariadb", "oracle", "mssql"})
+
+
 def _discover(root: Path) -> tuple[list[Path], list[Path]]:
     revisions: list[Path] = []
     sql_files: list[Path] = []
     top = str(root)
     is_version_location = root.parent.name == "versions"
     for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
+        other = _OTHER_DIALECTS if os.path.basename(folder) == "versions" else frozenset()
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith((".", "__pycache__")) and d not in other
+        )
         in_versions = is_version_location or "versions" in os.path.relpath(folder, top).split(
             os.sep
         )

@@ -272,3 +272,6 @@ def test_a_version_location_per_dialect_is_linted_as_a_tree_of_its_own(tree):
     )
     report = tree.lint(path=tree.root / "versions" / "postgresql")
     assert (report.findings, report.revisions) == ([], 1)
+    # the whole tree: the other database's history is not read as PostgreSQL's
+    report = tree.lint()
+    assert (report.findings, report.revisions) == ([], 1)
