@@ -284,7 +284,10 @@ class _Collector:
 
     def collect(self) -> None:
         helpers = _called_from_upgrade(self.revision.upgrade)
-        dialects = dialect_names(self.revision.tree)
+        # Only a revision that names a dialect or an engine can test one (two walks saved).
+        source = self.revision.source
+        guarded = "dialect.name" in source or "engine.name" in source
+        dialects = dialect_names(self.revision.tree) if guarded else set()
         constants = self.constants
         for statement in self.revision.tree.body:
             phase = "module"
@@ -296,7 +299,7 @@ class _Collector:
             autocommit: set[int] = set()
             batches: dict[str, ast.expr] = {}  # with op.batch_alter_table(t) as name
             executed: set[int] = set()  # text() calls passed straight to an execute call
-            other_dialect = other_dialect_nodes(statement, dialects, constants)
+            other_dialect = other_dialect_nodes(statement, dialects, constants) if guarded else ()
             for node in ast.walk(statement):
                 if id(node) in other_dialect:
                     continue
