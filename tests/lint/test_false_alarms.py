@@ -275,3 +275,14 @@ def test_a_version_location_per_dialect_is_linted_as_a_tree_of_its_own(tree):
     # the whole tree: the other database's history is not read as PostgreSQL's
     report = tree.lint()
     assert (report.findings, report.revisions) == ([], 1)
+
+
+def test_the_file_template_of_pyproject_toml_is_used(tree):
+    tree.root.parent.joinpath("pyproject.toml").write_text(
+        '[tool.alembic]\nscript_location = "alembic"\n'
+        'file_template = "%%(year)d_%%(month).2d_%%(rev)s"\n'
+    )
+    tree.revision("3f2a1b0c9d8e", None, filename="2024_03_3f2a1b0c9d8e.py")
+    tree.revision("4b", "3f2a1b0c9d8e", filename="2024_03_5c.py")
+    (finding,) = tree.lint().findings
+    assert finding.path.endswith("2024_03_5c.py") and "file_template" in finding.message

@@ -84,7 +84,7 @@ def _one_head_per_branch(heads: list[str], by_id: dict[str, RevisionFacts]) -> b
 def _misnamed(revision: str, template: str | None) -> str:
     if template is None:
         return f"file name does not start with its revision id {revision}"
-    return f"file name does not fit alembic.ini's file_template {template!r} with id {revision}"
+    return f"file name does not fit the tree's file_template {template!r} with id {revision}"
 
 
 def _template_regex(template: str, revision: str) -> str | None:
