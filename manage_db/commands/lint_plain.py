@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from manage_db.commands.plain import echo
+from manage_db.console import echo
 
 _FORMATS = ("text", "json", "github")
 
@@ -31,21 +31,17 @@ class LintInvocation:
     ignore: list[str] = field(default_factory=list)
 
 
-def parse(argv: Sequence[str]) -> LintInvocation | None:
-    """The invocation ``argv`` spells, or None when click must parse it."""
-    from manage_db.launcher import global_options
-
-    parsed = global_options(argv)
-    if parsed is None or parsed[1] >= len(argv) or argv[parsed[1]] != "lint":
-        return None
-    invocation = LintInvocation(parsed[0])
-    words = iter(argv[parsed[1] + 1 :])
-    for word in words:
+def parse(options: dict[str, Any], words: Sequence[str]) -> LintInvocation | None:
+    """The invocation the words after ``lint`` spell (``options``: the global ones, parsed by
+    the launcher), or None when click must parse them."""
+    invocation = LintInvocation(options)
+    remaining = iter(words)
+    for word in remaining:
         name, equals, value = word.partition("=")
         if word in ("--strict", "--no-cache"):
             setattr(invocation, word[2:].replace("-", "_"), True)
         elif name in ("--format", "--ignore") and word.startswith("--"):
-            value = value if equals else next(words, "")
+            value = value if equals else next(remaining, "")
             if not value or value.startswith("-"):
                 return None
             if name == "--ignore":
@@ -62,30 +58,39 @@ def parse(argv: Sequence[str]) -> LintInvocation | None:
 
 
 def run(invocation: LintInvocation) -> int:
-    """Run it as the click command would, with the settings only (no components); exit code."""
-    from manage_db.launcher import run_guarded
+    """Run it as the click command would, with the settings only (no components, so neither
+    app.py nor the registry is loaded, but on an error); the exit code."""
+    debug = bool(invocation.options.get("debug"))
+    try:
+        return _lint_with_settings(invocation)
+    except KeyboardInterrupt as error:
+        from manage_db.app import report
 
-    def body() -> int:
-        from manage_db.config import load_settings
-        from manage_db.log import setup_logging
+        echo("", err=True)  # the end of the ^C line, as click writes it
+        return report(error, debug)
+    except (BrokenPipeError, Exception) as error:
+        from manage_db.app import report
 
-        options = invocation.options
-        settings = load_settings(
-            options.get("config_file"),
-            {key: options.get(key) for key in ("debug", "log_level", "log_file", "user", "db_uri")},
-        )
-        # as the click group does; lint is one of the commands that keep log warnings quiet
-        setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
-        return run_lint(
-            settings.get("lint"),
-            [Path(p) for p in invocation.paths],
-            invocation.output_format,
-            strict=invocation.strict,
-            ignore=tuple(invocation.ignore),
-            no_cache=invocation.no_cache,
-        )
+        return report(error, debug)
 
-    return run_guarded(invocation.options, body)
+
+def _lint_with_settings(invocation: LintInvocation) -> int:
+    from manage_db.config import global_options, load_settings
+    from manage_db.log import setup_logging
+
+    options = invocation.options
+    overrides = {name: options.get(name) for name in global_options() if name != "config_file"}
+    settings = load_settings(options.get("config_file"), overrides)
+    # as app.start_app does; lint is one of the commands that keep log warnings quiet
+    setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
+    return run_lint(
+        settings.get("lint"),
+        [Path(p) for p in invocation.paths],
+        invocation.output_format,
+        strict=invocation.strict,
+        ignore=tuple(invocation.ignore),
+        no_cache=invocation.no_cache,
+    )
 
 
 def run_lint(
