@@ -1,10 +1,10 @@
 #!/bin/sh
-# Regenerate manage_db/lint/non_volatile_functions.py from a PostgreSQL server (default: the
+# Regenerate manage_db/sql/non_volatile_functions.py from a PostgreSQL server (default: the
 # local one): the names of built-in functions, and of the platform's extensions' functions,
 # none of whose overloads is VOLATILE. Usage: scripts/gen_non_volatile_functions.sh [psql options]
 set -eu
 db="manage_db_functions_$$"
-out="$(dirname "$0")/../manage_db/lint/non_volatile_functions.py"
+out="$(dirname "$0")/../manage_db/sql/non_volatile_functions.py"
 psql -qAt "$@" -d postgres -c "CREATE DATABASE $db" >/dev/null
 trap 'psql -qAt "$@" -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null' EXIT
 psql -qAt "$@" -d "$db" >/dev/null <<'SQL'

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from manage_db.lint.pysource import PythonRevision
+    from manage_db.sql.pysource import PythonRevision
 
 ERROR = "error"
 WARNING = "warning"
@@ -198,6 +198,7 @@ class RevisionFacts:
     down_revision_line: int = 1
     # Revisions: whether lint saw what upgrade()'s op.* calls do (rendered or read from source)
     ops_seen: bool = True
+    branch_labelled: bool = False  # sets branch_labels: the root of a named branch
     # Facts its upgrade() leaves for later revisions (e.g. a validated NOT NULL check)
     provides: tuple[str, ...] = ()
 
@@ -234,3 +235,5 @@ class TreeFacts:
     revisions: list[RevisionFacts]
     manifest_path: str
     released: list[ReleasedEntry] | None = None
+    # alembic's ``file_template`` for the tree's revision files (its ini's, %-format), if set
+    file_template: str | None = None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from manage_db.lint.locks import alter_table_commands, relation_name
 from manage_db.lint.model import UnitState
-from manage_db.lint.nodes import enum_name, node_name, wrap
+from manage_db.sql.locks import alter_table_commands, relation_name
+from manage_db.sql.nodes import enum_name, node_name, wrap
 
 # The statements :func:`record` learns from.
 FACT_STATEMENTS = frozenset({"AlterTableStmt", "IndexStmt", "CreateFunctionStmt"})

@@ -13,28 +13,12 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.alter_table import SERIAL_TYPES, existing_table_commands, type_name
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
+from manage_db.lint.alter_table import existing_table_commands
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import children, enum_name, node_name
-
-VOLATILE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "clock_timestamp",
-        "timeofday",
-        "nextval",
-        "txid_current",
-        "random_normal",
-        "gen_random_bytes",
-        "uuidv4",
-        "uuidv7",
-    }
-)
+from manage_db.sql.columns import SERIAL_TYPES, type_name
+from manage_db.sql.functions import VOLATILE_FUNCTIONS
+from manage_db.sql.locks import ACCESS_EXCLUSIVE
+from manage_db.sql.nodes import children, enum_name, node_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
@@ -63,7 +47,7 @@ def check(statement: Statement, state: UnitState) -> Iterator[str]:
 @functools.cache
 def _non_volatile_functions() -> frozenset[str]:
     """PostgreSQL's IMMUTABLE and STABLE functions: loaded when a default calls a function."""
-    from manage_db.lint.non_volatile_functions import NON_VOLATILE_FUNCTIONS
+    from manage_db.sql.non_volatile_functions import NON_VOLATILE_FUNCTIONS
 
     return NON_VOLATILE_FUNCTIONS
 

@@ -12,15 +12,15 @@ later revision, or an ``autocommit_block()``), which takes only a SHARE UPDATE E
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.locks import (
+from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
+from manage_db.lint.unit_facts import same_transaction
+from manage_db.sql.locks import (
     ACCESS_EXCLUSIVE,
     SHARE_ROW_EXCLUSIVE,
     alter_table_commands,
     relation_name,
 )
-from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name
-from manage_db.lint.unit_facts import same_transaction
+from manage_db.sql.nodes import enum_name
 
 _LOCKS = {
     "CONSTR_FOREIGN": ("FOREIGN KEY", SHARE_ROW_EXCLUSIVE),

@@ -11,10 +11,10 @@ Instead: ``op.execute("SET lock_timeout = '5s'")`` first in upgrade(), and retry
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, LOCKING_STATEMENTS, SHARE, locks_taken
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
 from manage_db.lint.rules.mdb513 import concurrently
+from manage_db.sql.locks import ACCESS_EXCLUSIVE, LOCKING_STATEMENTS, SHARE, locks_taken
+from manage_db.sql.nodes import enum_name, node_name
 
 # LOCK TABLE's modes, by PostgreSQL's number (AccessShareLock = 1 ... AccessExclusiveLock = 8)
 _LOCK_MODES = (

@@ -11,9 +11,9 @@ Instead: ``CREATE UNIQUE INDEX CONCURRENTLY`` (in an ``autocommit_block()``), th
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name
+from manage_db.sql.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.sql.nodes import enum_name
 
 _KINDS = {"CONSTR_UNIQUE": "UNIQUE", "CONSTR_PRIMARY": "PRIMARY KEY", "CONSTR_EXCLUSION": "EXCLUDE"}
 

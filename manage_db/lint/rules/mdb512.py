@@ -9,9 +9,9 @@ Instead: ``DROP INDEX CONCURRENTLY`` outside the transaction:
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name
+from manage_db.sql.locks import ACCESS_EXCLUSIVE
+from manage_db.sql.nodes import enum_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.sql.nodes import enum_name, node_name
 
 _OFF = frozenset({"false", "off", "0", "no"})
 

@@ -8,9 +8,9 @@ and switch the code to it.
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name
+from manage_db.sql.locks import ACCESS_EXCLUSIVE, alter_table_commands, relation_name
+from manage_db.sql.nodes import enum_name
 
 _PERSISTENCE = {"AT_SetLogged": "SET LOGGED", "AT_SetUnLogged": "SET UNLOGGED"}
 
