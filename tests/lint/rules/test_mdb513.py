@@ -38,3 +38,8 @@ def test_concurrently_or_system_catalogs_are_fine(tree, statement):
 def test_a_table_the_revision_created_is_fine(tree):
     upgrade = "op.execute('CREATE TABLE fresh (x int)')\nop.execute('REINDEX TABLE fresh')"
     assert tree.after_timeout(upgrade) == []
+
+
+def test_concurrently_false_is_a_plain_reindex_that_runs_in_a_transaction(tree):
+    upgrade = "op.execute('REINDEX (CONCURRENTLY false) TABLE users')"
+    assert [f.code for f in tree.after_timeout(upgrade)] == ["MDB513"]  # not MDB509
