@@ -114,6 +114,10 @@ KEYS: dict[str, Key] = {
     "verify.reference": Key(None, str),
     "verify.seed": Key(None, str),
     "verify.seed_before": Key(None, str),
+    # The walk (services/verify_walk.py), also per component under components.NAME.verify.
+    "verify.skip_revisions": Key([], list, items=str),  # stamped, never run
+    "verify.minimum_downgrade_revision": Key(None, str),  # it and its ancestors: not downgraded
+    "verify.baselines": Key([], list, items=str),  # roots whose downgrade does nothing, on purpose
     # plan: bounds of its read-only transaction (seconds), and what counts as a big table.
     "plan.statement_timeout": Key(30.0, (int, float), check=_non_negative),
     "plan.lock_timeout": Key(2.0, (int, float), check=_non_negative),
@@ -148,7 +152,26 @@ COMPONENT_KEYS: dict[str, Key] = {
     "statement_timeout": Key(None, (int, float), check=_non_negative),
     "lock_retries": Key(None, int, check=_non_negative),
     "server_timeout": Key(None, (int, float), check=_non_negative),
+    "verify": Key(None, dict, check=lambda value: _component_verify(value)),
 }
+
+# What a component's own ``verify:`` mapping may hold (the global keys of the same name).
+COMPONENT_VERIFY_KEYS = ("skip_revisions", "minimum_downgrade_revision", "baselines")
+
+
+def _component_verify(value: Mapping[str, Any]) -> str | None:
+    for leaf, item in value.items():
+        if leaf not in COMPONENT_VERIFY_KEYS:
+            return f"unknown key '{leaf}' (one of {', '.join(COMPONENT_VERIFY_KEYS)})"
+        key = KEYS[f"verify.{leaf}"]
+        if item is None:
+            continue
+        if not isinstance(item, key.kind) or (
+            key.items is not None and not all(isinstance(i, key.items) for i in item)
+        ):
+            kind = "a list of str" if key.items is not None else _type_name(key.kind)
+            return f"'{leaf}' must be {kind}"
+    return None
 
 
 def sections() -> set[str]:
