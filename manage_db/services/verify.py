@@ -130,8 +130,8 @@ class NotRoundTripped:
 class VerifyReport:
     """What verify found for one tree.
 
-    ``revisions``: all of the tree, base first; ``checked``: how many were walked (upgraded,
-    and round-tripped unless listed in ``not_round_tripped``); ``rebuilds``: how many times
+    ``revisions``: all of the tree, base first; ``checked``: how many were walked (upgraded or
+    stamped, and round-tripped unless listed in ``not_round_tripped``); ``rebuilds``: how many times
     the database was rebuilt at a revision after a step left it where no upgrade leads.
     """
 
@@ -419,6 +419,7 @@ class _RoundTrip:
                 self._report.not_round_tripped.append(
                     NotRoundTripped(step.revision, step.reason or "")
                 )
+                self._report.checked += 1  # walked (stamped): "checked" counts a prefix
                 continue
             try:
                 after = self._check_revision(step, before)
