@@ -257,6 +257,9 @@ def run(command: list[str], env: dict[str, str], cwd: Path) -> Result:
 def telling_line(output: str) -> str:
     """The line of an error output that names the problem (not SQLAlchemy's footers)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line.split(":")[0] or "Error)" in line]
+    if errors:
+        return errors[-1][:160]
     for line in reversed(lines):
         if not line.startswith(("(Background on this error", "[SQL:", "[parameters:")):
             return line[:160]
