@@ -112,7 +112,7 @@ def _targets(app, components, script_location, version_table, extensions) -> lis
     return [
         (
             component_target(
-                component, app.owner_uri(component), walk_policy(app.settings, component.name)
+                component, app.owner_uri(component), walk_policy(app.settings, component)
             ),
             app.admin_uri(None, component),
         )

@@ -31,6 +31,7 @@ from typing import Any
 
 from manage_db.dao.sql_dumps import sql_dumps_run_by_upgrade
 from manage_db.errors import ConfigError
+from manage_db.models import Component
 from manage_db.runtime.compat import Tree
 
 ROUND_TRIP = "round-trip"
@@ -59,13 +60,11 @@ class WalkStep:
 POLICY_KEYS = ("skip_revisions", "minimum_downgrade_revision", "baselines")
 
 
-def walk_policy(settings: Mapping[str, Any], component: str | None = None) -> WalkPolicy:
+def walk_policy(settings: Mapping[str, Any], component: Component | None = None) -> WalkPolicy:
     """The policy for ``component`` (None: a tree named on the command line): each key from the
-    component's own ``verify:`` mapping, else the global ``verify`` section."""
-    own: Mapping[str, Any] = {}
-    if component is not None:
-        definition = (settings.get("components") or {}).get(component) or {}
-        own = definition.get("verify") or {}
+    component's own ``verify:`` mapping (config entry or plugin, resolved by the registry), else
+    the global ``verify`` section."""
+    own: Mapping[str, Any] = dict(component.verify) if component is not None else {}
     common = settings.get("verify") or {}
     values = {
         key: own.get(key) if own.get(key) is not None else common.get(key) for key in POLICY_KEYS

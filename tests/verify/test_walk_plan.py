@@ -93,11 +93,36 @@ def test_a_setting_naming_an_unknown_revision_is_a_configuration_error(policy, s
     assert "skip_and_minimum" in str(error.value)
 
 
-def test_a_component_setting_wins_over_the_global_one():
+def _components(settings, monkeypatch, plugins=None):
+    from manage_db import registry
+
+    monkeypatch.setattr(registry, "plugin_components", lambda: dict(plugins or {}))
+    settings = {"db_uri": "postgresql://asterisk@localhost/asterisk", **settings}
+    return {c.name: c for c in registry.build_components(settings)}
+
+
+def test_a_component_setting_wins_over_the_global_one(monkeypatch):
+    tree = str(FIXTURES / "skip_and_minimum")
     settings = {
         "verify": {"skip_revisions": ["a"], "minimum_downgrade_revision": "m", "baselines": []},
-        "components": {"chatd": {"verify": {"skip_revisions": ["b"]}}},
+        "components": {
+            "chatd": {
+                "script_location": tree,
+                "version_table": "chatd_version",
+                "verify": {"skip_revisions": ["b"]},
+            },
+            "auth": {"script_location": tree, "version_table": "auth_version"},
+        },
     }
-    assert walk_policy(settings, "chatd") == WalkPolicy(("b",), "m", ())
-    assert walk_policy(settings, "auth") == WalkPolicy(("a",), "m", ())
+    components = _components(settings, monkeypatch)
+    assert walk_policy(settings, components["chatd"]) == WalkPolicy(("b",), "m", ())
+    assert walk_policy(settings, components["auth"]) == WalkPolicy(("a",), "m", ())
     assert walk_policy(settings) == WalkPolicy(("a",), "m", ())
+
+
+def test_a_plugin_components_own_verify_mapping_is_honoured(monkeypatch):
+    tree = str(FIXTURES / "skip_and_minimum")
+    settings = {"verify": {"skip_revisions": ["a"]}, "components": {}}
+    plugins = {"chatd": {"script_location": tree, "verify": {"baselines": ["b"]}}}
+    chatd = _components(settings, monkeypatch, plugins)["chatd"]
+    assert walk_policy(settings, chatd) == WalkPolicy(("a",), None, ("b",))
