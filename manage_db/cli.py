@@ -32,6 +32,7 @@ _COMMANDS = {
     "audit": "manage_db.commands.audit:audit",
     "plan": "manage_db.commands.plan:plan",
     "sandbox": "manage_db.commands.sandbox:sandbox",
+    "squash": "manage_db.commands.squash:squash",
 }
 
 
