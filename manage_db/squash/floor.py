@@ -42,6 +42,11 @@ def read_floor(script_location: Path) -> dict[str, FloorEntry]:
     return entries
 
 
+def squash_baselines(script_location: Path) -> set[str]:
+    """The baselines squashes wrote in this tree (their file replaced an applied revision's)."""
+    return {entry.baseline for entry in read_floor(script_location).values()}
+
+
 def floor_text(existing: str | None, entries: Iterable[FloorEntry]) -> str:
     """The floor file's text with ``entries`` appended (to ``existing``, or to a new header)."""
     text = existing if existing else HEADER
