@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from history_trees import VERSION_TABLE, setup_component
-from pgtest import query
 from squash_trees import generated_history, rev_id, tree_files
 
 from manage_db.dao.revision_files import load_graph
 from manage_db.lint.sqltext import blank_psql_script, parse_statements
+from pgtest import query
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {"GrantStmt", "GrantRoleStmt", "AlterOwnerStmt", "CreateExtensionStmt"}
