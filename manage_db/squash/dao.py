@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from manage_db.errors import ConnectionFailed, ManageDbError
+from manage_db.errors import ConfigError, ConnectionFailed, ManageDbError
 from manage_db.squash.model import BuiltState, TableRows
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def pg_dump_schema(admin_uri: str, section: str, excluded: Sequence[str]) -> str
     try:
         done = subprocess.run(command, capture_output=True, env=env, timeout=600, check=False)
     except FileNotFoundError as error:
-        raise ManageDbError("squash needs pg_dump (apt install postgresql-client)") from error
+        raise ConfigError("squash needs pg_dump (apt install postgresql-client)") from error
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ConnectionFailed(f"pg_dump failed: {message[-1] if message else done.returncode}")
