@@ -42,7 +42,7 @@ from manage_db.history_model import (
     LastRecord,
 )
 from manage_db.models import Component
-from manage_db.squash.floor import squash_baselines
+from manage_db.squash.floor import check_floor, squash_baselines
 
 logger = logging.getLogger(__name__)
 
@@ -264,8 +264,11 @@ def prepare_run(
 ) -> HistoryRecorder:
     """Under the migration lock, before a run: check, create the table, adopt; the recorder.
 
-    ``refuse_drift`` (upgrade): HistoryDrift, nothing changed, when an applied revision drifted.
+    ``refuse_drift`` (upgrade): HistoryDrift, nothing changed, when an applied revision drifted
+    (BelowBaseline first, when the database is at a revision a squash removed).
     """
+    if refuse_drift:
+        check_floor(component.name, graph.script_location, graph.revisions, current)
     last = history_table.read_last_records(
         lock_connection, component.version_table, component.schema
     )

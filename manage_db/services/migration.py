@@ -28,7 +28,6 @@ from manage_db.runtime.session import migration_uri
 from manage_db.services import history
 from manage_db.services.migration_lock import migration_lock
 from manage_db.services.retry import run_with_lock_retries
-from manage_db.squash.floor import check_floor
 from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
@@ -75,7 +74,6 @@ def upgrade(
         migration_lock(component, owner_uri, lock_wait, server_wait) as conn,
     ):
         result.before = read_current(conn, component.version_table, component.schema)
-        check_floor(component.name, component.script_location, graph.revisions, result.before)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
         graph.check_known(result.before, component.name)
         if wanted is not None and not graph.pending(result.before, wanted):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import ConfigError, ConnectionFailed, ManageDbError
@@ -134,41 +135,57 @@ def extensions(connection: Connection) -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
-def pg_dump_schema(admin_uri: str, section: str, excluded: Sequence[str]) -> str:
-    """One section (``pre-data`` or ``post-data``) of ``pg_dump --schema-only``, as text.
+class SchemaDump:
+    """``pg_dump --schema-only`` of one section (``pre-data`` or ``post-data``), running in the
+    background into ``path`` until :meth:`text` is asked for.
 
-    ``excluded``: tables left out (schema-qualified patterns). The password travels in the
+    ``excluded``: tables and sequences left out (schema-qualified). The password travels in the
     environment, never on the command line.
     """
-    from psycopg2.extensions import make_dsn, parse_dsn
 
-    params = dict(parse_dsn(admin_uri))
-    password = params.pop("password", None)
-    env = dict(os.environ)
-    if password:
-        env["PGPASSWORD"] = password
-    command = [
-        "pg_dump",
-        "--schema-only",
-        f"--section={section}",
-        "--no-owner",
-        "--no-privileges",
-        "--no-tablespaces",
-        "--no-security-labels",
-        "--no-publications",
-        "--no-subscriptions",
-        f"--dbname={make_dsn(**params)}",
-    ]
-    for table in excluded:
-        command.append(f"--exclude-table={table}")
-    try:
-        done = subprocess.run(command, capture_output=True, env=env, timeout=600, check=False)
-    except FileNotFoundError as error:
-        raise ConfigError("squash needs pg_dump (apt install postgresql-client)") from error
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ConnectionFailed(f"pg_dump failed: {message[-1] if message else done.returncode}")
-    return done.stdout.decode("utf-8")
+    def __init__(self, admin_uri: str, section: str, excluded: Sequence[str], path: Path):
+        from psycopg2.extensions import make_dsn, parse_dsn
+
+        params = dict(parse_dsn(admin_uri))
+        password = params.pop("password", None)
+        env = dict(os.environ)
+        if password:
+            env["PGPASSWORD"] = password
+        command = [
+            "pg_dump",
+            "--schema-only",
+            f"--section={section}",
+            "--no-owner",
+            "--no-privileges",
+            "--no-tablespaces",
+            "--no-security-labels",
+            "--no-publications",
+            "--no-subscriptions",
+            f"--dbname={make_dsn(**params)}",
+            *(f"--exclude-table={name}" for name in excluded),
+        ]
+        self._path = path
+        try:
+            with open(path, "wb") as output:
+                self._process = subprocess.Popen(
+                    command, stdout=output, stderr=subprocess.PIPE, env=env
+                )
+        except FileNotFoundError as error:
+            raise ConfigError("squash needs pg_dump (apt install postgresql-client)") from error
+
+    def text(self) -> str:
+        """The section's text, once pg_dump is done."""
+        try:
+            _, errors = self._process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            raise ConnectionFailed("pg_dump did not finish in 600 s") from None
+        if self._process.returncode != 0:
+            lines = errors.decode("utf-8", "replace").strip().splitlines()
+            raise ConnectionFailed(
+                f"pg_dump failed: {lines[-1] if lines else self._process.returncode}"
+            )
+        return self._path.read_text(encoding="utf-8")
 
 
 def dump_statements(text: str) -> list[str]:

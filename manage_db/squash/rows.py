@@ -90,9 +90,16 @@ class Discovery:
                 self.values.append(PerInstallValue(placeholder, kind, where))
                 target = self.first.uuids if kind == UUID else self.first.whole
                 target[value] = placeholder
-            token = placeholder if kind == UUID else TIMESTAMP_TOKEN
-            if not self._second.learn(other, token):
+            if kind == UUID:
+                agrees = self._second.uuids.setdefault(other, placeholder) == placeholder
+            else:
+                agrees = self._second.learn(other, TIMESTAMP_TOKEN)
+            if not agrees:
                 self.problems.append(f"column {where}: {value!r} is not one per-install value")
+
+    def canonical_second(self) -> PerInstallMap:
+        """The second build's map for comparisons (its timestamps read as one token)."""
+        return PerInstallMap(dict(self._second.whole), dict(self._second.uuids))
 
     def canonical_first(self) -> PerInstallMap:
         """The first build's map for comparisons: its timestamps read as one token."""

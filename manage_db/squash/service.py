@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from manage_db import log
 from manage_db.checksums import python_checksum, sql_text_checksum
 from manage_db.dao.connection import connect, parse_uri
 from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.snapshot import Snapshot, take_snapshot
 from manage_db.dao.throwaway import ThrowawayDatabase, ThrowawayServer
-from manage_db.errors import TreeError
+from manage_db.errors import ManageDbError, MigrationFailed, TreeError, one_line
 from manage_db.models import Component
-from manage_db.services import migration
+from manage_db.runtime.adapter import MigrationTree
+from manage_db.runtime.session import migration_uri
 from manage_db.services.schema_diff import diff_snapshots
 from manage_db.squash import dao, dump, floor, tree_files
 from manage_db.squash.baseline import baseline_text
@@ -89,25 +94,35 @@ def squash_component(
 
 
 class _Builder:
-    """Builds databases of a tree (the old one or its squashed copy) on the throwaway server."""
+    """Builds databases of a tree (the old one or its squashed copy) on the throwaway server,
+    each through one loaded tree (the runtime's ``MigrationTree``, the tree's env.py running as
+    in ``upgrade``), so a build continued to the heads does not load the tree again."""
 
     def __init__(self, server: ThrowawayServer, component: Component) -> None:
         self.server = server
         self.component = component
         self.excluded = (component.version_table, f"{component.version_table}_history")
-        schemas = [component.schema] if component.schema else None
-        self.schemas = schemas
+        self.schemas = [component.schema] if component.schema else None
 
-    def build(self, location: Path, target: str) -> ThrowawayDatabase:
-        database = self.server.new_database()
-        self.upgrade(database, location, target)
-        return database
-
-    def upgrade(self, database: ThrowawayDatabase, location: Path, target: str) -> None:
+    def tree(self, location: Path, database: ThrowawayDatabase) -> MigrationTree:
         component = dataclasses.replace(
             self.component, script_location=location, database=database.name, uri=None
         )
-        migration.upgrade(component, database.owner_uri, target)
+        return MigrationTree.load(component, migration_uri(database.owner_uri))
+
+    def upgrade(self, tree: MigrationTree, target: str) -> None:
+        """Upgrade to ``target``; MigrationFailed naming the revision that failed."""
+        try:
+            with log.buffered():
+                tree.upgrade(target)
+        except ManageDbError:
+            raise
+        except Exception as error:
+            step = tree.failed_step[0] if tree.failed_step else "env.py"
+            where = tree.component.script_location
+            raise MigrationFailed(
+                f"{self.component.name}: {where}: revision {step} failed: {one_line(error)}"
+            ) from error
 
     def read(self, database: ThrowawayDatabase) -> tuple[Snapshot, BuiltState]:
         connection = connect(database.admin_uri)
@@ -133,36 +148,144 @@ class _Builder:
             connection.close()
 
 
+Built = tuple[Snapshot, BuiltState]
+
+
 def _squash_in(
     builder: _Builder, graph: RevisionGraph, report: SquashReport, scratch: Path, manifest: str
 ) -> tree_files.TreeChange | None:
-    """Build, dump, write the copy and prove it; the change to apply, or None (report says)."""
+    """Build, dump, write the copy and prove it; the change to apply, or None (report says).
+
+    The second build of the history runs in a child process (the other core) and goes on to
+    the heads: it is the old history the proof compares with there.
+    """
     location = Path(graph.script_location)
     revision = report.revision
-    first = builder.build(location, revision)
-    second = builder.build(location, revision)
-    first_snapshot, first_state = builder.read(first)
-    second_snapshot, second_state = builder.read(second)
-    builder.server.drop_database(second)
+    started = time.monotonic()
+    second = builder.server.new_database()
+    child = _Child(builder, location, revision, second)
+    try:
+        first = builder.server.new_database()
+        builder.upgrade(builder.tree(location, first), revision)
+        excluded = builder.dump_excluded(first)
+        dumps = [
+            dao.SchemaDump(first.admin_uri, section, excluded, scratch / f"{section}.sql")
+            for section in ("pre-data", "post-data")
+        ]
+        first_built = builder.read(first)
+        second_built = child.result()
+        logger.info("%s: history built and read twice in %.2f s", report.component, _since(started))
+        discovery = _discover(report, first_built, second_built)
+        if report.differences:
+            return None
+        report.extensions = builder.extensions(first)
+        template = _templated(first_built[1], discovery)
+        sections = (dumps[0].text(), dumps[1].text())
+        change = _tree_change(builder, sections, first_built[1], graph, report, template, manifest)
+        logger.info("%s: dump written at %.2f s", report.component, _since(started))
+        copy = tree_files.copy_tree(location, scratch / "tree")
+        change.apply(copy)
+        _prove(builder, copy, report, (first_built, child), discovery, template)
+        logger.info("%s: proof done at %.2f s", report.component, _since(started))
+        return change
+    finally:
+        child.stop()
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def _discover(report: SquashReport, first: Built, second: Built) -> Discovery:
+    """The per-install values; the differences the history makes between two builds."""
     discovery = Discovery()
-    discovery.compare(first_state, second_state)
+    discovery.compare(first[1], second[1])
     report.differences.extend(
         f"the history does not build the same schema twice: {d}"
-        for d in diff_snapshots(first_snapshot, second_snapshot)
+        for d in diff_snapshots(first[0], second[0])
     )
     report.differences.extend(discovery.problems)
     report.per_install = list(discovery.values)
-    if report.differences:
-        return None
-    report.extensions = builder.extensions(first)
-    template = _templated(first_state, discovery)
-    change = _tree_change(builder, first, first_state, graph, report, template, manifest)
-    copy = tree_files.copy_tree(location, scratch)
-    change.apply(copy)
-    _prove(
-        builder, location, copy, report, (first, first_snapshot, first_state), discovery, template
-    )
-    return change
+    return discovery
+
+
+class _Child:
+    """A child process building the history in ``database``: up to ``revision``, then on to the
+    heads once told to go on; it sends back what it read each time (pickled), or the exception
+    that stopped it. It never touches the parent's connections and leaves with ``os._exit``."""
+
+    def __init__(
+        self, builder: _Builder, location: Path, revision: str, database: ThrowawayDatabase
+    ) -> None:
+        results, child_results = os.pipe()
+        child_orders, orders = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            os.close(results)
+            os.close(orders)
+            try:
+                self._serve(builder, location, revision, database, child_results, child_orders)
+            finally:
+                os._exit(0)
+        os.close(child_results)
+        os.close(child_orders)
+        self._results = os.fdopen(results, "rb")
+        self._orders: Any = os.fdopen(orders, "wb")
+
+    @staticmethod
+    def _serve(
+        builder: _Builder,
+        location: Path,
+        revision: str,
+        database: ThrowawayDatabase,
+        results: int,
+        orders: int,
+    ) -> None:
+        import pickle
+
+        with os.fdopen(results, "wb") as out, os.fdopen(orders, "rb") as into:
+            outcome: Any
+            try:
+                tree = builder.tree(location, database)
+                for target in (revision, "heads"):
+                    if target == "heads" and into.read(1) != b"g":
+                        return  # not needed: the parent stopped before the proof
+                    builder.upgrade(tree, target)
+                    outcome = builder.read(database)
+                    out.write(pickle.dumps(outcome))
+                    out.flush()
+            except BaseException as error:
+                try:
+                    out.write(pickle.dumps(error))
+                except Exception:
+                    out.write(pickle.dumps(RuntimeError(f"the second build: {error!r}")))
+
+    def result(self) -> Built:
+        """What the child read next; its exception raised here."""
+        import pickle
+
+        try:
+            outcome = pickle.load(self._results)
+        except EOFError:
+            raise RuntimeError("the second build of the history ended without a result") from None
+        if isinstance(outcome, BaseException):
+            raise outcome
+        snapshot, state = outcome
+        return snapshot, state
+
+    def go_on(self) -> None:
+        """Tell the child to upgrade on to the heads."""
+        self._orders.write(b"g")
+        self._orders.flush()
+
+    def stop(self) -> None:
+        """Let the child end (it stops where it is) and wait for it."""
+        for stream in (self._orders, self._results):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        os.waitpid(self.pid, 0)
 
 
 def _templated(state: BuiltState, discovery: Discovery) -> dict[str, TableRows]:
@@ -178,41 +301,35 @@ def _templated(state: BuiltState, discovery: Discovery) -> dict[str, TableRows]:
 
 def _prove(
     builder: _Builder,
-    location: Path,
     copy: Path,
     report: SquashReport,
-    old: tuple[ThrowawayDatabase, Snapshot, BuiltState],
+    old: tuple[Built, _Child],
     discovery: Discovery,
     template: dict[str, TableRows],
 ) -> None:
     """The copy against the old history, at REV then at the heads; differences into report."""
-    old_database, old_snapshot, old_state = old
+    (old_snapshot, old_state), child = old
     kinds = {v.placeholder: v.kind for v in discovery.values}
-    old_map = discovery.canonical_first()
+    child.go_on()  # the old history on to the heads, meanwhile
     new = builder.server.new_database()
+    tree = builder.tree(copy, new)
     try:
-        builder.upgrade(new, copy, report.revision)
-    except Exception as error:
+        builder.upgrade(tree, report.revision)
+    except ManageDbError as error:
         report.differences.append(f"at {report.revision}: the baseline does not run: {error}")
         return
     new_snapshot, new_state = builder.read(new)
     new_map, problems = learn_from_template(template, new_state, kinds)
     report.differences.extend(f"at {report.revision}: {p}" for p in problems)
-    _compare(
-        report,
-        report.revision,
-        (old_snapshot, old_state, old_map),
-        (new_snapshot, new_state, new_map),
-    )
+    old_at = (old_snapshot, old_state, discovery.canonical_first())
+    _compare(report, report.revision, old_at, (new_snapshot, new_state, new_map))
     if report.differences:
         return
-    builder.upgrade(old_database, location, "heads")
-    builder.upgrade(new, copy, "heads")
-    old_snapshot, old_state = builder.read(old_database)
+    builder.upgrade(tree, "heads")
     new_snapshot, new_state = builder.read(new)
-    _compare(
-        report, "the heads", (old_snapshot, old_state, old_map), (new_snapshot, new_state, new_map)
-    )
+    old_snapshot, old_state = child.result()
+    old_heads = (old_snapshot, old_state, discovery.canonical_second())
+    _compare(report, "the heads", old_heads, (new_snapshot, new_state, new_map))
 
 
 def _compare(
@@ -238,7 +355,7 @@ def _compare(
 
 def _tree_change(
     builder: _Builder,
-    first: ThrowawayDatabase,
+    sections: tuple[str, str],
     state: BuiltState,
     graph: RevisionGraph,
     report: SquashReport,
@@ -252,7 +369,6 @@ def _tree_change(
     dump_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{builder.component.name}_baseline_{label}")
     dump_relative = f"{tree_files.dump_folder(location)}/{dump_name}.sql"
     baseline_relative = f"versions/{revision}_squashed_baseline_{slug}.py"
-    excluded = builder.dump_excluded(first)
     header = [
         f"Baseline of {builder.component.name} at revision {revision}"
         + (f" (release {report.release})" if report.release else "")
@@ -263,10 +379,10 @@ def _tree_change(
     ]
     text = dump.assemble(
         header,
-        dao.dump_statements(dao.pg_dump_schema(first.admin_uri, "pre-data", excluded)),
+        dao.dump_statements(sections[0]),
         template,
         state.sequences,
-        dao.dump_statements(dao.pg_dump_schema(first.admin_uri, "post-data", excluded)),
+        dao.dump_statements(sections[1]),
     )
     baseline = baseline_text(
         component=builder.component.name,

@@ -145,3 +145,36 @@ def test_database_past_the_baseline_stays_clean_after_the_squash(generated, run_
     assert run_cli("upgrade", config=config).exit_code == 0
     assert run_cli("status", config=config).exit_code == 0
     assert query(owner_uri, f"SELECT version_num FROM {VERSION_TABLE}") == [(rev_id(119),)]
+
+
+def test_squash_to_an_unknown_revision_or_cutting_a_branch_exits_6(
+    tmp_path, write_config, pg_admin_uri, cleanup, run_cli
+):
+    history = generated_history(5)
+    history.append(("b0b0b0b0b0b0", rev_id(2), 'op.execute("CREATE TABLE side (id int)")', "pass"))
+    config, _, location = setup_component(tmp_path, write_config, pg_admin_uri, cleanup, history)
+    before = tree_files(location)
+    done = run_cli("squash", "--component", "demo", "--to", "ffffffffffff", config=config)
+    assert done.exit_code == 6
+    assert "unknown revision 'ffffffffffff'" in done.stderr
+    done = run_cli("squash", "--component", "demo", "--to", rev_id(3), config=config)
+    assert done.exit_code == 6
+    assert f"revision b0b0b0b0b0b0 builds on {rev_id(2)}, which a squash to {rev_id(3)}" in (
+        done.stderr
+    )
+    assert tree_files(location) == before
+
+
+def test_the_same_history_gives_the_same_dump(tmp_path, platform_config, run_cli, write_config):
+    import yaml
+
+    dumps = []
+    for copy in ("one", "two"):
+        shutil.copytree(ROOT / "alembic", tmp_path / copy / "alembic")
+        location = tmp_path / copy / "alembic"
+        settings = yaml.safe_load(platform_config.read_text())
+        settings["components"] = {"asterisk": {"script_location": str(location)}}
+        config = write_config(settings, name=f"{copy}.yml")
+        assert run_cli("squash", "--to", "81d4b3e9f2a0", config=config).exit_code == 0
+        dumps.append((location / "sql" / "asterisk_baseline_81d4b3e9f2a0.sql").read_bytes())
+    assert dumps[0] == dumps[1]
