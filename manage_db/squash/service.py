@@ -267,7 +267,7 @@ class _Child:
         try:
             outcome = pickle.load(self._results)
         except EOFError:
-            raise RuntimeError("the second build of the history ended without a result") from None
+            raise ManageDbError("the second build of the history ended without a result") from None
         if isinstance(outcome, BaseException):
             raise outcome
         snapshot, state = outcome
