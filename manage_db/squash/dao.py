@@ -143,7 +143,14 @@ class SchemaDump:
     environment, never on the command line.
     """
 
-    def __init__(self, admin_uri: str, section: str, excluded: Sequence[str], path: Path):
+    def __init__(
+        self,
+        admin_uri: str,
+        section: str,
+        excluded: Sequence[str],
+        path: Path,
+        schema: str | None = None,
+    ):
         from psycopg2.extensions import make_dsn, parse_dsn
 
         params = dict(parse_dsn(admin_uri))
@@ -163,6 +170,7 @@ class SchemaDump:
             "--no-subscriptions",
             f"--dbname={make_dsn(**params)}",
             *(f"--exclude-table={name}" for name in excluded),
+            *([f"--schema={_pattern(schema)}"] if schema else []),
         ]
         self._path = path
         try:
@@ -188,9 +196,15 @@ class SchemaDump:
         return self._path.read_text(encoding="utf-8")
 
 
-def dump_statements(text: str) -> list[str]:
+def _pattern(name: str) -> str:
+    """A pg_dump pattern matching exactly ``name`` (quoted: no wildcard, case kept)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def dump_statements(text: str, schema: str | None = None) -> list[str]:
     """The statements of a pg_dump section a baseline runs: no session settings, no extension
-    and no comment on one, without pg_dump's comments; each ending with its semicolon."""
+    and no comment on one, not the creation of the component's own ``schema`` (init makes it),
+    without pg_dump's comments; each ending with its semicolon."""
     from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, parse_statements
 
     text = blank_psql_script(text)  # pg_dump's restrict meta-commands
@@ -207,6 +221,8 @@ def dump_statements(text: str) -> list[str]:
         if kind == "SelectStmt" and _calls_set_config(node):
             continue  # pg_dump's SELECT pg_catalog.set_config('search_path', '', false)
         if kind == "CommentStmt" and node.objtype == "OBJECT_EXTENSION":
+            continue
+        if kind == "CreateSchemaStmt" and schema is not None and node.schemaname == schema:
             continue
         body = text[statement.offset : statement.offset + len(statement.text)].rstrip()
         kept.append(body if body.endswith(";") else body + ";")

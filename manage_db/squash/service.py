@@ -162,6 +162,7 @@ def _squash_in(
     location = Path(graph.script_location)
     revision = report.revision
     started = time.monotonic()
+    schema = builder.component.schema
     second = builder.server.new_database()
     child = _Child(builder, location, revision, second)
     try:
@@ -169,7 +170,7 @@ def _squash_in(
         builder.upgrade(builder.tree(location, first), revision)
         excluded = builder.dump_excluded(first)
         dumps = [
-            dao.SchemaDump(first.admin_uri, section, excluded, scratch / f"{section}.sql")
+            dao.SchemaDump(first.admin_uri, section, excluded, scratch / f"{section}.sql", schema)
             for section in ("pre-data", "post-data")
         ]
         first_built = builder.read(first)
@@ -379,10 +380,10 @@ def _tree_change(
     ]
     text = dump.assemble(
         header,
-        dao.dump_statements(sections[0]),
+        dao.dump_statements(sections[0], builder.component.schema),
         template,
         state.sequences,
-        dao.dump_statements(sections[1]),
+        dao.dump_statements(sections[1], builder.component.schema),
     )
     baseline = baseline_text(
         component=builder.component.name,

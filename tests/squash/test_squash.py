@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from history_trees import VERSION_TABLE, setup_component
+from history_trees import VERSION_TABLE, make_tree, setup_component
 from squash_trees import generated_history, rev_id, tree_files
 
 from manage_db.dao.revision_files import load_graph
@@ -128,8 +128,8 @@ def test_database_older_than_the_baseline_is_refused_in_one_line(generated, run_
         "(release wazo-26.12) that replaced it: upgrade it first with a release before "
         "wazo-26.12; nothing was changed"
     )
-    for command in ("status", "upgrade"):
-        done = run_cli(command, config=config)
+    for command, process in (("status", False), ("upgrade", False), ("status", True)):
+        done = run_cli(command, config=config, process=process)
         assert done.exit_code == 8, done.stdout + done.stderr
         assert expected in done.stdout + done.stderr
     assert query(owner_uri, f"SELECT version_num FROM {VERSION_TABLE}") == [(older,)]
@@ -178,3 +178,23 @@ def test_the_same_history_gives_the_same_dump(tmp_path, platform_config, run_cli
         assert run_cli("squash", "--to", "81d4b3e9f2a0", config=config).exit_code == 0
         dumps.append((location / "sql" / "asterisk_baseline_81d4b3e9f2a0.sql").read_bytes())
     assert dumps[0] == dumps[1]
+
+
+def test_schema_confined_component_squash_leaves_the_schema_to_init(
+    tmp_path, write_config, pg_admin_uri, cleanup, run_cli
+):
+    from pgtest import demo_settings, throwaway_names, with_db
+
+    role, database = throwaway_names(cleanup, "t_sqschema")
+    location = make_tree(tmp_path / "tree", generated_history(8))
+    settings = demo_settings(pg_admin_uri, role, database, location, VERSION_TABLE, schema="sq")
+    config = write_config(settings)
+    done = run_cli("squash", "--component", "demo", "--to", rev_id(6), config=config)
+    assert done.exit_code == 0, done.stdout + done.stderr
+    text = next((location / "versions").glob("*.sql")).read_text()
+    assert "CreateSchemaStmt" not in _statement_kinds(text)
+    assert "CREATE TABLE sq.tenant" in text
+    assert run_cli("init", config=config).exit_code == 0
+    assert run_cli("upgrade", config=config).exit_code == 0
+    owner_uri = with_db(pg_admin_uri, database, role)
+    assert query(owner_uri, "SELECT count(*) FROM sq.grp")[0][0] == 2
