@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import ConfigError, ConnectionFailed, ManageDbError
+from manage_db.squash import any_array
 from manage_db.squash.model import BuiltState, TableRows
 
 if TYPE_CHECKING:
@@ -225,7 +226,8 @@ def dump_statements(text: str, schema: str | None = None) -> list[str]:
         if kind == "CreateSchemaStmt" and schema is not None and node.schemaname == schema:
             continue
         body = text[statement.offset : statement.offset + len(statement.text)].rstrip()
-        kept.append(body if body.endswith(";") else body + ";")
+        body = body if body.endswith(";") else body + ";"
+        kept.append(any_array.rewrite(body, kind))
     return kept
 
 

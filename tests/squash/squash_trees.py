@@ -21,7 +21,9 @@ def generated_history(count: int) -> list[tuple[str, str | None, str, str]]:
             None,
             """
             op.execute("CREATE TABLE tenant (uuid uuid PRIMARY KEY DEFAULT gen_random_uuid(), "
-                       "name text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now())")
+                       "name text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now(), "
+                       "state varchar(16) NOT NULL DEFAULT 'active' "
+                       "CHECK (state IN ('active', 'disabled')))")
             op.execute("INSERT INTO tenant (name) VALUES ('master')")
             """,
             'op.execute("DROP TABLE tenant")',
