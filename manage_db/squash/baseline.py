@@ -34,6 +34,8 @@ revision = {revision!r}
 down_revision = None
 branch_labels = None
 depends_on = None
+# There is no history below a baseline: lint and verify take it as not downgradable.
+irreversible = True
 
 SQL_DUMP = {dump_path}
 # Made beforehand by the superuser (init), never by this revision.
