@@ -201,3 +201,27 @@ def test_schema_confined_component_squash_leaves_the_schema_to_init(
     assert run_cli("upgrade", config=config).exit_code == 0
     owner_uri = with_db(pg_admin_uri, database, role)
     assert query(owner_uri, "SELECT count(*) FROM sq.grp")[0][0] == 2
+
+
+def test_a_history_that_fails_to_build_or_no_component_named_changes_nothing(
+    tmp_path, write_config, pg_admin_uri, cleanup, run_cli
+):
+    history = generated_history(4)
+    history.append((rev_id(4), rev_id(3), 'op.execute("SELECT * FROM nowhere")', "pass"))
+    config, _, location = setup_component(tmp_path, write_config, pg_admin_uri, cleanup, history)
+    before = tree_files(location)
+    done = run_cli("squash", "--component", "demo", "--to", rev_id(4), config=config)
+    assert done.exit_code == 5
+    assert f"revision {rev_id(4)} failed: UndefinedTable" in done.stderr
+    import yaml
+
+    settings = yaml.safe_load(config.read_text())
+    settings["components"]["other"] = {
+        **settings["components"]["demo"],
+        "version_table": "alembic_version_other",
+    }
+    two = write_config(settings, name="two.yml")
+    done = run_cli("squash", "--to", rev_id(3), config=two)
+    assert done.exit_code == 2
+    assert "squash: name one component with --component" in done.stderr
+    assert tree_files(location) == before
