@@ -182,6 +182,14 @@ class SchemaDump:
         except FileNotFoundError as error:
             raise ConfigError("squash needs pg_dump (apt install postgresql-client)") from error
 
+    def stop(self) -> None:
+        """End pg_dump if it still runs (the squash stopped before needing its output)."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+        elif self._process.stderr is not None and not self._process.stderr.closed:
+            self._process.stderr.close()
+
     def text(self) -> str:
         """The section's text, once pg_dump is done."""
         try:

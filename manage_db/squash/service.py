@@ -165,14 +165,15 @@ def _squash_in(
     schema = builder.component.schema
     second = builder.server.new_database()
     child = _Child(builder, location, revision, second)
+    dumps: list[dao.SchemaDump] = []
     try:
         first = builder.server.new_database()
         builder.upgrade(builder.tree(location, first), revision)
         excluded = builder.dump_excluded(first)
-        dumps = [
+        dumps.extend(
             dao.SchemaDump(first.admin_uri, section, excluded, scratch / f"{section}.sql", schema)
             for section in ("pre-data", "post-data")
-        ]
+        )
         first_built = builder.read(first)
         second_built = child.result()
         logger.info("%s: history built and read twice in %.2f s", report.component, _since(started))
@@ -190,6 +191,8 @@ def _squash_in(
         logger.info("%s: proof done at %.2f s", report.component, _since(started))
         return change
     finally:
+        for dump in dumps:
+            dump.stop()
         child.stop()
 
 
