@@ -84,16 +84,12 @@ def squash_component(
         schema=component.schema,
         extensions=component.extensions,
     )
-    try:
-        with tempfile.TemporaryDirectory(prefix="manage-db-squash-") as scratch:
-            change = _squash_in(_Builder(server, component), graph, report, Path(scratch), manifest)
-            if change is not None and report.proved:
-                change.apply(location)
-                report.written = True
-    finally:
-        # Each DROP DATABASE waits for a checkpoint: the server finishes them on its own when
-        # the databases belong to the owner (ThrowawayServer.close).
-        server.close(wait=False)
+    with server, tempfile.TemporaryDirectory(prefix="manage-db-squash-") as scratch:
+        builder = _Builder(server, component)
+        change = _squash_in(builder, graph, report, Path(scratch), manifest)
+        if change is not None and report.proved:
+            change.apply(location)
+            report.written = True
     return report
 
 
