@@ -97,7 +97,7 @@ def plan_component(
 
 
 def _judge(revision: RevisionPlan, plan: ComponentPlan, settings: PlanSettings) -> None:
-    from manage_db.lint.locks import ACCESS_EXCLUSIVE
+    from manage_db.sql.locks import ACCESS_EXCLUSIVE
 
     for statement in revision.statements:
         for check in statement.checks:

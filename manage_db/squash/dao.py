@@ -214,7 +214,7 @@ def dump_statements(text: str, schema: str | None = None) -> list[str]:
     """The statements of a pg_dump section a baseline runs: no session settings, no extension
     and no comment on one, not the creation of the component's own ``schema`` (init makes it),
     without pg_dump's comments; each ending with its semicolon."""
-    from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, parse_statements
+    from manage_db.sql.parse import SqlSyntaxError, blank_psql_script, parse_statements
 
     text = blank_psql_script(text)  # pg_dump's restrict meta-commands
     try:

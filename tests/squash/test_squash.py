@@ -11,7 +11,7 @@ from history_trees import VERSION_TABLE, make_tree, setup_component
 from squash_trees import generated_history, rev_id, tree_files
 
 from manage_db.dao.revision_files import load_graph
-from manage_db.lint.sqltext import blank_psql_script, parse_statements
+from manage_db.sql.parse import blank_psql_script, parse_statements
 from pgtest import query
 
 ROOT = Path(__file__).resolve().parents[2]
