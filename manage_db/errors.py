@@ -55,6 +55,10 @@ class HistoryDrift(ManageDbError, exit_code=EXIT_DRIFT):
     """An applied revision was edited or is missing, or a non-transactional one was interrupted."""
 
 
+class BelowBaseline(HistoryDrift):
+    """The database is at a revision a squash removed: older than the tree's baseline."""
+
+
 # Cancellation, timeouts and lost connections (issue 10); 128 + the signal, as shells report it.
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143

@@ -76,6 +76,7 @@ class ThrowawayServer:
         self._extensions = tuple(extensions)
         self._suffix = secrets.token_hex(5)
         self._databases: list[str] = []
+        self._made = 0
         self._created_role: str | None = None
         self._admin = connect(admin_uri)
         self._password = owner_password
@@ -98,8 +99,9 @@ class ThrowawayServer:
         """A new empty database owned by the role, with the schema and extensions."""
 
         database = f"manage_db_verify_{self._suffix}"
-        if self._databases:
-            database += f"_{len(self._databases)}"
+        if self._made:  # a counter: a name stays unique when an earlier database was dropped
+            database += f"_{self._made}"
+        self._made += 1
         self._databases.append(database)
         create_database(self._admin, database, self.owner, scratch=True)
         admin_uri = with_params(self._admin_uri, dbname=database)
@@ -136,13 +138,32 @@ class ThrowawayServer:
                     except Exception:  # not sent: drop it the usual way
                         drop_database(self._admin, database)
             else:
-                for database in reversed(self._databases):
-                    drop_database(self._admin, database)
+                self._drop_all()
             self._databases.clear()
             if self._created_role is not None:
                 drop_role(self._admin, self._created_role)
         finally:
             self._admin.close()
+
+    def _drop_all(self) -> None:
+        """Every database left, dropped at once when there are several: each DROP DATABASE waits
+        for a checkpoint, and drops waiting together share one."""
+        if len(self._databases) < 2:
+            for database in self._databases:
+                drop_database(self._admin, database)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        def drop(database: str) -> None:
+            connection = connect(self._admin_uri)
+            try:
+                drop_database(connection, database)
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(len(self._databases)) as pool:
+            for future in [pool.submit(drop, name) for name in self._databases]:
+                future.result()
 
     def __enter__(self) -> ThrowawayServer:
         return self
