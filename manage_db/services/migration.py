@@ -24,7 +24,6 @@ from manage_db.models import Component, RunResult
 from manage_db.revision_graph import RevisionGraph
 from manage_db.runtime.adapter import MigrationTree, is_usage_error
 from manage_db.runtime.listeners import StepListener
-from manage_db.runtime.session import migration_uri
 from manage_db.services import history
 from manage_db.services.migration_lock import migration_lock
 from manage_db.services.retry import run_with_lock_retries
@@ -196,7 +195,8 @@ def _run(
     started = time.monotonic()
     tree: MigrationTree | None = None
     try:
-        tree = MigrationTree.load(component, migration_uri(owner_uri))
+        # ``owner_uri`` is the session's (dao.session.migration_session_uri): every setting in it.
+        tree = MigrationTree.load(component, owner_uri)
         try:
             with log.buffered():
                 getattr(tree, name)(target, [_Progress(component, result), *listeners])
