@@ -95,6 +95,10 @@ KEYS: dict[str, Key] = {
     "statement_timeout": Key(0.0, (int, float), check=_non_negative),
     "lock_retries": Key(3, int, check=_non_negative),
     "server_timeout": Key(30.0, (int, float), check=_non_negative),
+    # Standbys (docs/ha.md): seconds to wait after a run for them to replay it (0: do not wait),
+    # and how many must (none: every standby streaming); replica_wait also per component.
+    "replica_wait": Key(0.0, (int, float), check=_non_negative),
+    "replica_min": Key(None, int, check=lambda n: None if n >= 1 else "must be at least 1"),
     "skip_database_setup": Key(False, bool),
     "plugins": Key(True, bool),
     "components": Key(
@@ -148,6 +152,7 @@ COMPONENT_KEYS: dict[str, Key] = {
     "statement_timeout": Key(None, (int, float), check=_non_negative),
     "lock_retries": Key(None, int, check=_non_negative),
     "server_timeout": Key(None, (int, float), check=_non_negative),
+    "replica_wait": Key(None, (int, float), check=_non_negative),
 }
 
 

@@ -6,12 +6,15 @@ A URI here is any libpq connection string: ``postgresql://…`` or keyword/value
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from manage_db.errors import ConfigError, ConnectionFailed, NotPrimary
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -206,9 +209,7 @@ def connect(
     target = session_target(uri)
     while True:
         try:
-            conn = psycopg2.connect(
-                libpq_form(uri), connect_timeout=max(1, int(wait) or 5), **target
-            )
+            conn = _open(psycopg2, uri, max(1, int(wait) or 5), target)
             conn.autocommit = autocommit
         except psycopg2.OperationalError as error:
             message = scrub(libpq_message(error, every_host=True), uri)
@@ -218,14 +219,73 @@ def connect(
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
             continue
-        if writes and in_recovery(conn):
-            host, port = conn.info.host, conn.info.port
-            conn.close()
-            raise NotPrimary(
-                f"{host}:{port} is a standby (in recovery): writes need the primary "
-                f"({describe(uri)})"
-            )
+        if in_recovery(conn):
+            if writes:
+                host, port = conn.info.host, conn.info.port
+                conn.close()
+                raise NotPrimary(
+                    f"{host}:{port} is a standby (in recovery): writes need the primary "
+                    f"({describe(uri)})"
+                )
+            _tell_standby_read(conn)
         return conn
+
+
+def _open(psycopg2: Any, uri: str, timeout: int, target: dict[str, str]) -> Connection:
+    """libpq's connection for ``uri``; for several hosts, when libpq stopped at one that answered
+    with an error (a standby that has not replayed the database yet: libpq tries no further
+    host after a server's FATAL), each host in turn, the first that takes the session wins."""
+    try:
+        return psycopg2.connect(libpq_form(uri), connect_timeout=timeout, **target)
+    except psycopg2.OperationalError:
+        params = parse_uri(uri)
+        servers = hosts_of(uri)
+        if len(servers) < 2 or "hostaddr" in params:
+            raise
+    said = []
+    for host, port in servers:
+        params.update(host=host, port=port)
+        try:
+            return psycopg2.connect(build_uri(params), connect_timeout=timeout, **target)
+        except psycopg2.OperationalError as error:
+            said.append(str(error).strip())
+    raise psycopg2.OperationalError("\n".join(said))
+
+
+def reached_first(uri: str, conn: Connection) -> str:
+    """``uri`` with the host ``conn`` reached (the primary, for a writer) first among its hosts.
+
+    The connections a run opens after its first one (the migration session, the engine a stock
+    env.py builds from ``ALEMBIC_DB_URI``, verify's throwaway databases) then go straight to the
+    server the run checked, instead of stopping at a standby that has not replayed a new
+    database yet; the other hosts stay, in their order.
+    """
+    servers = hosts_of(uri)
+    if len(servers) < 2:
+        return uri
+    reached = (str(conn.info.host), str(conn.info.port))
+    first = [s for s in servers if (s[0], s[1] or "5432") == reached]
+    if not first:
+        return uri
+    ordered = first[:1] + [s for s in servers if s != first[0]]
+    params = parse_uri(uri)
+    params["host"] = ",".join(h for h, _ in ordered)
+    params["port"] = ",".join(p for _, p in ordered) if any(p for _, p in ordered) else ""
+    return build_uri(params)
+
+
+_TOLD: set[tuple[str, str]] = set()
+
+
+def _tell_standby_read(conn: Connection) -> None:
+    """A read that reached a standby says so on the console, once per server, with its lag."""
+    from manage_db.replication.dao import server_role
+    from manage_db.replication.notifier import reader_notice
+
+    server = (str(conn.info.host), str(conn.info.port))
+    if server not in _TOLD:
+        _TOLD.add(server)
+        logger.warning("%s", reader_notice(server_role(conn)))
 
 
 def session_target(uri: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from manage_db.dao.connection import connect
+from manage_db.dao.connection import connect, reached_first
 from manage_db.dao.session import search_path, search_path_option
 
 
@@ -79,6 +79,8 @@ class ThrowawayServer:
         self._databases: list[str] = []
         self._created_role: str | None = None
         self._admin = connect(admin_uri, writes=True)
+        # The throwaway databases' connections go to the primary just checked, then the others.
+        self._admin_uri = admin_uri = reached_first(admin_uri, self._admin)
         self._password = owner_password
         try:
             with self._admin.cursor() as cursor:

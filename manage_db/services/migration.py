@@ -16,6 +16,7 @@ from typing import Any
 
 from manage_db import cancellation, log
 from manage_db.dao import version_table
+from manage_db.dao.connection import reached_first
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.session import migration_session_uri
 from manage_db.dao.version_table import read_current
@@ -84,7 +85,9 @@ def upgrade(
             result.message = f"the tree has {len(wanted or ())} heads: applying each of them"
             logger.warning("%s: %s (%s)", component.name, result.message, ", ".join(wanted or ()))
         had_table = version_table.exists(conn, component.version_table, component.schema)
-        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
+        session_uri = migration_session_uri(
+            reached_first(owner_uri, conn), timeouts, conn.server_version
+        )
         try:
             run_with_lock_retries(
                 component.name,
@@ -136,7 +139,9 @@ def single_step(
         if command != "stamp":  # stamp is how a database at an unknown revision is repaired
             graph.check_known(result.before, component.name)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
-        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
+        session_uri = migration_session_uri(
+            reached_first(owner_uri, conn), timeouts, conn.server_version
+        )
         run_with_lock_retries(
             component.name,
             timeouts,

@@ -12,6 +12,7 @@ summary read the same whatever finishes first.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -273,6 +274,10 @@ class RunOptions:
     lock_wait: float = 300.0
     timeouts: Mapping[str, SessionTimeouts] = field(default_factory=dict)
     parallel: int = 1
+    # Seconds to wait for the standbys after a run that changed a database (docs/ha.md).
+    replica_wait: float = 0.0
+    replica_waits: Mapping[str, float] = field(default_factory=dict)
+    replica_min: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RunOptions:
@@ -283,7 +288,18 @@ class RunOptions:
             lock_wait=settings["lock_wait"],
             timeouts={name: timeouts_for(settings, name) for name in components},
             parallel=settings["parallel"],
+            replica_wait=settings.get("replica_wait") or 0.0,
+            replica_waits={
+                name: float(own["replica_wait"])
+                for name, own in components.items()
+                if (own or {}).get("replica_wait") is not None
+            },
+            replica_min=settings.get("replica_min"),
         )
+
+    def replica_wait_of(self, component: str) -> float:
+        """Seconds ``component``'s runs wait for the standbys (its own value, else the global)."""
+        return self.replica_waits.get(component, self.replica_wait)
 
     def timeouts_of(self, component: str) -> SessionTimeouts:
         """The session limits of ``component`` (the defaults for one the settings do not name)."""
@@ -339,6 +355,7 @@ def upgrade_components(
             from manage_db.services.migration import upgrade
 
             result = upgrade(component, uri, target, timeouts=timeouts, **waits)
+            _wait_for_standbys(access, component, options, result)
         result.duration = time.monotonic() - started
         return result
 
@@ -351,23 +368,51 @@ def step_component(
     """``downgrade`` or ``stamp`` one component to ``target``."""
     from manage_db.services.migration import single_step
 
-    return run_in_order(
-        [component],
-        lambda c: single_step(
+    def step(c: Component) -> RunResult:
+        result = single_step(
             c,
             access.owner_uri(c),
             name,
             target,
             lock_wait=options.lock_wait,
             timeouts=options.timeouts_of(c.name),
-        ),
-    )
+        )
+        _wait_for_standbys(access, c, options, result)
+        return result
+
+    return run_in_order([component], step)
+
+
+def _wait_for_standbys(
+    access: Access, component: Component, options: RunOptions, result: RunResult
+) -> None:
+    """After a run that changed the database: its standbys replayed it, or StandbysBehind."""
+    wait = options.replica_wait_of(component.name)
+    if wait <= 0 or (not result.applied and result.before == result.after):
+        return
+    from manage_db.replication.service import wait_for_standbys
+
+    try:
+        wait_for_standbys(
+            access.admin_uri(component=component), component.name, wait, options.replica_min
+        )
+    except ManageDbError as error:
+        error.result = result  # type: ignore[attr-defined]  # the summary keeps what was applied
+        raise
 
 
 def status_components(
-    access: Access, components: Sequence[Component], options: RunOptions
+    access: Access, components: Sequence[Component], options: RunOptions, servers: bool = False
 ) -> list[StatusRow]:
-    """Where each component stands."""
+    """Where each component stands; ``servers``: each row with the server it was read from."""
     from manage_db.services.status import component_status
 
-    return component_status(components, access.owner_uri, options.server_wait)
+    rows = component_status(components, access.owner_uri, options.server_wait)
+    if not servers:
+        return rows
+    from manage_db.replication.service import server_of
+
+    return [
+        row if row.error else dataclasses.replace(row, server=server_of(access, component))
+        for row, component in zip(rows, components, strict=True)
+    ]
