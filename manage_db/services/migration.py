@@ -85,9 +85,7 @@ def upgrade(
             result.message = f"the tree has {len(wanted or ())} heads: applying each of them"
             logger.warning("%s: %s (%s)", component.name, result.message, ", ".join(wanted or ()))
         had_table = version_table.exists(conn, component.version_table, component.schema)
-        session_uri = migration_session_uri(
-            reached_first(owner_uri, conn), timeouts, conn.server_version
-        )
+        session_uri = _session_uri(owner_uri, timeouts, conn)
         try:
             run_with_lock_retries(
                 component.name,
@@ -139,9 +137,7 @@ def single_step(
         if command != "stamp":  # stamp is how a database at an unknown revision is repaired
             graph.check_known(result.before, component.name)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
-        session_uri = migration_session_uri(
-            reached_first(owner_uri, conn), timeouts, conn.server_version
-        )
+        session_uri = _session_uri(owner_uri, timeouts, conn)
         run_with_lock_retries(
             component.name,
             timeouts,
@@ -167,6 +163,11 @@ def offline_sql(
         raise
     except Exception as error:
         raise MigrationFailed(f"{component.name}: cannot render SQL: {one_line(error)}") from error
+
+
+def _session_uri(owner_uri: str, timeouts: SessionTimeouts, conn: Any) -> str:
+    """The migration session's URI, to the server whose lock ``conn`` holds first."""
+    return migration_session_uri(reached_first(owner_uri, conn), timeouts, conn.server_version)
 
 
 class _Progress:
