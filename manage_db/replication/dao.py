@@ -46,10 +46,15 @@ def flush_position(conn: Any, timeout: float) -> str:
         cursor.execute("SET LOCAL synchronous_commit = remote_apply")
         milliseconds = str(int(timeout * 1000) + 1)
         cursor.execute("SELECT set_config('statement_timeout', %s, true)", (milliseconds,))
-        cursor.execute("SELECT pg_catalog.txid_current(), pg_catalog.pg_current_wal_insert_lsn()")
+        # A transaction that writes WAL (a transactional message, no table) commits with a flush:
+        # one that only takes a transaction id would commit asynchronously, unnoticed.
+        cursor.execute(
+            "SELECT pg_catalog.pg_current_wal_insert_lsn(), "
+            "pg_catalog.pg_logical_emit_message(true, 'wazo-manage-db', 'replica_wait')"
+        )
         row = cursor.fetchone()
         cursor.execute("COMMIT")
-    return str(row[1])
+    return str(row[0])
 
 
 def standbys(conn: Any, position: str | None = None) -> list[Standby]:

@@ -53,7 +53,7 @@ def wait_for_standbys(
 
 
 def _behind(component: str, wait: float, done: int, needed: int, lagging: list[Standby]) -> str:
-    laggards = "; ".join(notifier.lag(s) for s in lagging) or "none streaming"
+    laggards = "; ".join(notifier.lag(s) for s in lagging) or f"{done} streaming"
     return (
         f"{component}: upgraded on the primary, but only {done} of {needed} standbys replayed it "
         f"within replica_wait {wait:g} s: {laggards}"
