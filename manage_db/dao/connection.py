@@ -248,8 +248,8 @@ def _open(psycopg2: Any, uri: str, timeout: int, target: dict[str, str]) -> Conn
         try:
             return psycopg2.connect(build_uri(params), connect_timeout=timeout, **target)
         except psycopg2.OperationalError as error:
-            said.append(str(error).strip())
-    raise psycopg2.OperationalError("\n".join(said))
+            said.append(f"{host}:{port or '5432'}: {libpq_message(error).split(' failed: ')[-1]}")
+    raise psycopg2.OperationalError("; ".join(said))
 
 
 def reached_first(uri: str, conn: Connection) -> str:

@@ -165,3 +165,20 @@ def make_component(tmp_path: Path, write_config) -> Callable[..., PairComponent]
         return PairComponent(config, role, database, location)
 
     return make
+
+
+# Figures of the scenarios (seconds to exit on failover...), shown at the end of the session.
+FIGURES: list[str] = []
+
+
+def figure(name: str, value: object) -> None:
+    """Record a figure for the session summary (and print it, for pytest -s)."""
+    FIGURES.append(f"{name} = {value}")
+    print(f"replication figure: {name} = {value}")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if FIGURES:
+        terminalreporter.section("replication figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
