@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from manage_db.plan_model import ComponentPlan
+from manage_db.replication.notifier import replication_line
 
 
 def _size(total_bytes: int) -> str:
@@ -29,6 +30,8 @@ def render_plan(plans: Sequence[ComponentPlan], as_json: bool = False) -> str:
         current = ",".join(plan.current) or "base"
         if not plan.revisions:
             lines.append(f"{plan.component}: at head ({current}), nothing to plan")
+            if plan.replication is not None:
+                lines.append(f"  {replication_line(plan.replication)}")
             continue
         lines.append(
             f"{plan.component}: {len(plan.revisions)} pending revision(s) from {current} "
@@ -46,6 +49,8 @@ def render_plan(plans: Sequence[ComponentPlan], as_json: bool = False) -> str:
                 what = [statement.lock or "no blocking table lock"]
                 if statement.rewrites:
                     what.append("rewrites the table")
+                    if statement.wal_bytes is not None:
+                        what.append(f"~{_size(statement.wal_bytes)} of WAL for the standbys")
                 elif statement.scans:
                     what.append("scans the table")
                 if facts:
@@ -70,6 +75,8 @@ def render_plan(plans: Sequence[ComponentPlan], as_json: bool = False) -> str:
                 lines.append(f"  {table.name} held now by {holder}")
         for transaction in plan.long_transactions:
             lines.append(f"  long transaction: {transaction}")
+        if plan.replication is not None:
+            lines.append(f"  {replication_line(plan.replication)}")
         failing = sum(1 for r in plan.revisions if r.verdict == "would fail")
         lines.append(
             f"  {plan.component}: {'would fail' if failing else 'would succeed'}"

@@ -286,6 +286,8 @@ def _tell_standby_read(conn: Connection) -> None:
     if server not in _TOLD:
         _TOLD.add(server)
         logger.warning("%s", reader_notice(server_role(conn)))
+        if not conn.autocommit:
+            conn.rollback()
 
 
 def session_target(uri: str) -> dict[str, str]:

@@ -67,10 +67,17 @@ def standbys(conn: Any, position: str | None = None) -> list[Standby]:
 
 
 def server_role(conn: Any) -> ServerRole:
-    """What ``conn`` reached: a primary or a standby, with the standby's replay lag."""
+    """What ``conn`` reached: a primary or a standby, with the standby's replay lag (inside the
+    caller's transaction, if any)."""
     with conn.cursor() as cursor:
         cursor.execute(_READER)
         row = cursor.fetchone()
-    if not conn.autocommit:
-        conn.rollback()
     return ServerRole(str(conn.info.host), str(conn.info.port), bool(row[0]), row[1], row[2])
+
+
+def replication_state(conn: Any) -> ServerRole:
+    """``server_role`` with, on a primary, its standbys and how far each is behind now."""
+    role = server_role(conn)
+    if role.standby:
+        return role
+    return ServerRole(role.host, role.port, False, standbys=tuple(standbys(conn)))

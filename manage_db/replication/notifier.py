@@ -46,6 +46,17 @@ def reader_notice(role: ServerRole) -> str:
     )
 
 
+def replication_line(role: ServerRole) -> str:
+    """``replication: ...``: the lag a plan reads now (a primary's standbys, or a standby's own)."""
+    if role.standby:
+        return "replication: " + reader_notice(role)
+    if not role.standbys:
+        return f"replication: primary {role.address}, no standby streaming"
+    count = len(role.standbys)
+    lags = "; ".join(lag(s) for s in role.standbys)
+    return f"replication: primary {role.address}, {count} standby(s): {lags}"
+
+
 def server_json(role: ServerRole) -> dict[str, Any]:
     """A server as ``status --json`` shows it."""
     shown: dict[str, Any] = {"host": role.host, "port": role.port, "standby": role.standby}

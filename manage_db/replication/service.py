@@ -64,10 +64,7 @@ def server_report(admin_uri: str) -> ServerRole:
     """The server ``admin_uri`` reaches, with its standbys when it is a primary."""
     conn = connect(admin_uri)
     try:
-        role = dao.server_role(conn)
-        if role.standby:
-            return role
-        return ServerRole(role.host, role.port, False, standbys=tuple(dao.standbys(conn)))
+        return dao.replication_state(conn)
     finally:
         conn.close()
 
