@@ -27,6 +27,8 @@ _TRANSIENT = (
     "the database system is shutting down",
     "no such file or directory",
     "server closed the connection unexpectedly",
+    # A standby where a primary is wanted: during a failover, the promotion may be a moment away.
+    "hot standby mode",
 )
 # SQLAlchemy's spellings (what people put in ALEMBIC_DB_URI and sqlalchemy.url) mean libpq's.
 _SQLALCHEMY_SCHEME = re.compile(r"^(postgres(?:ql)?)\+psycopg2://", re.IGNORECASE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import VERSION_TABLE
+from replication_pair import VERSION_TABLE
 
 from pgtest import with_db
 

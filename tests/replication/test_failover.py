@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import BOUND, VERSION_TABLE, Pair, figure, start_pair, stop_pair
+from replication_pair import BOUND, VERSION_TABLE, Pair, figure, start_pair, stop_pair
 
 from pgtest import start_tool
 

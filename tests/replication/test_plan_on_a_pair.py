@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import REVISIONS
+from replication_pair import REVISIONS
 
 REWRITE = (
     "c3c3c3c3c3c3",

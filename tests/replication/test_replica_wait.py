@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import BOUND, VERSION_TABLE
+from replication_pair import BOUND, VERSION_TABLE
 
 
 @pytest.fixture
