@@ -300,6 +300,17 @@ def session_target(uri: str) -> dict[str, str]:
     return {"target_session_attrs": "primary" if libpq >= 140000 else "read-write"}
 
 
+def asking_for_primary(uri: str) -> str:
+    """``uri`` with the ``target_session_attrs`` a connection of ours gets when it names none:
+    for connections made without ``connect`` (the server probe, the canceller)."""
+    target = session_target(uri)
+    if not target:
+        return uri
+    params = parse_uri(uri)
+    params.update(target)
+    return build_uri(params)
+
+
 def in_recovery(conn: Connection) -> bool:
     """Is the server a standby? Read from the connection's reported ``in_hot_standby`` (PostgreSQL
     14+, no round trip), else asked."""

@@ -5,11 +5,13 @@ standby run there and say so, and a write that reaches a standby is refused in o
 from __future__ import annotations
 
 import json
+import signal
+import time
 
 import pytest
-from replication_pair import VERSION_TABLE
+from replication_pair import BOUND, REVISIONS, VERSION_TABLE
 
-from pgtest import with_db
+from pgtest import start_tool, with_db
 
 # (arguments, exit code): each command a user runs, in an order that makes each meaningful.
 TABLE = [
@@ -117,3 +119,41 @@ def test_reads_that_ask_for_the_standby_run_there_and_say_so_with_the_lag(
     assert row["server"]["standby"] is True
     assert row["server"]["port"] == str(pair.standby.port)
     assert row["server"]["replay_lag_seconds"] is not None
+
+
+SLEEPY = [
+    *REVISIONS,
+    (
+        "c3c3c3c3c3c3",
+        "b2b2b2b2b2b2",
+        "op.execute(\"SELECT pg_sleep(coalesce(current_setting('demo.sleep', true), '0')::int)\")",
+        "pass",
+    ),
+]
+
+
+def test_sigterm_cancels_the_statement_on_the_primary_not_on_the_standby_listed_first(
+    pair, make_component, run_cli
+):
+    component = make_component(pair, SLEEPY)
+    assert run_cli("init", config=component.config).exit_code == 0
+    pair.query("primary", f"ALTER DATABASE {component.database} SET demo.sleep = 60")
+    run = start_tool("upgrade", config=component.config)
+    sleeping = (
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+        "AND pid <> pg_backend_pid() AND position('pg_sleep' in query) > 0"
+    )
+    deadline = time.monotonic() + BOUND
+    while pair.query("primary", sleeping, component.database) != [(1,)]:
+        assert time.monotonic() < deadline and run.poll() is None, "the revision never slept"
+        time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    try:
+        _, err = run.communicate(timeout=BOUND)
+    finally:
+        run.kill()
+    assert run.returncode == 143, err
+    # Cancelled on the primary at once (the canceller reached it, not the standby listed first).
+    assert pair.query("primary", sleeping, component.database) == [(0,)]
+    versions = pair.query("primary", f"SELECT version_num FROM {VERSION_TABLE}", component.database)
+    assert versions == [("b2b2b2b2b2b2",)]
