@@ -9,6 +9,7 @@ import signal
 import time
 
 import pytest
+import yaml
 from replication_pair import BOUND, REVISIONS, VERSION_TABLE
 
 from pgtest import start_tool, with_db
@@ -155,5 +156,29 @@ def test_sigterm_cancels_the_statement_on_the_primary_not_on_the_standby_listed_
     assert run.returncode == 143, err
     # Cancelled on the primary at once (the canceller reached it, not the standby listed first).
     assert pair.query("primary", sleeping, component.database) == [(0,)]
+    versions = pair.query("primary", f"SELECT version_num FROM {VERSION_TABLE}", component.database)
+    assert versions == [("b2b2b2b2b2b2",)]
+
+
+@pytest.mark.parametrize("spelling", ["sqlalchemy2", "query"])
+def test_alembic_db_uri_naming_both_servers_in_sqlalchemy_spellings(
+    pair, make_component, run_cli, monkeypatch, spelling
+):
+    component = make_component(pair)
+    assert run_cli("init", config=component.config).exit_code == 0
+    standby, primary = f"127.0.0.1:{pair.standby.port}", f"127.0.0.1:{pair.primary.port}"
+    base = f"postgresql+psycopg2://{component.role}@/{component.database}"
+    if spelling == "sqlalchemy2":
+        uri = f"{base}?host={standby}&host={primary}"
+    else:
+        uri = f"{base}?host=127.0.0.1,127.0.0.1&port={pair.standby.port},{pair.primary.port}"
+    monkeypatch.setenv("ALEMBIC_DB_URI", uri)
+    # Only the environment's URI leads to the servers: the file's points nowhere.
+    settings = yaml.safe_load(component.config.read_text())
+    settings["db_uri"] = "postgresql://nobody@127.0.0.1:1/nowhere"
+    component.config.write_text(yaml.safe_dump(settings))
+    for command in ("upgrade", "status"):
+        result = run_cli(command, config=component.config)
+        assert result.exit_code == 0, (command, result)
     versions = pair.query("primary", f"SELECT version_num FROM {VERSION_TABLE}", component.database)
     assert versions == [("b2b2b2b2b2b2",)]
