@@ -182,3 +182,13 @@ def test_alembic_db_uri_naming_both_servers_in_sqlalchemy_spellings(
         assert result.exit_code == 0, (command, result)
     versions = pair.query("primary", f"SELECT version_num FROM {VERSION_TABLE}", component.database)
     assert versions == [("b2b2b2b2b2b2",)]
+
+
+def test_verify_refuses_a_standby_for_its_throwaway_databases(pair, make_component, run_cli):
+    component = make_component(pair)
+    standby_admin = pair.standby.uri() + "?target_session_attrs=any"
+    result = run_cli("verify", "--admin-uri", standby_admin, config=component.config)
+    assert result.exit_code == 4, result
+    [line] = result.stderr.strip().splitlines()
+    assert f"127.0.0.1:{pair.standby.port} is a standby (in recovery)" in line
+    assert "Traceback" not in result.stdout + result.stderr
