@@ -95,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             location = write_tree(root, args.revisions)
             ports = (standby.port or 0, primary.port or 0)  # the standby first, as in the tests
             samples: dict[str, list[float]] = {"without": [], "replica_wait": []}
+            variants = [("without", 0.0), ("replica_wait", 30.0)]
             for n in range(args.samples):
-                for name, wait in (("without", 0.0), ("replica_wait", 30.0)):
+                # Interleaved, each variant first in turn: the machine's load hits both alike.
+                for name, wait in variants if n % 2 == 0 else variants[::-1]:
                     database = f"bench_rw_{name[0]}{n}"
                     path = config(root, ports, database, location, wait)
                     samples[name].append(upgrade_seconds(args.python, path))
@@ -113,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |"
         )
-    print(f"ratio replica_wait / without: {ratio:.3f} (target <= {TARGET})")
+    best = min(samples["replica_wait"]) / min(samples["without"])
+    print(f"ratio replica_wait / without: {ratio:.3f} median, {best:.3f} best (target <= {TARGET})")
     return 0 if ratio <= TARGET else 1
 
 
