@@ -192,3 +192,18 @@ def test_verify_refuses_a_standby_for_its_throwaway_databases(pair, make_compone
     [line] = result.stderr.strip().splitlines()
     assert f"127.0.0.1:{pair.standby.port} is a standby (in recovery)" in line
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_component_on_another_server_named_by_both_hosts(pair, make_component, run_cli):
+    component = make_component(pair)
+    settings = yaml.safe_load(component.config.read_text())
+    demo = settings["components"]["demo"]
+    demo["uri"], demo["admin_uri"] = settings["db_uri"], settings["admin_uri"]
+    settings["db_uri"] = "postgresql://nobody@127.0.0.1:1/nowhere"
+    settings["admin_uri"] = "postgresql://nobody@127.0.0.1:1/postgres"
+    component.config.write_text(yaml.safe_dump(settings))
+    for command in ("init", "upgrade", "status"):
+        result = run_cli(command, config=component.config)
+        assert result.exit_code == 0, (command, result)
+    versions = pair.query("primary", f"SELECT version_num FROM {VERSION_TABLE}", component.database)
+    assert versions == [("b2b2b2b2b2b2",)]
