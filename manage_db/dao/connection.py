@@ -250,7 +250,8 @@ def _open(psycopg2: Any, uri: str, timeout: int, target: dict[str, str]) -> Conn
         try:
             return psycopg2.connect(build_uri(params), connect_timeout=timeout, **target)
         except psycopg2.OperationalError as error:
-            said.append(f"{host}:{port or '5432'}: {libpq_message(error).split(' failed: ')[-1]}")
+            reason = libpq_message(error).split(" failed: ")[-1].removeprefix("FATAL:").strip()
+            said.append(f"{host}:{port or '5432'}: {reason}")
     raise psycopg2.OperationalError("; ".join(said))
 
 
@@ -355,10 +356,9 @@ def libpq_message(error: BaseException, *, every_host: bool = False) -> str:
         if line and not line.startswith(("DETAIL", "HINT")):
             if not every_host:
                 return line
-            if line.startswith("connection to server") or not said:
+            # One line per host tried (libpq's own), without their hints.
+            if not said or line.startswith("connection to server"):
                 said.append(line)
-            else:
-                said[-1] += " " + line
     return "; ".join(said) or type(error).__name__
 
 

@@ -129,3 +129,33 @@ def test_owner_uri_of_a_pair_keeps_every_host(tmp_path):
     params = parse_uri(access.owner_uri(component))
     assert (params["host"], params["port"]) == ("standby.example,primary.example", "5433,5432")
     assert (params["user"], params["dbname"]) == ("auth", "auth")
+
+
+def _reached(host: str, port: int) -> object:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(info=SimpleNamespace(host=host, port=port))
+
+
+def test_the_host_a_run_reached_goes_first_the_others_keep_their_order():
+    from manage_db.dao.connection import reached_first
+
+    uri = "postgresql://u@s1:5433,p:5432,s2/db?target_session_attrs=primary"
+    params = parse_uri(reached_first(uri, _reached("p", 5432)))
+    assert (params["host"], params["port"]) == ("p,s1,s2", "5432,5433,")
+    assert params["target_session_attrs"] == "primary"
+    assert reached_first("postgresql://u@h/db", _reached("h", 5432)) == "postgresql://u@h/db"
+
+
+def test_libpq_errors_of_several_hosts_are_one_line_naming_each():
+    from manage_db.dao.connection import libpq_message
+
+    error = Exception(
+        'connection to server at "10.0.0.2", port 5433 failed: server is in hot standby mode\n'
+        'connection to server at "10.0.0.1", port 5432 failed: Connection refused\n'
+        "\tIs the server running on that host and accepting TCP/IP connections?\n"
+    )
+    assert libpq_message(error, every_host=True) == (
+        'connection to server at "10.0.0.2", port 5433 failed: server is in hot standby mode; '
+        'connection to server at "10.0.0.1", port 5432 failed: Connection refused'
+    )
