@@ -239,10 +239,11 @@ def _open(psycopg2: Any, uri: str, timeout: int, target: dict[str, str]) -> Conn
     host after a server's FATAL), each host in turn, the first that takes the session wins."""
     try:
         return psycopg2.connect(libpq_form(uri), connect_timeout=timeout, **target)
-    except psycopg2.OperationalError:
+    except psycopg2.OperationalError as error:
         params = parse_uri(uri)
         servers = hosts_of(uri)
-        if len(servers) < 2 or "hostaddr" in params:
+        # Only a server's own refusal stops libpq early; unreachable hosts it has tried already.
+        if len(servers) < 2 or "hostaddr" in params or "FATAL" not in str(error):
             raise
     said = []
     for host, port in servers:

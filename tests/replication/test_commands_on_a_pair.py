@@ -207,3 +207,19 @@ def test_a_component_on_another_server_named_by_both_hosts(pair, make_component,
         assert result.exit_code == 0, (command, result)
     versions = pair.query("primary", f"SELECT version_num FROM {VERSION_TABLE}", component.database)
     assert versions == [("b2b2b2b2b2b2",)]
+
+
+def test_a_standby_listed_first_that_lacks_the_new_database_does_not_stop_the_run(
+    pair, make_component, run_cli
+):
+    pair.replay(paused=True)
+    try:
+        component = make_component(pair)
+        # init creates the database on the primary; the standby, paused, never sees it.
+        for command in ("init", "upgrade", "status", "verify"):
+            result = run_cli(command, config=component.config)
+            assert result.exit_code == 0, (command, result)
+        missing = f"SELECT 1 FROM pg_database WHERE datname = '{component.database}'"
+        assert pair.query("standby", missing) == []
+    finally:
+        pair.replay(paused=False)
