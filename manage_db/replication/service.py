@@ -70,11 +70,14 @@ def server_report(admin_uri: str) -> ServerRole:
 
 
 def server_of(access: Access, component: Component) -> ServerRole | None:
-    """The server ``component``'s reads reach, with its standbys' lag (read as the superuser when
-    the owner may not see it); None when it cannot be read."""
+    """The server ``component``'s reads reach when replication is involved (a standby, or a
+    primary with standbys, their lag read as the superuser when the owner may not see it); None
+    for a lone server or one that cannot be read."""
     try:
         role = _cached_report(access.owner_uri(component))
     except ManageDbError:
+        return None
+    if not role.standby and not role.standbys:
         return None
     if role.standby or all(s.state is not None for s in role.standbys):
         return role
