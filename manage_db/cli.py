@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import Any
 
 import click
 
 from manage_db import __version__
+from manage_db.app import report, start_app
+from manage_db.config import Key, global_options
 from manage_db.errors import ManageDbError
 
 # Commands load on first use, so `status` does not pay for importing `lint` or `sandbox`.
@@ -30,16 +31,16 @@ _COMMANDS = {
     "release": "manage_db.commands.lint:release",
     "verify": "manage_db.commands.verify:verify",
     "audit": "manage_db.commands.audit:audit",
+    "check-models": "manage_db.commands.schema_check:check_models",
+    "drift": "manage_db.commands.schema_check:drift",
     "plan": "manage_db.commands.plan:plan",
     "sandbox": "manage_db.commands.sandbox:sandbox",
 }
 
 
 class _Group(click.Group):
-    """Loads commands lazily; every error the user can cause becomes one prefixed line and a code.
-
-    ``ManageDbError`` carries its exit code; click's usage errors exit 2. ``--debug`` adds the
-    traceback.
+    """Loads commands lazily; every error ends the run through ``app.report`` (the launcher's
+    fast path ends through it too); click's usage errors are one prefixed line, exit 2.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -56,19 +57,15 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ManageDbError as error:
-            if ctx.params.get("debug"):
-                traceback.print_exc()
-            click.echo(f"wazo-manage-db: {error}", err=True)
-            ctx.exit(error.exit_code)
+            ctx.exit(report(error, bool(ctx.params.get("debug"))))
 
     def main(self, args: Any = None, prog_name: str | None = None, **kwargs: Any) -> Any:  # type: ignore[override]
         if not kwargs.pop("standalone_mode", True):
             return super().main(args, prog_name, standalone_mode=False, **kwargs)
         try:
             code = super().main(args, prog_name, standalone_mode=False, **kwargs)
-        except click.exceptions.Abort:
-            click.echo("wazo-manage-db: aborted", err=True)
-            sys.exit(1)
+        except click.exceptions.Abort:  # click wrote the end of the ^C line
+            sys.exit(report(KeyboardInterrupt(), False))
         except click.ClickException as error:
             message = " ".join(error.format_message().split())
             click.echo(f"wazo-manage-db: {message} (see --help)", err=True)
@@ -76,35 +73,33 @@ class _Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _help(key: Key) -> str:
+    """A global option's help: the setting's one-line doc, its bounds and its default."""
+    default = key.shown or ("" if key.kind is bool or key.default is None else str(key.default))
+    if "://" in default:  # a connection: its default is the configuration's, not a line of help
+        default = ""
+    doc = key.summary
+    return doc[:1].upper() + doc[1:] + (f" (default {default})." if default else ".")
+
+
+def _with_global_options(function: Any) -> Any:
+    """The declared global options (``config.KEYS``' flags), in table order."""
+    for name, key in reversed(global_options().items()):
+        if key.kind is bool:
+            option = click.option(*key.spellings, name, is_flag=True, default=None, help=_help(key))
+        else:
+            option = click.option(*key.spellings, name, metavar=key.metavar, help=_help(key))
+        function = option(function)
+    return function
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wazo-manage-db")
-@click.option(
-    "-c",
-    "--config-file",
-    metavar="FILE",
-    help="Main configuration file (default /etc/wazo-manage-db/config.yml).",
-)
-@click.option("-d", "--debug", is_flag=True, default=None, help="Log everything, show tracebacks.")
-@click.option("-l", "--log-level", metavar="LEVEL", help="debug, info, warning, error, critical.")
-@click.option("--log-file", metavar="FILE", help="Log file (default /var/log/wazo-manage-db.log).")
-@click.option(
-    "-u", "--user", metavar="USER", help="Unprivileged user to run as when started as root."
-)
-@click.option("--db-uri", metavar="URI", help="Owner connection of the platform database.")
+@_with_global_options
 @click.pass_context
-def cli(ctx, config_file, debug, log_level, log_file, user, db_uri):
+def cli(ctx: click.Context, **options: Any) -> None:
     """wazo-manage-db: create, upgrade, check, lint and verify the platform's databases."""
-    from manage_db.launcher import start_app
-
     drop = isinstance(ctx.obj, dict) and ctx.obj.get("drop_privileges", False)
-    options = {
-        "config_file": config_file,
-        "debug": debug,
-        "log_level": log_level,
-        "log_file": log_file,
-        "user": user,
-        "db_uri": db_uri,
-    }
     ctx.obj = start_app(ctx.invoked_subcommand, options, drop)
 
 

@@ -34,26 +34,74 @@ def _platform_tree() -> str:
 
 @dataclass(frozen=True)
 class Key:
-    """One configuration key: its default, the type a file may give it, and a check of its value.
+    """One setting, declared once: loading, checking, the command line (click's options and the
+    launcher's fast path), etc/wazo-manage-db/config.yml, the README's table and the man page all
+    follow from it (``manage_db/settings_docs.py`` writes the documents, a test compares them).
 
-    ``kind``: a type or tuple of types; ``list[str]``-like checks use ``items``. ``check`` returns
-    a problem (a phrase) or None.
+    ``kind``: a type or tuple of types; ``items``: the type of a list's items. Bounds:
+    ``minimum``, ``choices`` (compared in lower case) and ``check`` (returns a problem, a phrase,
+    or None). ``per_component``: a ``components.NAME`` entry (or a plugin's mapping) may set its
+    own value, which wins over the global one for that component. ``flag``: the global
+    command-line option, its spellings then its metavar (``"-c --config-file FILE"``; a bool
+    key's flag takes no value). ``doc``: one line. ``shown``: how the default reads in the
+    documents when it depends on the machine. ``in_file``: False for a key only the command
+    line sets.
     """
 
     default: Any
     kind: Any
     items: type | None = None
     check: Callable[[Any], str | None] | None = None
+    doc: str = ""
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    per_component: bool = False
+    flag: str | None = None
+    shown: str | None = None
+    in_file: bool = True
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """The option's spellings on the command line (``-c``, ``--config-file``)."""
+        return tuple(word for word in (self.flag or "").split() if word.startswith("-"))
+
+    @property
+    def metavar(self) -> str | None:
+        """What the option's value is called in the help (None for a flag without a value)."""
+        words = [word for word in (self.flag or "").split() if not word.startswith("-")]
+        return words[0] if words else None
+
+    @property
+    def bounds(self) -> str:
+        """The bounds of the value, as a phrase ('' when any value of its type will do)."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.minimum is None:
+            return ""
+        return "not negative" if self.minimum == 0 else f"at least {self.minimum}"
+
+    @property
+    def summary(self) -> str:
+        """The doc line with the bounds and whether a component may set its own."""
+        extras = [self.bounds] if self.bounds else []
+        if self.per_component:
+            extras.append("also per component")
+        return self.doc + (f" ({'; '.join(extras)})" if extras else "")
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with a value of the right type, or None."""
+        if self.minimum is not None and value < self.minimum:
+            return (
+                "must not be negative" if self.minimum == 0 else f"must be at least {self.minimum}"
+            )
+        if self.choices and str(value).lower() not in self.choices:
+            return f"{value!r} is not one of {', '.join(self.choices)}"
+        return self.check(value) if self.check else None
 
 
 def _non_negative(value: Any) -> str | None:
+    """A check for keys declared the older way (``check=_non_negative``); prefer ``minimum=0``."""
     return "must not be negative" if value < 0 else None
-
-
-def _log_level(value: Any) -> str | None:
-    if str(value).lower() not in LOG_LEVELS:
-        return f"{value!r} is not one of {', '.join(LOG_LEVELS)}"
-    return None
 
 
 def _uri(value: Any) -> str | None:
@@ -70,37 +118,127 @@ def _uri(value: Any) -> str | None:
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+SECONDS = (int, float)
 
-# THE table of settings: a dotted name per key (``lint.ignore``), its default and its checks.
-# Adding a key is one line here; ``settings.key`` (or ``settings["key"]``) then reads it.
+# THE table of settings: a dotted name per key (``lint.ignore``) and its declaration.
+# Adding a key is one entry here; ``settings.key`` (or ``settings["key"]``) then reads it, and
+# ``python scripts/gen_settings_docs.py`` writes it into config.yml, the README and the man page.
 KEYS: dict[str, Key] = {
-    "config_file": Key(DEFAULT_CONFIG_FILE, str),
-    "extra_config_files": Key("/etc/wazo-manage-db/conf.d", str),
-    "debug": Key(False, bool),
-    "log_level": Key("info", str, check=_log_level),
-    "log_file": Key("/var/log/wazo-manage-db.log", str),
-    "user": Key("wazo-manage-db", str),
-    # The owner connection of the platform database; other components reuse its host and port.
-    "db_uri": Key("postgresql://asterisk:proformatique@localhost:5432/asterisk", str, check=_uri),
-    # Superuser connection for init; empty: the postgres OS user over the Unix socket (peer auth).
-    "admin_uri": Key(None, str, check=_uri),
-    "socket_dir": Key("/var/run/postgresql", str),
-    "server_wait": Key(10.0, (int, float), check=_non_negative),
-    "lock_wait": Key(300.0, (int, float), check=_non_negative),
+    "config_file": Key(
+        DEFAULT_CONFIG_FILE,
+        str,
+        flag="-c --config-file FILE",
+        in_file=False,
+        doc="the main configuration file",
+    ),
+    "extra_config_files": Key(
+        "/etc/wazo-manage-db/conf.d",
+        str,
+        doc="the overrides directory (with -c FILE: the conf.d/ beside that file)",
+    ),
+    "debug": Key(False, bool, flag="-d --debug", doc="log everything, print tracebacks of errors"),
+    "log_level": Key(
+        "info", str, choices=LOG_LEVELS, flag="-l --log-level LEVEL", doc="the log's level"
+    ),
+    "log_file": Key(
+        "/var/log/wazo-manage-db.log",
+        str,
+        flag="--log-file FILE",
+        doc="the tool's log, created 0640 (stderr with a warning when not writable)",
+    ),
+    "user": Key(
+        "wazo-manage-db",
+        str,
+        flag="-u --user USER",
+        doc="started as root, the tool runs as this user (one named must exist)",
+    ),
+    "db_uri": Key(
+        "postgresql://asterisk:proformatique@localhost:5432/asterisk",
+        str,
+        check=_uri,
+        flag="--db-uri URI",
+        doc="the platform database's owner connection; other components use its server (any "
+        "URI may name several hosts, h1:5432,h2:5433: see docs/ha.md)",
+    ),
+    "admin_uri": Key(
+        None,
+        str,
+        check=_uri,
+        doc="superuser connection for init and verify (none: the postgres OS user over "
+        "socket_dir; old name pg_db_uri)",
+    ),
+    "socket_dir": Key(
+        "/var/run/postgresql", str, doc="the Unix socket directory init uses without admin_uri"
+    ),
+    "server_wait": Key(
+        10.0, SECONDS, minimum=0, doc="seconds to wait for the server to accept connections"
+    ),
+    "lock_wait": Key(
+        300.0,
+        SECONDS,
+        minimum=0,
+        per_component=True,
+        doc="seconds to wait for another run's migration lock on the same component",
+    ),
     "parallel": Key(
-        os.cpu_count() or 1, int, check=lambda n: None if n >= 1 else "must be at least 1"
-    ),  # components at once
-    # Migration session limits (manage_db/timeouts.py), also settable per component.
-    "lock_timeout": Key(5.0, (int, float), check=_non_negative),
-    "statement_timeout": Key(0.0, (int, float), check=_non_negative),
-    "lock_retries": Key(3, int, check=_non_negative),
-    "server_timeout": Key(30.0, (int, float), check=_non_negative),
-    # Standbys (docs/ha.md): seconds to wait after a run for them to replay it (0: do not wait),
-    # and how many must (none: every standby streaming); replica_wait also per component.
-    "replica_wait": Key(0.0, (int, float), check=_non_negative),
-    "replica_min": Key(None, int, check=lambda n: None if n >= 1 else "must be at least 1"),
-    "skip_database_setup": Key(False, bool),
-    "plugins": Key(True, bool),
+        os.cpu_count() or 1,
+        int,
+        minimum=1,
+        shown="the number of cores",
+        doc="components initialised and upgraded at once, each in a worker process",
+    ),
+    "lock_timeout": Key(
+        5.0,
+        SECONDS,
+        minimum=0,
+        per_component=True,
+        doc="seconds a migration statement may wait for a table lock (a revision's own SET wins)",
+    ),
+    "statement_timeout": Key(
+        0.0,
+        SECONDS,
+        minimum=0,
+        per_component=True,
+        doc="seconds a migration statement may run (0: no limit)",
+    ),
+    "lock_retries": Key(
+        3,
+        int,
+        minimum=0,
+        per_component=True,
+        doc="runs again of a revision that waited past lock_timeout, with backoff",
+    ),
+    "server_timeout": Key(
+        30.0,
+        SECONDS,
+        minimum=0,
+        per_component=True,
+        doc="seconds without an answer from the server before the run ends",
+    ),
+    "replica_wait": Key(
+        0.0,
+        SECONDS,
+        minimum=0,
+        per_component=True,
+        doc="seconds an upgrade, downgrade or stamp that changed a database waits for the "
+        "standbys of its primary to replay it (0: do not wait; past it, exit 9)",
+    ),
+    "replica_min": Key(
+        None,
+        int,
+        minimum=1,
+        shown="all",
+        doc="how many standbys must have replayed it (none: every standby streaming)",
+    ),
+    "skip_database_setup": Key(
+        False, bool, doc="the package's postinst skips init and upgrade (image builds)"
+    ),
+    "plugins": Key(
+        True,
+        bool,
+        doc="load components declared by installed packages (entry points "
+        "wazo_manage_db.components)",
+    ),
     "components": Key(
         {
             "asterisk": {
@@ -110,50 +248,122 @@ KEYS: dict[str, Key] = {
             },
         },
         dict,
+        shown="asterisk: the platform tree",
+        doc="one alembic tree each, with its database (or schema), owner role and version table",
     ),
-    "lint.ignore": Key([], list, items=str),  # codes or names never reported
-    "lint.downgrade_severity": Key("warning", str),  # MDB301: error, warning, info or off
-    "lint.manifest": Key("released-revisions.txt", str),  # relative to each script_location
-    "lint.cache": Key(True, bool),
-    "verify.reference": Key(None, str),
-    "verify.seed": Key(None, str),
-    "verify.seed_before": Key(None, str),
-    # plan: bounds of its read-only transaction (seconds), and what counts as a big table.
-    "plan.statement_timeout": Key(30.0, (int, float), check=_non_negative),
-    "plan.lock_timeout": Key(2.0, (int, float), check=_non_negative),
-    "plan.big_table_rows": Key(10000, int, check=_non_negative),
-    "plan.long_transaction": Key(60.0, (int, float), check=_non_negative),
-    # The platform's software bus: one event after a component's upgrade applied revisions.
-    "bus.enabled": Key(False, bool),
-    "bus.host": Key("localhost", str),
-    "bus.port": Key(5672, int),
-    "bus.username": Key("guest", str),
-    "bus.password": Key("guest", str),
-    "bus.exchange_name": Key("wazo-headers", str),
-    "bus.exchange_type": Key("headers", str),
-    "bus.connect_timeout": Key(3.0, (int, float), check=_non_negative),
+    "lint.ignore": Key([], list, items=str, doc="rule codes or names never reported"),
+    "lint.downgrade_severity": Key(
+        "warning", str, doc="severity of MDB301 (downgrade missing): error, warning, info or off"
+    ),
+    "lint.manifest": Key(
+        "released-revisions.txt",
+        str,
+        doc="the release manifest, relative to each script_location",
+    ),
+    "lint.cache": Key(True, bool, doc="keep per-file results while a file is unchanged"),
+    "verify.reference": Key(None, str, doc="a schema dump the head must match"),
+    "verify.seed": Key(None, str, doc="a SQL file of rows loaded before verify.seed_before"),
+    "verify.seed_before": Key(None, str, doc="the revision before which verify.seed is loaded"),
+    "plan.statement_timeout": Key(
+        30.0, SECONDS, minimum=0, doc="seconds plan's read-only transaction may run"
+    ),
+    "plan.lock_timeout": Key(2.0, SECONDS, minimum=0, doc="seconds plan waits for each lock"),
+    "plan.big_table_rows": Key(
+        10000,
+        int,
+        minimum=0,
+        doc="estimated rows from which a rewrite or ACCESS EXCLUSIVE lock makes a revision risky",
+    ),
+    "plan.long_transaction": Key(
+        60.0, SECONDS, minimum=0, doc="seconds from which another session's transaction is listed"
+    ),
+    "bus.enabled": Key(
+        False, bool, doc="publish database_upgraded after an upgrade that applied revisions"
+    ),
+    "bus.host": Key("localhost", str, doc="the RabbitMQ broker's host"),
+    "bus.port": Key(5672, int, doc="the broker's AMQP port"),
+    "bus.username": Key("guest", str, doc="the broker's user"),
+    "bus.password": Key("guest", str, doc="the broker's password (never printed)"),
+    "bus.exchange_name": Key("wazo-headers", str, doc="the exchange the event goes to"),
+    "bus.exchange_type": Key("headers", str, doc="that exchange's type"),
+    "bus.connect_timeout": Key(
+        3.0, SECONDS, minimum=0, doc="seconds to reach the broker (a failure is a warning)"
+    ),
 }
 
-# What a ``components.NAME`` entry may hold (a plugin's definition too).
+# What a ``components.NAME`` entry (or a plugin's mapping) may hold besides the per-component
+# settings of KEYS (``per_component=True``), which it may set too.
 COMPONENT_KEYS: dict[str, Key] = {
-    "enabled": Key(True, bool),
-    "script_location": Key(None, str),
-    "database": Key(None, str),
-    "uri": Key(None, str, check=_uri),
-    "admin_uri": Key(None, str, check=_uri),
-    "owner": Key(None, str),
-    "password": Key(None, str),
-    "password_file": Key(None, str),
-    "schema": Key(None, str),
-    "version_table": Key(None, str),
-    "extensions": Key((), list, items=str),
-    "depends_on": Key((), list, items=str),
-    "lock_timeout": Key(None, (int, float), check=_non_negative),
-    "statement_timeout": Key(None, (int, float), check=_non_negative),
-    "lock_retries": Key(None, int, check=_non_negative),
-    "server_timeout": Key(None, (int, float), check=_non_negative),
-    "replica_wait": Key(None, (int, float), check=_non_negative),
+    "enabled": Key(True, bool, doc="false: the component is left out"),
+    "script_location": Key(None, str, doc="its alembic tree (the directory of env.py)"),
+    "database": Key(None, str, doc="its database (default: db_uri's)"),
+    "uri": Key(None, str, check=_uri, doc="its owner connection, on another server"),
+    "admin_uri": Key(None, str, check=_uri, doc="superuser connection of that other server"),
+    "owner": Key(None, str, doc="the role that owns it (default: db_uri's)"),
+    "password": Key(None, str, doc="the owner's password (none: peer or trust auth)"),
+    "password_file": Key(None, str, doc="a file holding the owner's password"),
+    "schema": Key(None, str, doc="confine it to a schema it owns (its search_path)"),
+    "version_table": Key(None, str, doc="its version table (default alembic_version)"),
+    "extensions": Key((), list, items=str, doc="extensions created by init, as superuser"),
+    "depends_on": Key((), list, items=str, doc="components initialised and upgraded before it"),
+    "models": Key(
+        None,
+        str,
+        doc="the daemon's SQLAlchemy models, MODULE:ATTR (MetaData or declarative base), for "
+        "check-models",
+    ),
 }
+
+
+def component_key(leaf: str) -> Key | None:
+    """The declaration of a key a component entry may hold: its own or a per-component one."""
+    key = COMPONENT_KEYS.get(leaf)
+    if key is None and leaf in KEYS and KEYS[leaf].per_component:
+        return KEYS[leaf]
+    return key
+
+
+def per_component_keys() -> list[str]:
+    """The settings a component may set for itself, in table order."""
+    return [name for name, key in KEYS.items() if key.per_component]
+
+
+def component_values(settings: Mapping[str, Any], *layers: Mapping[str, Any]) -> dict[str, Any]:
+    """The per-component settings of one component: the global value, then each layer in turn
+    (a plugin's mapping, the config's ``components.NAME`` entry), a later one winning."""
+    values = {}
+    for name in per_component_keys():
+        value = settings.get(name, KEYS[name].default)
+        for layer in layers:
+            if layer.get(name) is not None:
+                value = layer[name]
+        values[name] = _typed(KEYS[name], value)
+    return values
+
+
+def _typed(key: Key, value: Any) -> Any:
+    """Seconds are floats whichever number a file gave."""
+    return float(value) if key.kind == SECONDS and value is not None else value
+
+
+def section_record(settings: Mapping[str, Any], section: str, record: Any) -> Any:
+    """A section's settings (``plan``) as the typed record a service takes: each field from the
+    key of that name (``plan.lock_timeout``), defaulted and checked by loading."""
+    from dataclasses import fields
+
+    values = settings.get(section) or {}
+    return record(
+        **{
+            f.name: _typed(KEYS[f"{section}.{f.name}"], values[f.name])
+            for f in fields(record)
+            if values.get(f.name) is not None
+        }
+    )
+
+
+def global_options() -> dict[str, Key]:
+    """The settings with a global command-line option, in table order."""
+    return {name: key for name, key in KEYS.items() if key.flag}
 
 
 def sections() -> set[str]:
@@ -207,7 +417,7 @@ def check_component(definition: Any, source: str, name: str) -> None:
     if not isinstance(definition, Mapping):
         raise ConfigError(f"{source}: 'components.{name}' must be a mapping")
     for leaf, value in definition.items():
-        _check_key(f"components.{name}.{leaf}", COMPONENT_KEYS.get(leaf), value, source)
+        _check_key(f"components.{name}.{leaf}", component_key(leaf), value, source)
 
 
 def _check_key(path: str, key: Key | None, value: Any, source: str) -> None:
@@ -227,7 +437,7 @@ def _check_key(path: str, key: Key | None, value: Any, source: str) -> None:
                     f"{source}: '{path}' must be a list of {key.items.__name__}, "
                     f"not of {type(item).__name__} ({item!r})"
                 )
-    problem = key.check(value) if key.check else None
+    problem = key.problem(value)
     if problem:
         raise ConfigError(f"{source}: {path}: {problem}")
 
@@ -391,8 +601,9 @@ def load_settings(
     merged["config_file"] = str(path)
     merged["extra_config_files"] = str(extra_dir)
     merged["log_level"] = "debug" if merged.get("debug") else str(merged["log_level"]).lower()
-    for name in ("server_wait", "lock_wait"):
-        merged[name] = float(merged[name])
+    for name, key in KEYS.items():
+        if "." not in name and name in merged:
+            merged[name] = _typed(key, merged[name])
     explicit = frozenset(
         k for layer in (cli_layer, env_layer, *extra_layers, file_layer) for k in layer
     )

@@ -2,10 +2,12 @@
 
 These are what every package install (postinst: ``wazo-manage-db upgrade``) and every operator
 runs, and they are short: importing click would be a sixth of their time. This module recognises
-them, with the global options, in the spellings listed below, and runs the same code the click
-commands run (``commands/plain.py``). Anything else (another command, ``--help``, an option or
-form it does not list) goes to the click command line (``manage_db.cli``), which says what is
-wrong exactly as before.
+them, with the global options, and runs the same code the click commands run
+(``commands/plain.py``). The global options are the declared ones (``config.KEYS``, the keys with
+a ``flag``: the click group's options come from the same table), and a run starts and ends on an
+error as click's does (``app.start_app``, ``app.report``). Anything else (another command,
+``--help``, an option or form it does not know) goes to the click command line
+(``manage_db.cli``), which says what is wrong.
 """
 
 from __future__ import annotations
@@ -14,21 +16,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Global options that take a value, by every spelling click accepts for them here.
-_VALUED = {
-    "-c": "config_file",
-    "--config-file": "config_file",
-    "-l": "log_level",
-    "--log-level": "log_level",
-    "--log-file": "log_file",
-    "-u": "user",
-    "--user": "user",
-    "--db-uri": "db_uri",
-}
-_FLAGS = {"-d": "debug", "--debug": "debug"}
+from manage_db.config import global_options
+
+# The commands answered here; the rest is click's.
 _COMMANDS = ("status", "check", "upgrade")
-# Commands whose warnings about the log file would be noise (the click group keeps this list).
-QUIET_COMMANDS = ("revision", "heads", "history", "lint")
 
 
 class Invocation:
@@ -36,10 +27,20 @@ class Invocation:
 
     def __init__(self, command: str, options: dict[str, Any]) -> None:
         self.command = command
-        self.options = options  # the global options, as the click group receives them
+        self.options = options  # the global options by key name, as the click group gets them
         self.components: list[str] = []
         self.as_json = False
         self.revision = "heads"
+
+
+def _spellings() -> tuple[dict[str, str], dict[str, str]]:
+    """(option taking a value → key, flag → key) for every spelling of the global options."""
+    valued: dict[str, str] = {}
+    flags: dict[str, str] = {}
+    for name, key in global_options().items():
+        for spelling in key.spellings:
+            (flags if key.kind is bool else valued)[spelling] = name
+    return valued, flags
 
 
 def _option_value(argv: Sequence[str], i: int, names: Mapping[str, str]) -> tuple[str, str, int]:
@@ -53,22 +54,29 @@ def _option_value(argv: Sequence[str], i: int, names: Mapping[str, str]) -> tupl
     return names[word], argv[i + 1], i + 2
 
 
+def leading_options(argv: Sequence[str]) -> tuple[dict[str, Any], int]:
+    """The global options before the command, and the command's index; ValueError for what
+    click must parse."""
+    valued, flags = _spellings()
+    options: dict[str, Any] = dict.fromkeys(global_options())
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        word = argv[i]
+        if word in flags:
+            options[flags[word]] = True
+            i += 1
+        elif word.partition("=")[0] in valued and (word in valued or word.startswith("--")):
+            key, value, i = _option_value(argv, i, valued)
+            options[key] = value
+        else:
+            raise ValueError(word)
+    return options, i
+
+
 def parse(argv: Sequence[str]) -> Invocation | None:
     """The fast-path invocation ``argv`` spells, or None when click must parse it."""
-    options: dict[str, Any] = dict.fromkeys(("debug", "log_level", "log_file", "user", "db_uri"))
-    options["config_file"] = None
-    i = 0
     try:
-        while i < len(argv) and argv[i].startswith("-"):
-            word = argv[i]
-            if word in _FLAGS:
-                options[_FLAGS[word]] = True
-                i += 1
-            elif word.partition("=")[0] in _VALUED and (word in _VALUED or word.startswith("--")):
-                key, value, i = _option_value(argv, i, _VALUED)
-                options[key] = value
-            else:
-                return None
+        options, i = leading_options(argv)
         if i >= len(argv) or argv[i] not in _COMMANDS:
             return None
         invocation = Invocation(argv[i], options)
@@ -98,41 +106,10 @@ def parse(argv: Sequence[str]) -> Invocation | None:
     return invocation
 
 
-def start_app(command: str | None, options: Mapping[str, Any], drop_privileges: bool) -> Any:
-    """The run's App from the global options: settings, logging, the privilege drop.
-
-    What the click group does before any command; ManageDbError for a bad configuration.
-    """
-    from manage_db.app import App
-    from manage_db.commands.plain import echo
-    from manage_db.config import load_settings
-    from manage_db.log import setup_logging
-    from manage_db.privileges import PrivilegeDrop
-
-    settings = load_settings(
-        options.get("config_file"),
-        {key: options.get(key) for key in ("debug", "log_level", "log_file", "user", "db_uri")},
-    )
-    warning = setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
-    if warning and command not in QUIET_COMMANDS:
-        echo(f"wazo-manage-db: warning: {warning}", err=True)
-    db_uri = options.get("db_uri")
-    if db_uri:
-        from manage_db.dao.connection import has_password
-
-        if has_password(db_uri):
-            echo(
-                "wazo-manage-db: warning: --db-uri carries a password, which other users can see "
-                "in the process list; put it in a component's password_file instead",
-                err=True,
-            )
-    return App(settings, PrivilegeDrop(drop_privileges, settings.user, settings.user_required))
-
-
 def run(invocation: Invocation, *, drop_privileges: bool = True) -> int:
     """Run a parsed invocation as the click command line would; its exit code."""
+    from manage_db.app import report, start_app
     from manage_db.commands import plain
-    from manage_db.errors import ManageDbError
 
     try:
         app = start_app(invocation.command, invocation.options, drop_privileges)
@@ -141,24 +118,26 @@ def run(invocation: Invocation, *, drop_privileges: bool = True) -> int:
                 app, invocation.components, invocation.revision, invocation.as_json
             )
         return plain.show_status(app, invocation.components, invocation.as_json)
-    except ManageDbError as error:
-        if invocation.options.get("debug"):
-            import traceback
+    except KeyboardInterrupt as error:
+        plain.echo("", err=True)  # the end of the ^C line, as click writes it
+        return report(error, bool(invocation.options.get("debug")))
+    except (BrokenPipeError, Exception) as error:
+        return report(error, bool(invocation.options.get("debug")))
 
-            traceback.print_exc()
-        plain.echo(f"wazo-manage-db: {error}", err=True)
-        return error.exit_code
-    except KeyboardInterrupt:
-        plain.echo("", err=True)
-        plain.echo("wazo-manage-db: aborted", err=True)
-        return 1
-    except BrokenPipeError:
-        # As click does: the reader went away; say nothing more, on a stream that cannot fail.
-        import os
 
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+def _lint_named_paths(argv: Sequence[str]) -> int | None:
+    """``lint PATH...`` run without click or the components (its exit code), when ``argv``
+    spells one in the forms commands/lint_plain.py knows; else None."""
+    try:
+        options, i = leading_options(argv)
+    except ValueError:
+        return None
+    if i >= len(argv) or argv[i] != "lint":
+        return None
+    from manage_db.commands import lint_plain
+
+    invocation = lint_plain.parse(options, argv[i + 1 :])
+    return None if invocation is None else lint_plain.run(invocation)
 
 
 def main() -> None:
@@ -167,6 +146,10 @@ def main() -> None:
     Either way root privileges are dropped before any work.
     """
     invocation = parse(sys.argv[1:])
+    if invocation is None and "lint" in sys.argv[1:]:
+        code = _lint_named_paths(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     if invocation is None:
         from manage_db.cli import main as click_main
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from manage_db.replication.model import ServerRole
+from manage_db.timeouts import SessionTimeouts
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class Component:
     schema: str | None = None
     extensions: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    # Its per-component settings, resolved once by the registry: global < plugin < config.
+    timeouts: SessionTimeouts = field(default_factory=SessionTimeouts)
+    # The SQLAlchemy models of the component's daemon, ``MODULE:ATTR`` (check-models).
+    models: str | None = None
 
 
 @dataclass(frozen=True)

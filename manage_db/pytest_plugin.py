@@ -7,6 +7,9 @@ Then verify round-trips every revision on a throwaway database of the server at
 test per revision, ``manage_db_verify[<revision>]`` (failing with that revision's defects,
 skipped when it is declared irreversible or was not reached), plus ``manage_db_verify[tree]``
 for what belongs to no revision (several heads, the reference schema, verify's self-check).
+With ``manage_db_models`` (``MODULE:ATTR``, the daemon's MetaData or declarative base) it also adds
+``manage_db_check_models[<tree>]``: the models' ``create_all()`` against the migrations' head,
+failing with one line per difference (``wazo-manage-db check-models``).
 
 Fixtures for hand-written tests: ``manage_db_verifier`` (a function running verify with the
 configured tree) and ``manage_db_throwaway_database`` (a ThrowawayDatabase: ``name``,
@@ -35,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("manage_db_admin_uri", "superuser URI of the server", default=DEFAULT_ADMIN_URI)
     parser.addini("manage_db_extensions", "extensions to create first", type="args", default=[])
+    parser.addini("manage_db_models", "MODULE:ATTR of the models to compare with the head")
 
 
 def _setting(config: pytest.Config, name: str) -> Any:
@@ -77,6 +81,11 @@ class _VerifyFile(pytest.File):
                 self, name=f"manage_db_verify[{revision}]", revision=revision
             )
         yield _RevisionItem.from_parent(self, name="manage_db_verify[tree]", revision=None)
+        models = self.config.getini("manage_db_models")
+        if models:
+            yield _ModelsItem.from_parent(
+                self, name=f"manage_db_check_models[{location.name}]", models=models
+            )
 
 
 class _RevisionItem(pytest.Item):
@@ -110,6 +119,47 @@ class _RevisionItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"wazo-manage-db verify {self.revision or 'tree'}"
+
+
+class _ModelsItem(pytest.Item):
+    """check-models on the configured tree: the models' create_all() against its head."""
+
+    def __init__(self, *, models: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.models = models
+
+    def runtest(self) -> None:
+        from manage_db.errors import ManageDbError
+        from manage_db.models import Component
+        from manage_db.schema_check.models_service import check_models
+        from manage_db.schema_check.notifier import report_lines
+
+        location = _script_location(self.config)
+        assert location is not None
+        # No owner role: the throwaway databases belong to a throwaway role, as verify's do.
+        component = Component(
+            name=location.name,
+            script_location=location,
+            database="",
+            owner="",
+            version_table=self.config.getini("manage_db_version_table"),
+            extensions=tuple(self.config.getini("manage_db_extensions")),
+        )
+        admin_uri = _setting(self.config, "manage_db_admin_uri")
+        try:
+            report = check_models(component, self.models, admin_uri)
+        except ManageDbError as error:
+            raise _VerifyFailed(f"wazo-manage-db: {error}") from error
+        if not report.clean:
+            raise _VerifyFailed("\n".join(report_lines(report)))
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        if isinstance(excinfo.value, _VerifyFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"wazo-manage-db check-models {self.models}"
 
 
 class _BrokenTreeItem(pytest.Item):

@@ -8,6 +8,7 @@ from typing import Any
 
 from manage_db.errors import ConfigError
 from manage_db.models import Component
+from manage_db.timeouts import SessionTimeouts
 
 PLUGIN_GROUP = "wazo_manage_db.components"
 
@@ -67,7 +68,7 @@ def build_components(settings: Mapping[str, Any]) -> list[Component]:
             check_component(definition, f"plugin '{name}'", name)
             definitions[name] = dict(definition)
     for name, definition in (settings.get("components") or {}).items():
-        # Config values refine a plugin's definition (a password, a database name).
+        # Config values refine a plugin's definition (a password, a database name, a limit).
         definitions[name] = {**definitions.get(name, {}), **(definition or {})}
 
     default = parse_uri(settings["db_uri"])
@@ -75,12 +76,17 @@ def build_components(settings: Mapping[str, Any]) -> list[Component]:
     for name, definition in definitions.items():
         if definition.get("enabled", True) is False:
             continue
-        components.append(_component(name, definition, default))
+        components.append(_component(name, definition, default, settings))
     _check_version_tables(components)
     return order_components(components)
 
 
-def _component(name: str, d: Mapping[str, Any], default: Mapping[str, str]) -> Component:
+def _component(
+    name: str, d: Mapping[str, Any], default: Mapping[str, str], settings: Mapping[str, Any]
+) -> Component:
+    """One component from its definition (a plugin's mapping refined by its config entry)."""
+    from manage_db.config import component_values
+
     where = f"component '{name}'"
     if not d.get("script_location"):
         raise ConfigError(f"{where}: script_location is not set")
@@ -114,6 +120,8 @@ def _component(name: str, d: Mapping[str, Any], default: Mapping[str, str]) -> C
         schema=d.get("schema"),
         extensions=tuple(d.get("extensions") or ()),
         depends_on=tuple(d.get("depends_on") or ()),
+        timeouts=SessionTimeouts.from_values(component_values(settings, d)),
+        models=d.get("models"),
     )
     _check_name_lengths(component)
     return component

@@ -1,43 +1,33 @@
-"""How long a migration session may wait: for a table lock, on one statement, on a silent server.
+"""How long one component's migration may wait: for another run's lock, for a table lock, on one
+statement, on a silent server.
 
-Four configuration keys, global and per component (a component's own value wins):
-``lock_timeout`` (seconds, default 5), ``statement_timeout`` (seconds, 0 = none),
-``lock_retries`` (attempts after the first, default 3) and ``server_timeout`` (seconds without an
-answer from the server before the run ends, default 30).
+The settings are declared in ``config.KEYS`` (``per_component=True``: global, and per component
+in the config or a plugin's mapping); the registry resolves them once per component into this
+record (``Component.timeouts``), which the services receive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-KEYS = ("lock_timeout", "statement_timeout", "lock_retries", "server_timeout")
+from manage_db.config import KEYS
 
 
 @dataclass(frozen=True)
 class SessionTimeouts:
-    """The limits of one component's migration session."""
+    """The limits of one component's run (the defaults: the declaration's)."""
 
-    lock_timeout: float = 5.0
-    statement_timeout: float = 0.0
-    lock_retries: int = 3
-    server_timeout: float = 30.0
+    lock_timeout: float = KEYS["lock_timeout"].default
+    statement_timeout: float = KEYS["statement_timeout"].default
+    lock_retries: int = KEYS["lock_retries"].default
+    server_timeout: float = KEYS["server_timeout"].default
+    lock_wait: float = KEYS["lock_wait"].default
+    # Seconds a run that changed the database waits for the standbys to replay it (docs/ha.md).
+    replica_wait: float = KEYS["replica_wait"].default
 
-
-def timeouts_for(settings: Mapping[str, Any], component: str) -> SessionTimeouts:
-    """The limits for ``component``: its own keys, else the global ones, else the defaults."""
-    own = (settings.get("components") or {}).get(component) or {}
-    defaults = SessionTimeouts()
-    values = {}
-    for key in KEYS:
-        value = own.get(key)
-        if value is None:
-            value = settings.get(key)
-        values[key] = getattr(defaults, key) if value is None else value
-    return SessionTimeouts(
-        lock_timeout=float(values["lock_timeout"]),
-        statement_timeout=float(values["statement_timeout"]),
-        lock_retries=int(values["lock_retries"]),
-        server_timeout=float(values["server_timeout"]),
-    )
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> SessionTimeouts:
+        """The record of a component's resolved per-component settings
+        (``config.component_values``)."""
+        return cls(**{f.name: values[f.name] for f in fields(cls)})

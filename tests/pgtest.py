@@ -107,6 +107,20 @@ def demo_settings(
     return server_settings(admin_uri, role, database, demo=demo)
 
 
+def install_plugin(
+    site: Path, module: str, body: str, name: str = "wazo_fake_daemon", entry: str = "fakechatd"
+) -> None:
+    """Install a plugin distribution the way pip lays it out in ``site``: a module and its
+    dist-info declaring ``entry = module:COMPONENT`` under ``wazo_manage_db.components``."""
+    (site / f"{module}.py").write_text(textwrap.dedent(body))
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[wazo_manage_db.components]\n{entry} = {module}:COMPONENT\n"
+    )
+
+
 def write_revision(location: Path, rev: str, down: str | None, up: str, downgrade: str) -> Path:
     """A revision file of the tree at ``location`` whose upgrade and downgrade bodies are given."""
     path = location / "versions" / f"{rev}_step.py"

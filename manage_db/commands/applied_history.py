@@ -19,7 +19,7 @@ def log(app, components, as_json, limit):
 
     selected = app.components(components)
     app.become_unprivileged()
-    wait = float(app.settings["server_wait"])
+    wait = app.settings.server_wait
     history = {c.name: read_log(c, app.owner_uri(c), wait, limit) for c in selected}
     click.echo(render_log(history, as_json))
 
@@ -39,7 +39,6 @@ def repair(app, revisions, components):
         component,
         app.owner_uri(component),
         revisions,
-        lock_wait=float(app.settings["lock_wait"]),
-        server_wait=float(app.settings["server_wait"]),
+        server_wait=app.settings.server_wait,
     )
     click.echo(render_repaired(component.name, repaired))

@@ -6,25 +6,12 @@ The click commands (``commands/status.py``, ``commands/migrate.py``) and the lau
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any
 
-# click.echo strips ANSI escapes when the stream is not a terminal; so does this.
-_ANSI = "\033["
+from manage_db.console import echo
 
-
-def echo(message: str, *, err: bool = False) -> None:
-    """One line on stdout (stderr with ``err``), flushed: what ``click.echo`` writes."""
-    stream = sys.stderr if err else sys.stdout
-    if stream is None:
-        return
-    if _ANSI in message and not stream.isatty():
-        import re
-
-        message = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", message)
-    stream.write(message + "\n")
-    stream.flush()
+__all__ = ["echo", "show_status", "status_rows", "summary", "upgrade_to", "upgrade_to_heads"]
 
 
 def status_rows(app: Any, components: Sequence[str], servers: bool = False) -> list[Any]:

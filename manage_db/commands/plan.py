@@ -28,13 +28,11 @@ def plan(app, components, as_json):
 
 def run_plan(app, components):
     """The plan of ``components`` with the run's settings (also used by ``upgrade --plan``)."""
+    from manage_db.config import section_record
     from manage_db.services.plan import PlanSettings, plan_components
 
     app.become_unprivileged()
-    section = app.settings.get("plan") or {}
-    settings = PlanSettings(
-        **{k: section[k] for k in PlanSettings.__dataclass_fields__ if section.get(k) is not None}
-    )
+    settings = section_record(app.settings, "plan", PlanSettings)
     return plan_components(components, app.access.owner_uri, settings, app.settings.server_wait)
 
 

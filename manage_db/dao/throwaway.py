@@ -124,12 +124,24 @@ class ThrowawayServer:
         if database.name in self._databases:  # dropping twice is harmless
             self._databases.remove(database.name)
 
-    def close(self) -> None:
-        """Drop every database left and the throwaway role."""
+    def close(self, *, wait: bool = True) -> None:
+        """Drop every database left and the throwaway role.
+
+        ``wait=False``: when no role was made here, the drops are sent and not waited for
+        (``drop_database_unwaited``): a DROP DATABASE waits for a checkpoint of the whole server,
+        seconds on a busy one, and nothing the caller reports depends on it.
+        """
 
         try:
-            for database in reversed(self._databases):
-                drop_database(self._admin, database)
+            if not wait and self._created_role is None:
+                for database in self._databases:
+                    try:
+                        drop_database_unwaited(self._admin_uri, database)
+                    except Exception:  # not sent: drop it the usual way
+                        drop_database(self._admin, database)
+            else:
+                for database in reversed(self._databases):
+                    drop_database(self._admin, database)
             self._databases.clear()
             if self._created_role is not None:
                 drop_role(self._admin, self._created_role)
@@ -240,6 +252,51 @@ def drop_database(connection: Any, name: str) -> None:
         connection,
         sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
     )
+
+
+def drop_database_unwaited(admin_uri: str, name: str) -> None:
+    """Send ``DROP DATABASE name WITH (FORCE)`` on a connection of its own and close it once the
+    statement is sent, without its answer.
+
+    The server runs a statement to its end before it reads the client's next message, so the
+    drop (and the checkpoint it waits for) completes after the client has gone;
+    ``client_connection_check_interval`` is 0 on that connection so the server never cancels it
+    for the closed socket. Only a server stopped meanwhile leaves the database behind.
+    """
+    import select
+
+    import psycopg2
+    from psycopg2 import extensions, sql
+
+    from manage_db.dao.connection import libpq_form
+
+    connection = psycopg2.connect(
+        libpq_form(admin_uri), async_=True, options="-c client_connection_check_interval=0"
+    )
+    try:
+        _poll_until(connection, extensions.POLL_OK, select)
+        statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        connection.cursor().execute(statement)
+        # Sent once the connection no longer asks to write; its answer is never read.
+        _poll_until(connection, extensions.POLL_READ, select)
+    finally:
+        connection.close()
+
+
+def _poll_until(connection: Any, wanted: int, select: Any, timeout: float = 10.0) -> None:
+    """Drive an asynchronous psycopg2 connection until ``poll()`` says ``wanted`` (or done)."""
+    from psycopg2 import extensions
+
+    while True:
+        state = connection.poll()
+        if state in (wanted, extensions.POLL_OK):
+            return
+        if state == extensions.POLL_WRITE:
+            ready = select.select([], [connection.fileno()], [], timeout)[1]
+        else:
+            ready = select.select([connection.fileno()], [], [], timeout)[0]
+        if not ready:
+            raise TimeoutError("the server did not answer within 10 s")
 
 
 def drop_role(connection: Any, name: str) -> None:

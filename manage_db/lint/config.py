@@ -6,15 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from manage_db.config import KEYS
 from manage_db.errors import ConfigError
 from manage_db.lint.manifest import DEFAULT_NAME
 from manage_db.lint.model import SEVERITIES
 
+# The ``lint.*`` settings' defaults, as declared in config.KEYS.
 DEFAULTS: dict[str, Any] = {
-    "ignore": [],  # codes or names never reported
-    "downgrade_severity": "warning",  # MDB301: error, warning, info or off
-    "manifest": DEFAULT_NAME,  # release manifest, relative to each tree's script_location
-    "cache": True,
+    name.partition(".")[2]: key.default for name, key in KEYS.items() if name.startswith("lint.")
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from manage_db.lint.pysource import PythonRevision
+    from manage_db.sql.pysource import PythonRevision
 
 ERROR = "error"
 WARNING = "warning"
@@ -146,6 +146,7 @@ class RevisionFacts:
     down_revision_line: int = 1
     # Revisions: whether lint saw what upgrade()'s op.* calls do (rendered or read from source)
     ops_seen: bool = True
+    branch_labelled: bool = False  # sets branch_labels: the root of a named branch
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -176,3 +177,5 @@ class TreeFacts:
     revisions: list[RevisionFacts]
     manifest_path: str
     released: list[ReleasedEntry] | None = None
+    # alembic's ``file_template`` for the tree's revision files (its ini's, %-format), if set
+    file_template: str | None = None

@@ -283,7 +283,7 @@ def forget_empty(lock_connection: Any, component: Component) -> None:
 
 
 def read_log(
-    component: Component, owner_uri: str, server_wait: float = 0.0, limit: int | None = None
+    component: Component, owner_uri: str, server_wait: float, limit: int | None = None
 ) -> list[HistoryEntry]:
     """The component's history, newest first ([] before its first upgrade)."""
     conn = connect(owner_uri, wait=server_wait)
@@ -308,15 +308,14 @@ def repair(
     owner_uri: str,
     revisions: Sequence[str],
     *,
-    lock_wait: float = 300.0,
-    server_wait: float = 0.0,
+    server_wait: float,
 ) -> list[Repaired]:
     """Record today's checksum of each revision (applied or interrupted) as a ``repair`` row."""
     from manage_db.services.migration_lock import migration_lock
 
     graph = load_graph(component.script_location)
     wanted = [graph.resolve(name) for name in revisions]
-    with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
+    with migration_lock(component, owner_uri, component.timeouts.lock_wait, server_wait) as conn:
         current = read_current(conn, component.version_table, component.schema)
         last = history_table.read_last_records(conn, component.version_table, component.schema)
         facts = tree_facts(graph)

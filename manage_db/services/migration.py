@@ -55,23 +55,22 @@ def upgrade(
     owner_uri: str,
     target: str = "heads",
     *,
-    lock_wait: float = 300.0,
-    server_wait: float = 0.0,
-    timeouts: SessionTimeouts | None = None,
+    server_wait: float,
     listeners: Sequence[StepListener] = (),
 ) -> RunResult:
     """Apply the pending revisions up to ``target``; ``listeners`` hear of each step.
 
-    A revision that waits longer than ``lock_timeout`` for a table is rolled back and run again
-    from its start (``lock_retries`` times, with backoff); the earlier ones stay applied.
+    The component's own limits (``component.timeouts``) bound each wait. A revision that waits
+    longer than ``lock_timeout`` for a table is rolled back and run again from its start
+    (``lock_retries`` times, with backoff); the earlier ones stay applied.
     """
     graph = load_graph(component.script_location)
     wanted = resolve_target(graph, target)
     result = RunResult(component.name)
-    timeouts = timeouts or SessionTimeouts()
+    timeouts = component.timeouts
     with (
         cancellation.watching(owner_uri, timeouts.server_timeout),
-        migration_lock(component, owner_uri, lock_wait, server_wait) as conn,
+        migration_lock(component, owner_uri, timeouts.lock_wait, server_wait) as conn,
     ):
         result.before = read_current(conn, component.version_table, component.schema)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
@@ -118,8 +117,6 @@ def single_step(
     command: str,
     target: str,
     *,
-    lock_wait: float = 300.0,
-    timeouts: SessionTimeouts | None = None,
     listeners: Sequence[StepListener] = (),
 ) -> RunResult:
     """``downgrade``: revert revisions down to ``target`` (an id, 'base' or '-N'); ``stamp``:
@@ -128,10 +125,10 @@ def single_step(
     resolve_target(graph, target)
     result = RunResult(component.name)
     # No retries: a relative target ('-1') run again would go one step further.
-    timeouts = dataclasses.replace(timeouts or SessionTimeouts(), lock_retries=0)
+    timeouts = dataclasses.replace(component.timeouts, lock_retries=0)
     with (
         cancellation.watching(owner_uri, timeouts.server_timeout),
-        migration_lock(component, owner_uri, lock_wait) as conn,
+        migration_lock(component, owner_uri, timeouts.lock_wait) as conn,
     ):
         result.before = read_current(conn, component.version_table, component.schema)
         if command != "stamp":  # stamp is how a database at an unknown revision is repaired

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from manage_db.config import KEYS
 from manage_db.errors import ManageDbError
 from manage_db.models import Component
 from manage_db.plan_model import RISKY, WOULD_FAIL, ComponentPlan, RevisionPlan
@@ -25,17 +26,18 @@ logger = logging.getLogger(__name__)
 class PlanSettings:
     """Bounds of the plan's transaction and what counts as a big table."""
 
-    statement_timeout: float = 30.0  # seconds each statement of the transaction may run
-    lock_timeout: float = 2.0  # seconds it may wait for a lock (ACCESS SHARE at most)
-    big_table_rows: int = 10000  # estimated rows from which a rewrite or ACCESS EXCLUSIVE is risky
-    long_transaction: float = 60.0  # seconds from which another session's transaction is listed
+    # The defaults and meanings are the declaration's (config.KEYS, ``plan.*``).
+    statement_timeout: float = KEYS["plan.statement_timeout"].default
+    lock_timeout: float = KEYS["plan.lock_timeout"].default
+    big_table_rows: int = KEYS["plan.big_table_rows"].default
+    long_transaction: float = KEYS["plan.long_transaction"].default
 
 
 def plan_components(
     components: Sequence[Component],
     owner_uri: Callable[[Component], str],
-    settings: PlanSettings = PlanSettings(),
-    server_wait: float = 0.0,
+    settings: PlanSettings,
+    server_wait: float,
 ) -> list[ComponentPlan]:
     """The plan of each component, from its current revision to its heads."""
     plans = []
@@ -52,7 +54,7 @@ def plan_components(
 
 
 def plan_component(
-    component: Component, owner_uri: str, settings: PlanSettings, server_wait: float = 0.0
+    component: Component, owner_uri: str, settings: PlanSettings, server_wait: float
 ) -> ComponentPlan:
     """One component's plan, read in one read-only transaction."""
     from manage_db.dao import table_facts
@@ -97,7 +99,7 @@ def plan_component(
 
 
 def _judge(revision: RevisionPlan, plan: ComponentPlan, settings: PlanSettings) -> None:
-    from manage_db.lint.locks import ACCESS_EXCLUSIVE
+    from manage_db.sql.locks import ACCESS_EXCLUSIVE
 
     for statement in revision.statements:
         for check in statement.checks:

@@ -17,12 +17,11 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import EXIT_MIGRATION, ManageDbError
 from manage_db.models import Component, RunResult, StatusRow
-from manage_db.timeouts import SessionTimeouts, timeouts_for
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -266,44 +265,23 @@ def _replay(outcome: _Outcome) -> None:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How long a run waits, in seconds: for the server to start, for another run's lock; the
-    limits of each component's migration session (``timeouts``, by component name); how many
-    components run at once."""
+    """What a run's settings say of the whole run: seconds to wait for the server to start, how
+    many components at once. Each component's own limits (its lock waits, its session's
+    timeouts) travel with it: ``Component.timeouts``, resolved by the registry."""
 
-    server_wait: float = 0.0
-    lock_wait: float = 300.0
-    timeouts: Mapping[str, SessionTimeouts] = field(default_factory=dict)
-    parallel: int = 1
-    # Seconds to wait for the standbys after a run that changed a database (docs/ha.md).
-    replica_wait: float = 0.0
-    replica_waits: Mapping[str, float] = field(default_factory=dict)
+    server_wait: float
+    parallel: int
+    # How many standbys must replay a run when a component waits for them (None: all).
     replica_min: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RunOptions:
         """The options the settings of a run give (already checked and typed by config)."""
-        components = settings.get("components") or {}
         return cls(
             server_wait=settings["server_wait"],
-            lock_wait=settings["lock_wait"],
-            timeouts={name: timeouts_for(settings, name) for name in components},
             parallel=settings["parallel"],
-            replica_wait=settings.get("replica_wait") or 0.0,
-            replica_waits={
-                name: float(own["replica_wait"])
-                for name, own in components.items()
-                if (own or {}).get("replica_wait") is not None
-            },
             replica_min=settings.get("replica_min"),
         )
-
-    def replica_wait_of(self, component: str) -> float:
-        """Seconds ``component``'s runs wait for the standbys (its own value, else the global)."""
-        return self.replica_waits.get(component, self.replica_wait)
-
-    def timeouts_of(self, component: str) -> SessionTimeouts:
-        """The session limits of ``component`` (the defaults for one the settings do not name)."""
-        return self.timeouts.get(component) or SessionTimeouts()
 
 
 def _database_and_owner(component: Component) -> set[tuple[str, str]]:
@@ -347,14 +325,12 @@ def upgrade_components(
     def run(component: Component) -> RunResult:
         started = time.monotonic()
         uri = access.owner_uri(component)
-        timeouts = options.timeouts_of(component.name)
-        waits: dict[str, Any] = {"lock_wait": options.lock_wait, "server_wait": options.server_wait}
         # Nothing to do (the usual case): answered without loading the migration runtime.
-        result = already_at_heads(component, uri, target, timeouts=timeouts, **waits)
+        result = already_at_heads(component, uri, target, server_wait=options.server_wait)
         if result is None:
             from manage_db.services.migration import upgrade
 
-            result = upgrade(component, uri, target, timeouts=timeouts, **waits)
+            result = upgrade(component, uri, target, server_wait=options.server_wait)
             _wait_for_standbys(access, component, options, result)
         result.duration = time.monotonic() - started
         return result
@@ -369,14 +345,7 @@ def step_component(
     from manage_db.services.migration import single_step
 
     def step(c: Component) -> RunResult:
-        result = single_step(
-            c,
-            access.owner_uri(c),
-            name,
-            target,
-            lock_wait=options.lock_wait,
-            timeouts=options.timeouts_of(c.name),
-        )
+        result = single_step(c, access.owner_uri(c), name, target)
         _wait_for_standbys(access, c, options, result)
         return result
 
@@ -387,7 +356,7 @@ def _wait_for_standbys(
     access: Access, component: Component, options: RunOptions, result: RunResult
 ) -> None:
     """After a run that changed the database: its standbys replayed it, or StandbysBehind."""
-    wait = options.replica_wait_of(component.name)
+    wait = component.timeouts.replica_wait
     if wait <= 0 or (not result.applied and result.before == result.after):
         return
     from manage_db.replication.service import wait_for_standbys

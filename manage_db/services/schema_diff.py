@@ -32,10 +32,15 @@ class Difference:
         """How messages name the object: ``index public.users_email_idx``."""
         return f"{self.kind} {self.name}"
 
+    @property
+    def location(self) -> str:
+        """The object and the property: ``table public.users: column email default``."""
+        if not self.path:
+            return self.object
+        return f"{self.object}: {_describe_path(self.path)}"
+
     def __str__(self) -> str:
-        where = self.object
-        if self.path:
-            where += ": " + _describe_path(self.path)
+        where = self.location
         if self.change == CHANGED:
             return f"{where}: expected {_show(self.expected)}, found {_show(self.actual)}"
         return f"{where}: {self.change}"

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the graph and the history are loaded only when no cached ve
 
 
 def component_status(
-    components: Sequence[Component], owner_uri: Callable[[Component], str], server_wait: float = 0.0
+    components: Sequence[Component], owner_uri: Callable[[Component], str], server_wait: float
 ) -> list[StatusRow]:
     """One row per component; a component that cannot be read gets a row with its error."""
     rows: dict[str, StatusRow] = {}

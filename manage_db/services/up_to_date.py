@@ -19,7 +19,6 @@ from manage_db.errors import ManageDbError
 from manage_db.models import Component, RunResult
 from manage_db.services.migration_lock import migration_lock
 from manage_db.services.status import TreeView, check_tree_for_status
-from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +28,7 @@ def already_at_heads(
     owner_uri: str,
     target: str,
     *,
-    lock_wait: float = 300.0,
-    server_wait: float = 0.0,
-    timeouts: SessionTimeouts | None = None,
+    server_wait: float,
 ) -> RunResult | None:
     """The result of upgrading a component already at its heads; None when there is work (or a
     target other than the heads: the full upgrade resolves those)."""
@@ -40,9 +37,9 @@ def already_at_heads(
     tree = TreeView(component)
     if target == "head" and len(tree.heads) > 1:
         return None  # the full upgrade says which heads
-    timeouts = timeouts or SessionTimeouts()
+    timeouts = component.timeouts
     with cancellation.watching(owner_uri, timeouts.server_timeout):
-        return _at_heads(tree, owner_uri, lock_wait, server_wait)
+        return _at_heads(tree, owner_uri, timeouts.lock_wait, server_wait)
 
 
 def _at_heads(

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
-from pgtest import admin_execute, query, run_tool, server_settings, throwaway_names, unique, with_db
+from pgtest import (
+    admin_execute,
+    install_plugin,
+    query,
+    run_tool,
+    server_settings,
+    throwaway_names,
+    unique,
+    with_db,
+)
 from trees import DAEMON_PACKAGES, FIXTURES, make_tree
 
 
@@ -238,17 +246,6 @@ def test_unknown_dependency_is_refused(run_cli, write_config, tmp_path):
     )
 
 
-def install_plugin(site, module, body, name="wazo_fake_daemon"):
-    """Install a plugin distribution the way pip lays it out: a module and its dist-info."""
-    (site / f"{module}.py").write_text(textwrap.dedent(body))
-    info = site / f"{name}-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        f"[wazo_manage_db.components]\nfakechatd = {module}:COMPONENT\n"
-    )
-
-
 def run_installed(site, config, *args):
     return run_tool(*args, config=config, pythonpath=[site, DAEMON_PACKAGES])
 
@@ -295,4 +292,22 @@ def test_plugin_that_fails_to_import_is_one_clear_error(tmp_path, write_config):
     assert result.stderr.strip() == (
         "wazo-manage-db: plugin 'fakechatd' (wazo_broken_daemon:COMPONENT) failed to load: "
         "ModuleNotFoundError: No module named 'no_such_module_anywhere'"
+    )
+
+
+def test_plugin_with_a_negative_limit_is_one_clear_error(tmp_path, write_config):
+    site = tmp_path / "site"
+    site.mkdir()
+    install_plugin(
+        site,
+        "wazo_limited_daemon",
+        f"COMPONENT = {{'script_location': {str(FIXTURES / 'chatd' / 'alembic')!r}, "
+        "'statement_timeout': -1}\n",
+    )
+    config = write_config({"db_uri": "postgresql://x@127.0.0.1:1/x"})
+    result = run_installed(site, config, "status")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "wazo-manage-db: plugin 'fakechatd': components.fakechatd.statement_timeout: "
+        "must not be negative"
     )

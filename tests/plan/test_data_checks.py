@@ -170,7 +170,7 @@ def test_plan_reads_in_one_read_only_transaction_taking_access_share_at_most(
         version_table="chatd_alembic_version",
     )
 
-    plan = plan_component(component, names["owner_uri"], PlanSettings(statement_timeout=7))
+    plan = plan_component(component, names["owner_uri"], PlanSettings(statement_timeout=7), 0.0)
 
     assert plan.would_fail
     assert seen["modes"] == {"AccessShareLock"}

@@ -144,6 +144,24 @@ def dao_in_commands(package: Path) -> list[Import]:
     )
 
 
+def lint_outside_lint(package: Path) -> list[Import]:
+    """Modules other than lint's own (its package and its commands, ``commands/lint*.py``) that
+    import manage_db.lint.
+
+    What others need of SQL (parsing, locks, volatile functions, SQL in a revision) is in
+    manage_db/sql/; lint is a package of rules.
+    """
+    return _first_per_line(
+        [
+            i
+            for i in imports(package)
+            if not i.path.startswith("manage_db/lint/")
+            and not i.path.startswith("manage_db/commands/lint")
+            and _is_in(i.module, "manage_db.lint")
+        ]
+    )
+
+
 def long_functions(package: Path) -> list[Function]:
     """Functions longer than MAX_FUNCTION_LINES."""
     return [f for f in functions(package) if f.length > MAX_FUNCTION_LINES]
@@ -166,6 +184,11 @@ def test_services_and_commands_import_no_driver():
 def test_commands_import_no_dao():
     found = dao_in_commands(PACKAGE)
     assert not found, _report(found, "a command calls a service, never dao")
+
+
+def test_only_lint_and_its_command_import_lint():
+    found = lint_outside_lint(PACKAGE)
+    assert not found, _report(found, "lint is rules: shared SQL analysis is in manage_db/sql/")
 
 
 def test_no_function_is_longer_than_60_lines():
@@ -192,6 +215,10 @@ def test_each_rule_names_the_file_and_line_that_breaks_it(tmp_path):
     _write(package / "commands" / "__init__.py", "")
     _write(package / "commands" / "absolute.py", "from manage_db import dao\n")
     _write(package / "commands" / "relative.py", "\nfrom ..dao.connection import parse_uri\n")
+    _write(package / "services" / "plan.py", "from manage_db.lint.rules import mdb503\n")
+    _write(package / "sql" / "locks.py", "\n\nfrom manage_db.lint import model\n")
+    _write(package / "lint" / "service.py", "from manage_db.lint import rules\n")
+    _write(package / "commands" / "lint.py", "from manage_db.lint.service import lint_paths\n")
     _write(package / "long.py", "def f():\n" + "    x = 1\n" * MAX_FUNCTION_LINES)
     _write(package / "short.py", "def f():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES - 1))
 
@@ -207,4 +234,79 @@ def test_each_rule_names_the_file_and_line_that_breaks_it(tmp_path):
         "manage_db/commands/absolute.py:1: imports manage_db.dao",
         "manage_db/commands/relative.py:2: imports manage_db.dao.connection",
     ]
+    assert [str(i) for i in lint_outside_lint(package)] == [
+        "manage_db/services/plan.py:1: imports manage_db.lint.rules",
+        "manage_db/sql/locks.py:3: imports manage_db.lint",
+    ]
     assert [str(f) for f in long_functions(package)] == ["manage_db/long.py:1: f() is 61 lines"]
+
+
+# The front doors: the console script (launcher), the click command line (cli), and what both
+# start a run with (app).
+ENTRY_POINTS = ("manage_db.launcher", "manage_db.cli", "manage_db.app")
+
+
+def _module_name(path: str) -> str:
+    parts = path.removesuffix(".py").split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Module → the package's modules it imports (anywhere in it, lazily too)."""
+    modules = {_module_name(path) for path, _, _ in _modules(package)}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for item in imports(package):
+        name = item.module
+        while name and name not in modules:  # ``from a.b import c``: c may be a function
+            name = name.rpartition(".")[0]
+        source = _module_name(item.path)
+        if name and name != source and not _is_in(source, name):
+            graph[source].add(name)
+    return graph
+
+
+def cycles_through(graph: dict[str, set[str]], modules: tuple[str, ...]) -> list[list[str]]:
+    """For each of ``modules``, a shortest import cycle that leads back to it, if any."""
+    found = []
+    for start in modules:
+        paths = {start: [start]}
+        queue = [start]
+        while queue:
+            current = queue.pop(0)
+            if start in graph.get(current, ()):
+                found.append([*paths[current], start])
+                break
+            for nxt in sorted(graph.get(current, ())):
+                if nxt not in paths:
+                    paths[nxt] = [*paths[current], nxt]
+                    queue.append(nxt)
+    return found
+
+
+def test_no_import_cycle_runs_through_an_entry_point():
+    found = cycles_through(import_graph(PACKAGE), ENTRY_POINTS)
+    assert not found, "import cycles through the front doors:\n" + "\n".join(
+        "  " + " -> ".join(cycle) for cycle in found
+    )
+
+
+def test_the_launcher_imports_no_click():
+    found = [
+        i
+        for i in imports(PACKAGE)
+        if i.path == "manage_db/launcher.py" and _is_in(i.module, "click")
+    ]
+    assert not found, _report(found, "the fast path runs without click")
+
+
+def test_a_cycle_through_an_entry_point_is_named(tmp_path):
+    package = tmp_path / "manage_db"
+    _write(package / "__init__.py", "")
+    _write(package / "launcher.py", "def main():\n    from manage_db.cli import main\n")
+    _write(package / "cli.py", "def f():\n    from manage_db.launcher import start\n")
+    _write(package / "app.py", "from manage_db import config\n")
+    _write(package / "config.py", "")
+    assert cycles_through(import_graph(package), ENTRY_POINTS) == [
+        ["manage_db.launcher", "manage_db.cli", "manage_db.launcher"],
+        ["manage_db.cli", "manage_db.launcher", "manage_db.cli"],
+    ]

@@ -8,23 +8,70 @@ from manage_db.config import load_settings
 from manage_db.dao.connection import parse_uri
 from manage_db.dao.session import is_lock_not_available, migration_session_uri
 from manage_db.errors import ConfigError, MigrationFailed
+from manage_db.registry import Registry
 from manage_db.services.retry import backoff, lock_wanted, run_with_lock_retries
-from manage_db.timeouts import SessionTimeouts, timeouts_for
+from manage_db.timeouts import SessionTimeouts
 
 
-def test_defaults_are_five_seconds_of_lock_wait_no_statement_limit_three_retries():
-    settings = load_settings(environ={}, config_file=None)
-    assert timeouts_for(settings, "asterisk") == SessionTimeouts(5.0, 0.0, 3, 30.0)
+def components(tmp_path, text, plugins=None, monkeypatch=None):
+    """The run's components (by name) from a config file and installed plugins' mappings."""
+    tree = tmp_path / "tree"
+    tree.mkdir(exist_ok=True)
+    (tree / "env.py").write_text("")
+    config = tmp_path / "config.yml"
+    config.write_text(text.replace("TREE", str(tree)))
+    if monkeypatch is not None:
+        found = {name: {"script_location": str(tree), **d} for name, d in (plugins or {}).items()}
+        monkeypatch.setattr("manage_db.registry.plugin_components", lambda: found)
+    settings = load_settings(str(config), environ={})
+    return {c.name: c.timeouts for c in Registry(settings).all()}
+
+
+NO_PLATFORM = "plugins: false\ncomponents:\n  asterisk:\n    script_location: TREE\n"
+
+
+def test_defaults_are_five_seconds_of_lock_wait_no_statement_limit_three_retries(tmp_path):
+    assert components(tmp_path, NO_PLATFORM)["asterisk"] == SessionTimeouts(
+        5.0, 0.0, 3, 30.0, 300.0
+    )
 
 
 def test_component_value_wins_over_global_value(tmp_path):
-    config = tmp_path / "config.yml"
-    config.write_text(
-        "lock_timeout: 2\nlock_retries: 1\ncomponents:\n  auth:\n    lock_timeout: 9\n"
+    limits = components(
+        tmp_path,
+        NO_PLATFORM + "    lock_wait: 4\n  auth:\n    script_location: TREE\n"
+        "    version_table: v_auth\n    lock_timeout: 9\nlock_timeout: 2\nlock_retries: 1\n",
     )
-    settings = load_settings(str(config), environ={})
-    assert timeouts_for(settings, "auth") == SessionTimeouts(9.0, 0.0, 1, 30.0)
-    assert timeouts_for(settings, "asterisk") == SessionTimeouts(2.0, 0.0, 1, 30.0)
+    assert limits["auth"] == SessionTimeouts(9.0, 0.0, 1, 30.0, 300.0)
+    assert limits["asterisk"] == SessionTimeouts(2.0, 0.0, 1, 30.0, 4.0)
+
+
+def test_plugin_component_takes_the_global_limits(tmp_path, monkeypatch):
+    text = "statement_timeout: 1\nlock_timeout: 2\nlock_wait: 3\n" + NO_PLATFORM.replace(
+        "plugins: false\n", ""
+    )
+    limits = components(tmp_path, text, {"chatd": {"version_table": "v"}}, monkeypatch)
+    assert limits["chatd"] == SessionTimeouts(2.0, 1.0, 3, 30.0, 3.0)
+
+
+def test_plugin_mapping_wins_over_global_and_config_entry_over_plugin(tmp_path, monkeypatch):
+    text = (
+        "statement_timeout: 1\nlock_timeout: 2\n"
+        + NO_PLATFORM.replace("plugins: false\n", "")
+        + "  chatd:\n    lock_timeout: 8\n"
+    )
+    plugin = {"version_table": "v", "statement_timeout": 4, "lock_timeout": 6, "lock_retries": 0}
+    limits = components(tmp_path, text, {"chatd": plugin}, monkeypatch)
+    assert limits["chatd"] == SessionTimeouts(8.0, 4.0, 0, 30.0, 300.0)
+    assert limits["asterisk"] == SessionTimeouts(2.0, 1.0, 3, 30.0, 300.0)
+
+
+def test_plugin_limit_of_the_wrong_type_names_the_plugin(tmp_path, monkeypatch):
+    text = NO_PLATFORM.replace("plugins: false\n", "")
+    with pytest.raises(
+        ConfigError, match="plugin 'chatd': 'components.chatd.lock_wait' must be int or float"
+    ):
+        components(tmp_path, text, {"chatd": {"lock_wait": "soon"}}, monkeypatch)
 
 
 @pytest.mark.parametrize(
@@ -118,3 +165,11 @@ def test_other_failures_are_not_retried():
     with pytest.raises(MigrationFailed):
         run_with_lock_retries("demo", SessionTimeouts(), attempt, lambda: (), sleep=lambda s: None)
     assert len(attempts) == 1
+
+
+def test_every_per_component_setting_reaches_the_component():
+    from dataclasses import fields
+
+    from manage_db.config import per_component_keys
+
+    assert set(per_component_keys()) == {f.name for f in fields(SessionTimeouts)}

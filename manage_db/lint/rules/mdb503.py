@@ -10,28 +10,12 @@ Instead: add the column with no (or a constant) default, backfill in batches, th
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.alter_table import SERIAL_TYPES, existing_table_commands, type_name
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
+from manage_db.lint.alter_table import existing_table_commands
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import children, enum_name, node_name
-
-VOLATILE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "clock_timestamp",
-        "timeofday",
-        "nextval",
-        "txid_current",
-        "random_normal",
-        "gen_random_bytes",
-        "uuidv4",
-        "uuidv7",
-    }
-)
+from manage_db.sql.columns import SERIAL_TYPES, type_name
+from manage_db.sql.functions import VOLATILE_FUNCTIONS
+from manage_db.sql.locks import ACCESS_EXCLUSIVE
+from manage_db.sql.nodes import children, enum_name, node_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -8,8 +8,8 @@ Instead: ``ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID``, then ``VALIDATE
 from collections.abc import Iterator
 
 from manage_db.lint.alter_table import existing_table_commands
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
+from manage_db.sql.locks import ACCESS_EXCLUSIVE
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -9,9 +9,9 @@ takes only a SHARE UPDATE EXCLUSIVE lock.
 from collections.abc import Iterator
 
 from manage_db.lint.alter_table import existing_table_commands
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name
+from manage_db.sql.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
+from manage_db.sql.nodes import enum_name
 
 _LOCKS = {
     "CONSTR_FOREIGN": ("FOREIGN KEY", SHARE_ROW_EXCLUSIVE),

@@ -9,7 +9,7 @@ BEGIN/COMMIT).
 from collections.abc import Iterator
 
 from manage_db.lint.model import ERROR, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.sql.nodes import enum_name, node_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -8,8 +8,8 @@ Instead: ``op.execute("SET lock_timeout = '5s'")`` first in upgrade(), and retry
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import LOCKING_STATEMENTS, locks_taken
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
+from manage_db.sql.locks import LOCKING_STATEMENTS, locks_taken
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -1,0 +1,80 @@
+"""wazo-manage-db check-models and drift: a component's schema against its own history."""
+
+from __future__ import annotations
+
+import click
+
+from manage_db.commands.options import admin_uri_option, component_option, json_option
+
+
+@click.command("check-models")
+@component_option
+@click.option(
+    "--models",
+    metavar="MODULE:ATTR",
+    help="The SQLAlchemy MetaData or declarative base to compare (default: the component's "
+    "`models` setting); needs a single component.",
+)
+@admin_uri_option
+@json_option
+@click.pass_obj
+def check_models(app, components, models, admin_uri, as_json):
+    """Compare what the models' create_all() makes with what the migrations build at head.
+
+    Both are built in throwaway databases of the server (superuser `admin_uri`) and compared
+    object by object. Exit 0 when they agree, 1 with one line per difference.
+    """
+    from manage_db.errors import EXIT_FINDINGS
+    from manage_db.schema_check.models_service import check_models as run_check
+    from manage_db.schema_check.models_service import models_targets
+    from manage_db.schema_check.notifier import render_reports
+
+    app = app.with_admin_uri(admin_uri)
+    targets = models_targets(app.components(components), models, bool(components))
+    admin = {t.name: app.admin_uri(None, t) for t, _ in targets}
+    passwords = {t.name: app.owner_password(t) for t, _ in targets}
+    app.become_unprivileged(peer_admin=app.uses_peer_admin)
+    reports = [
+        run_check(target, spec, admin[target.name], passwords[target.name])
+        for target, spec in targets
+    ]
+    click.echo(render_reports(reports, as_json))
+    raise SystemExit(0 if all(r.clean for r in reports) else EXIT_FINDINGS)
+
+
+@click.command("drift")
+@component_option
+@admin_uri_option
+@json_option
+@click.pass_obj
+def drift(app, components, admin_uri, as_json):
+    """Compare each live database with the schema its history gives at the revision it is at.
+
+    The live database is read in one read-only transaction; the history is built in a
+    throwaway database of the same server (superuser `admin_uri`). Exit 0 when nothing was
+    changed by hand, 1 with one line per difference.
+    """
+    from manage_db.errors import EXIT_FINDINGS
+    from manage_db.schema_check.drift_service import drift as run_drift
+    from manage_db.schema_check.drift_service import places
+    from manage_db.schema_check.notifier import render_reports
+
+    app = app.with_admin_uri(admin_uri)
+    groups = places(app.components(components), app.components(), app.owner_uri)
+    jobs = [
+        (
+            members,
+            others,
+            app.owner_uri(members[0]),
+            app.admin_uri(None, members[0]),
+            app.owner_password(members[0]),
+        )
+        for members, others in groups
+    ]
+    app.become_unprivileged(peer_admin=app.uses_peer_admin)
+    reports = [
+        run_drift(members, live, admin, password, others)
+        for members, others, live, admin, password in jobs
+    ]
+    click.echo(render_reports(reports, as_json))
+    raise SystemExit(0 if all(r.clean for r in reports) else EXIT_FINDINGS)
