@@ -31,6 +31,8 @@ class Component:
     timeouts: SessionTimeouts = field(default_factory=SessionTimeouts)
     # The SQLAlchemy models of the component's daemon, ``MODULE:ATTR`` (check-models).
     models: str | None = None
+    # Its own ``verify:`` mapping (a plugin's, refined by the config entry), as sorted pairs.
+    verify: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)

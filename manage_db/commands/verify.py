@@ -104,10 +104,17 @@ def _parse_seed(value: str) -> tuple[str, Path]:
 def _targets(app, components, script_location, version_table, extensions) -> list[tuple[Any, str]]:
     """(VerifyTarget, superuser URI of its server) for each tree to verify."""
     from manage_db.services.verify_targets import component_target, tree_target
+    from manage_db.services.verify_walk import walk_policy
 
     if script_location is not None:
-        return [(tree_target(script_location, version_table, extensions), app.admin_uri())]
+        walk = walk_policy(app.settings)
+        return [(tree_target(script_location, version_table, extensions, walk), app.admin_uri())]
     return [
-        (component_target(component, app.owner_uri(component)), app.admin_uri(None, component))
+        (
+            component_target(
+                component, app.owner_uri(component), walk_policy(app.settings, component)
+            ),
+            app.admin_uri(None, component),
+        )
         for component in app.components(components)
     ]

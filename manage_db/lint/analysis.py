@@ -28,6 +28,7 @@ from manage_db.lint.model import (
     UnitState,
 )
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
+from manage_db.lint.unit_facts import FACT_STATEMENTS, provided_facts, record
 from manage_db.sql.nodes import enum_name, node_name
 from manage_db.sql.opcalls import sql_of
 from manage_db.sql.parse import SqlSyntaxError, blank_psql_script, iter_statements
@@ -67,9 +68,10 @@ class FileResult:
                 col,
                 rule.code,
                 rule.severity,
-                message,
+                str(message),
                 rule.hint,
                 tuple(dict.fromkeys((line, *anchors))),
+                getattr(message, "settled_by", ()),
             )
         )
 
@@ -176,6 +178,7 @@ def analyze_revision(
             phase_state, sql_string.in_autocommit_block, block[sql_string.phase]
         )
         run_statements(parsed[id(sql_string)], phase_state, result)
+    facts.provides = provided_facts(state)
     return result
 
 
@@ -458,6 +461,7 @@ _STATE_CHANGES = frozenset(
         "RenameStmt",
         "DropStmt",
     }
+    | FACT_STATEMENTS
 )
 
 
@@ -492,6 +496,8 @@ def advance(state: UnitState, node: Any) -> None:
     elif kind == "DropStmt" and enum_name(node.removeType) == "OBJECT_TABLE":
         for names in node.objects or ():
             state.fresh_tables.discard(names[-1].sval)
+    elif kind in FACT_STATEMENTS:
+        record(state, node)
 
 
 def _sets_lock_timeout(node: Any) -> bool:

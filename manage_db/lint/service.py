@@ -29,6 +29,7 @@ from manage_db.lint.model import (
     TreeFacts,
 )
 from manage_db.lint.policy import apply_policy
+from manage_db.lint.settling import settle
 from manage_db.lint.suppressions import Suppressions
 
 # Trees with at least this many changed revisions are analysed in one process per core.
@@ -233,6 +234,7 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     sql_sources = _read(root, sql_paths)
     py_sources = _read(root, revision_paths)
     files = _analyse(cache, sql_sources, py_sources)
+    files.findings = settle(files.findings, files.facts)
     released = manifest.read(root / settings.manifest)
     if released is not None:
         _fill_checksums(files.facts, {s.relpath: s for s in py_sources}, cache)

@@ -55,6 +55,7 @@ class Tree:
 
     def __init__(self, script: Any) -> None:
         self.script = script
+        self.location = Path(script.dir)
 
     @property
     def revisions(self) -> list[str]:
@@ -160,6 +161,15 @@ class StepRunner:
     def downgrade(self, revision: str) -> None:
         """Revert one revision (its own transaction)."""
         self._run(False, revision)
+
+    def stamp(self, revision: str) -> None:
+        """Move the version table over one revision without running it (its own transaction)."""
+        from alembic.runtime.migration import MigrationStep
+
+        script = self._script.get_revision(revision)
+        step = MigrationStep.upgrade_from_script(self._script.revision_map, script)
+        with self._context.begin_transaction(_per_migration=True):
+            self._record(step, script, True)
 
     def upgrade_through(self, revisions: Sequence[str]) -> None:
         """Apply ``revisions`` in order, each in its own transaction."""
