@@ -157,7 +157,8 @@ KEYS: dict[str, Key] = {
         str,
         check=_uri,
         flag="--db-uri URI",
-        doc="the platform database's owner connection; other components use its server",
+        doc="the platform database's owner connection; other components use its server (any "
+        "URI may name several hosts, h1:5432,h2:5433: see docs/ha.md)",
     ),
     "admin_uri": Key(
         None,
@@ -213,6 +214,21 @@ KEYS: dict[str, Key] = {
         minimum=0,
         per_component=True,
         doc="seconds without an answer from the server before the run ends",
+    ),
+    "replica_wait": Key(
+        0.0,
+        SECONDS,
+        minimum=0,
+        per_component=True,
+        doc="seconds an upgrade, downgrade or stamp that changed a database waits for the "
+        "standbys of its primary to replay it (0: do not wait; past it, exit 9)",
+    ),
+    "replica_min": Key(
+        None,
+        int,
+        minimum=1,
+        shown="all",
+        doc="how many standbys must have replayed it (none: every standby streaming)",
     ),
     "skip_database_setup": Key(
         False, bool, doc="the package's postinst skips init and upgrade (image builds)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from manage_db.replication.model import ServerRole
 from manage_db.timeouts import SessionTimeouts
 
 
@@ -44,6 +45,8 @@ class StatusRow:
     heads: tuple[str, ...]
     error: str | None = None
     exit_code: int = 0
+    # The server the row was read from (status --json): a primary and its standbys, or a standby.
+    server: ServerRole | None = None
 
     @property
     def at_head(self) -> bool:

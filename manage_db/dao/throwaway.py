@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from manage_db.dao.connection import connect, search_path_option
+from manage_db.dao.connection import connect, reached_first
+from manage_db.dao.session import search_path, search_path_option
 
 
 @dataclass
@@ -78,7 +79,9 @@ class ThrowawayServer:
         self._databases: list[str] = []
         self._made = 0
         self._created_role: str | None = None
-        self._admin = connect(admin_uri)
+        self._admin = connect(admin_uri, writes=True)
+        # The throwaway databases' connections go to the primary just checked, then the others.
+        self._admin_uri = admin_uri = reached_first(admin_uri, self._admin)
         self._password = owner_password
         try:
             with self._admin.cursor() as cursor:
@@ -109,7 +112,8 @@ class ThrowawayServer:
         if self._password:
             owner_options["password"] = self._password
         if self._schema:
-            owner_options["options"] = search_path_option(self._schema)
+            schemas = search_path(self._schema, self._extensions)
+            owner_options["options"] = search_path_option(*schemas)
         _prepare_database(admin_uri, self.owner, self._schema, self._extensions)
         return ThrowawayDatabase(
             database, admin_uri, with_params(self._admin_uri, **owner_options), self.owner

@@ -4,8 +4,8 @@
   stamp, offline SQL and new revisions through alembic's public path (``EnvironmentContext`` +
   ``script.run_env()``), one revision per transaction whatever the env.py asks;
 - ``listeners``: the ``StepListener`` protocol called inside each revision's transaction;
-- ``session``: the connection setup (search_path, asynchronous commits) carried in the URI, and
-  the SQLAlchemy URL (pinned to psycopg2) alembic gets for it;
+- ``session``: the SQLAlchemy URL (pinned to psycopg2, several hosts spelled for 1.4 and 2.x)
+  alembic gets for a libpq URI; the session's settings are built in ``dao.session``;
 - ``compat``: the only private alembic API: the step lists the adapter hands alembic, and
   verify's ``StepRunner`` (one revision per transaction on one connection);
 - ``render``: lint's offline rendering of a revision's ``upgrade()`` to SQL;

@@ -145,9 +145,11 @@ def test_root_whose_downgrade_is_pass_without_a_sql_dump_is_a_failing_round_trip
     assert report.not_round_tripped == []
 
 
-def test_migration_relying_on_public_on_the_search_path_fails_as_in_upgrade(tree, pg_admin_uri):
-    # upgrade connects with search_path=<schema>: an unqualified function of an extension
-    # living in public is not found there, and must not be found by verify either.
+def test_migration_calling_a_declared_extension_s_function_verifies_as_upgrade_runs_it(
+    tree, pg_admin_uri
+):
+    # upgrade connects with search_path=<schema>,public when the component declares extensions
+    # (init creates them in public): verify's throwaway database finds the function the same way.
     target = VerifyTarget(
         "public_on_path",
         tree("public_on_path"),
@@ -155,6 +157,15 @@ def test_migration_relying_on_public_on_the_search_path_fails_as_in_upgrade(tree
         schema="auth",
         extensions=("uuid-ossp",),
     )
+    report = verify_tree(target, pg_admin_uri)
+    assert report.clean and report.defects == []
+    assert report.checked == report.revisions == 1
+
+
+def test_migration_calling_an_undeclared_extension_s_function_fails_as_in_upgrade(
+    tree, pg_admin_uri
+):
+    target = VerifyTarget("public_on_path", tree("public_on_path"), VERSION_TABLE, schema="auth")
     report = verify_tree(target, pg_admin_uri)
     (defect,) = report.defects
     assert (defect.revision, defect.step) == ("q1000000uuid", "upgrade")
