@@ -6,7 +6,10 @@
 #   docker run --rm --network <net> wazoplatform/wazo-manage-db            # init + upgrade
 #   docker run --rm --network <net> wazoplatform/wazo-manage-db status
 
-FROM debian:bookworm-slim AS build
+# CI builds from a base image of its own (scripts/check_image.sh: debootstrap + podman import).
+ARG BASE_IMAGE=debian:bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         build-essential debhelper dh-python python3-all python3-setuptools \
@@ -20,7 +23,7 @@ COPY etc etc
 COPY debian debian
 RUN dpkg-buildpackage -us -uc -b
 
-FROM debian:bookworm-slim
+FROM ${BASE_IMAGE}
 COPY --from=build /build/wazo-manage-db_*_all.deb /tmp/
 RUN apt-get update \
     && WAZO_MANAGE_DB_SKIP_DATABASE_SETUP=1 \

@@ -24,7 +24,8 @@ class Access:
 
     def owner_uri(self, component: Component) -> str:
         """How to connect as the component's owner role to its database."""
-        from manage_db.dao.connection import build_uri, parse_uri, search_path_option
+        from manage_db.dao.connection import build_uri, parse_uri
+        from manage_db.dao.session import confined
 
         if component.uri:
             params = parse_uri(component.uri)
@@ -35,8 +36,7 @@ class Access:
             password = self.owner_password(component)
             if password:
                 params["password"] = password
-        if component.schema:
-            params["options"] = search_path_option(component.schema)
+        confined(params, component.schema, component.extensions)
         return build_uri(params)
 
     def owner_password(self, component: Component) -> str | None:
@@ -54,7 +54,7 @@ class Access:
 
     def admin_uri(self, database: str | None = None, component: Component | None = None) -> str:
         """Superuser connection on the server of ``component`` (default: the configured one)."""
-        from manage_db.dao.connection import build_uri, parse_uri
+        from manage_db.dao.connection import build_uri, hosts_of, parse_uri
 
         configured = (component.admin_uri if component else None) or self.configured_admin_uri
         if configured:
@@ -62,13 +62,15 @@ class Access:
             if database:
                 params["dbname"] = database
             return build_uri(params)
-        # Peer authentication as the postgres OS user over the Unix socket, like the old init.
-        server = parse_uri(component.uri if component and component.uri else self.db_uri)
+        # Peer authentication as the postgres OS user over the Unix socket, like the old init;
+        # one socket per host of a multi-host URI (the servers of a pair on one machine).
+        servers = hosts_of(component.uri if component and component.uri else self.db_uri)
+        ports = [port for _, port in servers]
         return build_uri(
             {
                 "user": "postgres",
-                "host": self.socket_dir,
-                "port": server.get("port"),
+                "host": ",".join(self.socket_dir for _ in servers),
+                "port": ",".join(ports) if any(ports) else None,
                 "dbname": database or "postgres",
             }
         )

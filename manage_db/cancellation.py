@@ -192,10 +192,13 @@ def watching(uri: str, server_timeout: float) -> Iterator[None]:
     """Do every database wait through the cancelling, deadline-keeping callback."""
     import psycopg2.extensions
 
+    from manage_db.dao.connection import asking_for_primary
+
     global _watch
     outer = _watch
     watch = _Watch()
-    watch.probe_uri, watch.server_timeout = uri, server_timeout
+    # Of several hosts, the probe and the canceller reach the primary the run writes on.
+    watch.probe_uri, watch.server_timeout = asking_for_primary(uri), server_timeout
     watch.signum = outer.signum if outer else None
     _watch = watch
     previous = psycopg2.extensions.get_wait_callback()

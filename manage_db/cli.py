@@ -35,6 +35,7 @@ _COMMANDS = {
     "drift": "manage_db.commands.schema_check:drift",
     "plan": "manage_db.commands.plan:plan",
     "sandbox": "manage_db.commands.sandbox:sandbox",
+    "squash": "manage_db.commands.squash:squash",
 }
 
 

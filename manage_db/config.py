@@ -157,7 +157,8 @@ KEYS: dict[str, Key] = {
         str,
         check=_uri,
         flag="--db-uri URI",
-        doc="the platform database's owner connection; other components use its server",
+        doc="the platform database's owner connection; other components use its server (any "
+        "URI may name several hosts, h1:5432,h2:5433: see docs/ha.md)",
     ),
     "admin_uri": Key(
         None,
@@ -214,6 +215,21 @@ KEYS: dict[str, Key] = {
         per_component=True,
         doc="seconds without an answer from the server before the run ends",
     ),
+    "replica_wait": Key(
+        0.0,
+        SECONDS,
+        minimum=0,
+        per_component=True,
+        doc="seconds an upgrade, downgrade or stamp that changed a database waits for the "
+        "standbys of its primary to replay it (0: do not wait; past it, exit 9)",
+    ),
+    "replica_min": Key(
+        None,
+        int,
+        minimum=1,
+        shown="all",
+        doc="how many standbys must have replayed it (none: every standby streaming)",
+    ),
     "skip_database_setup": Key(
         False, bool, doc="the package's postinst skips init and upgrade (image builds)"
     ),
@@ -248,6 +264,19 @@ KEYS: dict[str, Key] = {
     "verify.reference": Key(None, str, doc="a schema dump the head must match"),
     "verify.seed": Key(None, str, doc="a SQL file of rows loaded before verify.seed_before"),
     "verify.seed_before": Key(None, str, doc="the revision before which verify.seed is loaded"),
+    # verify's walk (services/verify_walk.py); a component's own in components.NAME.verify.
+    "verify.skip_revisions": Key(
+        [], list, items=str, doc="revisions verify stamps and never runs (also per component)"
+    ),
+    "verify.minimum_downgrade_revision": Key(
+        None, str, doc="verify downgrades neither it nor its ancestors (also per component)"
+    ),
+    "verify.baselines": Key(
+        [],
+        list,
+        items=str,
+        doc="root revisions whose empty downgrade is intended (also per component)",
+    ),
     "plan.statement_timeout": Key(
         30.0, SECONDS, minimum=0, doc="seconds plan's read-only transaction may run"
     ),
@@ -296,7 +325,31 @@ COMPONENT_KEYS: dict[str, Key] = {
         doc="the daemon's SQLAlchemy models, MODULE:ATTR (MetaData or declarative base), for "
         "check-models",
     ),
+    "verify": Key(
+        None,
+        dict,
+        check=lambda value: _component_verify(value),
+        doc="its own verify.skip_revisions, verify.minimum_downgrade_revision, verify.baselines",
+    ),
 }
+
+# What a component's own ``verify:`` mapping may hold (the global keys of the same name).
+COMPONENT_VERIFY_KEYS = ("skip_revisions", "minimum_downgrade_revision", "baselines")
+
+
+def _component_verify(value: Mapping[str, Any]) -> str | None:
+    for leaf, item in value.items():
+        if leaf not in COMPONENT_VERIFY_KEYS:
+            return f"unknown key '{leaf}' (one of {', '.join(COMPONENT_VERIFY_KEYS)})"
+        key = KEYS[f"verify.{leaf}"]
+        if item is None:
+            continue
+        if not isinstance(item, key.kind) or (
+            key.items is not None and not all(isinstance(i, key.items) for i in item)
+        ):
+            kind = "a list of str" if key.items is not None else _type_name(key.kind)
+            return f"'{leaf}' must be {kind}"
+    return None
 
 
 def component_key(leaf: str) -> Key | None:

@@ -14,6 +14,7 @@ EXIT_MIGRATION = 5  # a migration failed; the database is at the last good revis
 EXIT_TREE = 6  # unknown revision, several heads, a revision file that does not load
 EXIT_LOCK = 7  # another process held the migration lock past the timeout
 EXIT_DRIFT = 8  # an applied revision was edited, is missing from the tree, or was interrupted
+EXIT_STANDBYS_BEHIND = 9  # the primary is upgraded; standbys did not replay it within replica_wait
 
 
 class ManageDbError(Exception):
@@ -39,6 +40,10 @@ class ConnectionFailed(ManageDbError, exit_code=EXIT_CONNECTION):
     """The server cannot be reached or refused the credentials."""
 
 
+class NotPrimary(ConnectionFailed):
+    """A command that writes reached a standby (a server in recovery), or no host was a primary."""
+
+
 class MigrationFailed(ManageDbError, exit_code=EXIT_MIGRATION):
     """A migration raised; its transaction was rolled back."""
 
@@ -53,6 +58,14 @@ class LockTimeout(ManageDbError, exit_code=EXIT_LOCK):
 
 class HistoryDrift(ManageDbError, exit_code=EXIT_DRIFT):
     """An applied revision was edited or is missing, or a non-transactional one was interrupted."""
+
+
+class BelowBaseline(HistoryDrift):
+    """The database is at a revision a squash removed: older than the tree's baseline."""
+
+
+class StandbysBehind(ManageDbError, exit_code=EXIT_STANDBYS_BEHIND):
+    """``replica_wait`` ran out before enough standbys replayed the run's last commit."""
 
 
 # Cancellation, timeouts and lost connections (issue 10); 128 + the signal, as shells report it.

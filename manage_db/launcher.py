@@ -54,7 +54,7 @@ def _option_value(argv: Sequence[str], i: int, names: Mapping[str, str]) -> tupl
     return names[word], argv[i + 1], i + 2
 
 
-def _global_options(argv: Sequence[str]) -> tuple[dict[str, Any], int]:
+def leading_options(argv: Sequence[str]) -> tuple[dict[str, Any], int]:
     """The global options before the command, and the command's index; ValueError for what
     click must parse."""
     valued, flags = _spellings()
@@ -76,7 +76,7 @@ def _global_options(argv: Sequence[str]) -> tuple[dict[str, Any], int]:
 def parse(argv: Sequence[str]) -> Invocation | None:
     """The fast-path invocation ``argv`` spells, or None when click must parse it."""
     try:
-        options, i = _global_options(argv)
+        options, i = leading_options(argv)
         if i >= len(argv) or argv[i] not in _COMMANDS:
             return None
         invocation = Invocation(argv[i], options)
@@ -125,12 +125,31 @@ def run(invocation: Invocation, *, drop_privileges: bool = True) -> int:
         return report(error, bool(invocation.options.get("debug")))
 
 
+def _lint_named_paths(argv: Sequence[str]) -> int | None:
+    """``lint PATH...`` run without click or the components (its exit code), when ``argv``
+    spells one in the forms commands/lint_plain.py knows; else None."""
+    try:
+        options, i = leading_options(argv)
+    except ValueError:
+        return None
+    if i >= len(argv) or argv[i] != "lint":
+        return None
+    from manage_db.commands import lint_plain
+
+    invocation = lint_plain.parse(options, argv[i + 1 :])
+    return None if invocation is None else lint_plain.run(invocation)
+
+
 def main() -> None:
     """Console script: the fast path when it applies, else the click command line.
 
     Either way root privileges are dropped before any work.
     """
     invocation = parse(sys.argv[1:])
+    if invocation is None and "lint" in sys.argv[1:]:
+        code = _lint_named_paths(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     if invocation is None:
         from manage_db.cli import main as click_main
 

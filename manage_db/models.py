@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from manage_db.replication.model import ServerRole
 from manage_db.timeouts import SessionTimeouts
 
 
@@ -30,6 +31,8 @@ class Component:
     timeouts: SessionTimeouts = field(default_factory=SessionTimeouts)
     # The SQLAlchemy models of the component's daemon, ``MODULE:ATTR`` (check-models).
     models: str | None = None
+    # Its own ``verify:`` mapping (a plugin's, refined by the config entry), as sorted pairs.
+    verify: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class StatusRow:
     heads: tuple[str, ...]
     error: str | None = None
     exit_code: int = 0
+    # The server the row was read from (status --json): a primary and its standbys, or a standby.
+    server: ServerRole | None = None
 
     @property
     def at_head(self) -> bool:

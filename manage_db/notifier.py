@@ -72,6 +72,8 @@ def status_state(row: StatusRow) -> str:
 def render_status(rows: Sequence[StatusRow], as_json: bool = False) -> str:
     """One line per component, or JSON."""
     if as_json:
+        from manage_db.replication.notifier import server_json
+
         return json.dumps(
             [
                 {
@@ -82,6 +84,7 @@ def render_status(rows: Sequence[StatusRow], as_json: bool = False) -> str:
                     "at_head": r.at_head,
                     "state": status_state(r),
                     "error": r.error,
+                    **({"server": server_json(r.server)} if r.server else {}),
                 }
                 for r in rows
             ],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from manage_db.replication.model import ServerRole
+
 WOULD_FAIL = "would fail"
 RISKY = "risky"
 SAFE = "safe"
@@ -44,6 +46,8 @@ class StatementPlan:
     table: str | None = None
     lock: str | None = None
     rewrites: bool = False
+    # WAL a rewrite writes, for the standbys to replay: about the table's size with its indexes.
+    wal_bytes: int | None = None
     scans: bool = False
     checks: list[DataCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -73,6 +77,8 @@ class ComponentPlan:
     revisions: list[RevisionPlan] = field(default_factory=list)
     tables: dict[str, TableFacts] = field(default_factory=dict)
     long_transactions: list[str] = field(default_factory=list)
+    # The server the plan was read on: a primary and its standbys' lag, or a standby and its lag.
+    replication: ServerRole | None = None
     error: str | None = None
     exit_code: int = 0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from manage_db.plan_model import ComponentPlan
+from manage_db.plan_model import ComponentPlan, StatementPlan
+from manage_db.replication.notifier import replication_line
 
 
 def _size(total_bytes: int) -> str:
@@ -29,6 +30,8 @@ def render_plan(plans: Sequence[ComponentPlan], as_json: bool = False) -> str:
         current = ",".join(plan.current) or "base"
         if not plan.revisions:
             lines.append(f"{plan.component}: at head ({current}), nothing to plan")
+            if plan.replication is not None:
+                lines.append(f"  {replication_line(plan.replication)}")
             continue
         lines.append(
             f"{plan.component}: {len(plan.revisions)} pending revision(s) from {current} "
@@ -40,42 +43,49 @@ def render_plan(plans: Sequence[ComponentPlan], as_json: bool = False) -> str:
             for reason in revision.reasons:
                 lines.append(f"    - {reason}")
             for statement in revision.statements:
-                if statement.table is None:
-                    continue
-                facts = plan.tables.get(statement.table)
-                what = [statement.lock or "no blocking table lock"]
-                if statement.rewrites:
-                    what.append("rewrites the table")
-                elif statement.scans:
-                    what.append("scans the table")
-                if facts:
-                    what.append(
-                        f"{facts.name}: ~{facts.estimated_rows} rows, {_size(facts.total_bytes)}"
-                    )
-                lines.append(f"    {_short(statement.sql)}")
-                lines.append(f"      {'; '.join(what)}")
-                for check in statement.checks:
-                    if check.error and check.failing_rows is None:
-                        lines.append(f"      not checked: {check.description}: {check.error}")
-                        continue
-                    samples = f" (e.g. {', '.join(check.sample_keys)})" if check.sample_keys else ""
-                    state = "FAILS" if check.fails else "ok"
-                    lines.append(
-                        f"      {state}: {check.description}: {check.failing_rows}{samples}"
-                    )
-                for note in statement.notes:
-                    lines.append(f"      note: {note}")
+                lines.extend(_statement_lines(plan, statement))
         for table in plan.tables.values():
             for holder in table.holders:
                 lines.append(f"  {table.name} held now by {holder}")
         for transaction in plan.long_transactions:
             lines.append(f"  long transaction: {transaction}")
+        if plan.replication is not None:
+            lines.append(f"  {replication_line(plan.replication)}")
         failing = sum(1 for r in plan.revisions if r.verdict == "would fail")
         lines.append(
             f"  {plan.component}: {'would fail' if failing else 'would succeed'}"
             + (f" ({failing} revision(s))" if failing else "")
         )
     return "\n".join(lines)
+
+
+def _statement_lines(plan: ComponentPlan, statement: StatementPlan) -> list[str]:
+    """What one statement does to an existing table (nothing for one that touches none)."""
+    lines: list[str] = []
+    if statement.table is None:
+        return []
+    facts = plan.tables.get(statement.table)
+    what = [statement.lock or "no blocking table lock"]
+    if statement.rewrites:
+        what.append("rewrites the table")
+        if statement.wal_bytes is not None:
+            what.append(f"~{_size(statement.wal_bytes)} of WAL for the standbys")
+    elif statement.scans:
+        what.append("scans the table")
+    if facts:
+        what.append(f"{facts.name}: ~{facts.estimated_rows} rows, {_size(facts.total_bytes)}")
+    lines.append(f"    {_short(statement.sql)}")
+    lines.append(f"      {'; '.join(what)}")
+    for check in statement.checks:
+        if check.error and check.failing_rows is None:
+            lines.append(f"      not checked: {check.description}: {check.error}")
+            continue
+        samples = f" (e.g. {', '.join(check.sample_keys)})" if check.sample_keys else ""
+        state = "FAILS" if check.fails else "ok"
+        lines.append(f"      {state}: {check.description}: {check.failing_rows}{samples}")
+    for note in statement.notes:
+        lines.append(f"      note: {note}")
+    return lines
 
 
 def _short(text: str, width: int = 100) -> str:

@@ -38,6 +38,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("manage_db_admin_uri", "superuser URI of the server", default=DEFAULT_ADMIN_URI)
     parser.addini("manage_db_extensions", "extensions to create first", type="args", default=[])
+    parser.addini(
+        "manage_db_skip_revisions", "revisions stamped, never run", type="args", default=[]
+    )
+    parser.addini(
+        "manage_db_minimum_downgrade_revision", "no downgrade of it or its ancestors", default=""
+    )
+    parser.addini(
+        "manage_db_baselines",
+        "roots whose downgrade does nothing on purpose",
+        type="args",
+        default=[],
+    )
     parser.addini("manage_db_models", "MODULE:ATTR of the models to compare with the head")
 
 
@@ -200,6 +212,7 @@ def _session_report(config: pytest.Config) -> Any:
 
 def _target(config: pytest.Config) -> Any:
     from manage_db.services.verify import VerifyTarget
+    from manage_db.services.verify_walk import WalkPolicy
 
     location = _script_location(config)
     if location is None:
@@ -209,6 +222,12 @@ def _target(config: pytest.Config) -> Any:
         script_location=location,
         version_table=config.getini("manage_db_version_table"),
         extensions=tuple(config.getini("manage_db_extensions")),
+        walk=WalkPolicy(
+            skip_revisions=tuple(config.getini("manage_db_skip_revisions")),
+            minimum_downgrade_revision=config.getini("manage_db_minimum_downgrade_revision")
+            or None,
+            baselines=tuple(config.getini("manage_db_baselines")),
+        ),
     )
 
 

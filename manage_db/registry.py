@@ -122,9 +122,18 @@ def _component(
         depends_on=tuple(d.get("depends_on") or ()),
         timeouts=SessionTimeouts.from_values(component_values(settings, d)),
         models=d.get("models"),
+        verify=_verify_pairs(d.get("verify")),
     )
     _check_name_lengths(component)
     return component
+
+
+def _verify_pairs(own: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
+    """A component's ``verify:`` mapping as hashable pairs (lists become tuples)."""
+    pairs = []
+    for key, value in sorted((own or {}).items()):
+        pairs.append((key, tuple(value) if isinstance(value, list) else value))
+    return tuple(pairs)
 
 
 def _check_name_lengths(component: Component) -> None:

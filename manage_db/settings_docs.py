@@ -46,6 +46,8 @@ SEE = {
     "plan": "docs/plan.md",
     "bus": "docs/plan.md",
     "per_component": "docs/faults.md",
+    "replica_wait": "docs/ha.md",
+    "replica_min": "docs/ha.md",
 }
 
 CONFIG_HEADER = """\
@@ -148,6 +150,7 @@ def _see(name: str, key: Key) -> str:
     page = SEE.get(name.partition(".")[0] if "." in name else "")
     if key.per_component:
         page = SEE["per_component"]
+    page = SEE.get(name, page)
     return f"; see [{Path(page).name}]({page})" if page else ""
 
 

@@ -23,6 +23,8 @@ class SessionTimeouts:
     lock_retries: int = KEYS["lock_retries"].default
     server_timeout: float = KEYS["server_timeout"].default
     lock_wait: float = KEYS["lock_wait"].default
+    # Seconds a run that changed the database waits for the standbys to replay it (docs/ha.md).
+    replica_wait: float = KEYS["replica_wait"].default
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> SessionTimeouts:

@@ -54,6 +54,9 @@ step "Lint and verify the platform tree with the tool itself"
 step "sdist and wheel: build, install the wheel alone into a fresh venv, run the platform tree"
 bash scripts/check_wheel.sh .venv/bin/python
 
+step "The container image: podman build, entrypoint run with buildah (scripts/check_image.sh)"
+timeout 1800 bash scripts/check_image.sh
+
 step "Tests on PyPI's stack"
 .venv/bin/python -m pytest -p no:cacheprovider -m "not packaging" tests
 

@@ -46,34 +46,17 @@ def lint(app, paths, components, output_format, strict, ignore, no_cache, rules_
 
     Exit 0 when clean, 1 when there are errors (or warnings, with --strict).
     """
-    from dataclasses import replace
-    from importlib.util import find_spec
-
-    from manage_db.errors import ConfigError
-    from manage_db.lint.notifier import render, summary
-    from manage_db.lint.service import lint_paths
+    from manage_db.commands.lint_plain import run_lint
 
     if rules_table:
         from manage_db.lint.rules import rules_table as table
 
         click.echo(table())
         return
-
-    # pglast is only recommended by the Debian package: say so instead of an ImportError.
-    if find_spec("pglast") is None:
-        raise ConfigError(
-            "lint needs pglast to parse SQL: apt-get install python3-pglast (or pip install pglast)"
-        )
-    settings = _settings(app, ignore)
-    if no_cache:
-        settings = replace(settings, cache=False)
-    report = lint_paths(_trees(app, paths, components), settings)
-    output = render(report, output_format)
-    if output:
-        click.echo(output)
-    if output_format == "text":
-        click.echo(summary(report), err=True)
-    raise SystemExit(1 if report.failed(strict) else 0)
+    section = (getattr(app, "settings", None) or {}).get("lint")
+    trees = _trees(app, paths, components)
+    code = run_lint(section, trees, output_format, strict=strict, ignore=ignore, no_cache=no_cache)
+    raise SystemExit(code)
 
 
 @click.command("release")

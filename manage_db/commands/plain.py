@@ -14,20 +14,22 @@ from manage_db.console import echo
 __all__ = ["echo", "show_status", "status_rows", "summary", "upgrade_to", "upgrade_to_heads"]
 
 
-def status_rows(app: Any, components: Sequence[str]) -> list[Any]:
-    """Where each selected component stands (rows of ``models.StatusRow``)."""
+def status_rows(app: Any, components: Sequence[str], servers: bool = False) -> list[Any]:
+    """Where each selected component stands (rows of ``models.StatusRow``); ``servers``: with
+    the server each was read from (its standbys and their lag)."""
     from manage_db.services.runner import RunOptions, status_components
 
     selected = app.components(components)
     app.become_unprivileged()
-    return status_components(app.access, selected, RunOptions.from_settings(app.settings))
+    options = RunOptions.from_settings(app.settings)
+    return status_components(app.access, selected, options, servers=servers)
 
 
 def show_status(app: Any, components: Sequence[str], as_json: bool) -> int:
     """``status``: one line (or JSON) per component; the exit code."""
     from manage_db.notifier import render_row_errors, render_status, status_exit_code
 
-    rows = status_rows(app, components)
+    rows = status_rows(app, components, servers=as_json)
     echo(render_status(rows, as_json))
     errors = render_row_errors(rows)
     if errors:

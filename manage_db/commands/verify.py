@@ -111,15 +111,19 @@ def _targets(app, components, script_location, version_table, extensions) -> lis
     """(VerifyTarget, superuser URI of its server, session limits) for each tree to verify."""
     from manage_db.config import component_values
     from manage_db.services.verify_targets import component_target, tree_target
+    from manage_db.services.verify_walk import walk_policy
     from manage_db.timeouts import SessionTimeouts
 
     if script_location is not None:
         limits = SessionTimeouts.from_values(component_values(app.settings))  # the global ones
-        target = tree_target(script_location, version_table, extensions)
+        walk = walk_policy(app.settings)
+        target = tree_target(script_location, version_table, extensions, walk)
         return [(target, app.admin_uri(), limits)]
     return [
         (
-            component_target(component, app.owner_uri(component)),
+            component_target(
+                component, app.owner_uri(component), walk_policy(app.settings, component)
+            ),
             app.admin_uri(None, component),
             component.timeouts,
         )

@@ -145,6 +145,7 @@ class ThrowawayCluster:
         bindir: str | os.PathLike[str] | None = None,
         parent_dir: str | os.PathLike[str] | None = None,
         server_settings: Sequence[str] = (),
+        primary: ThrowawayCluster | None = None,
     ) -> None:
         self.password: str | None = secrets.token_urlsafe(18) if password_auth else None
         self.bindir = find_bindir(bindir)
@@ -155,6 +156,14 @@ class ThrowawayCluster:
         self.base_dir: Path | None = None
         self.port: int | None = None
         self._running = False
+        # A streaming standby of ``primary`` (``pg_basebackup -R``) instead of a fresh cluster.
+        self.primary = primary
+        if primary is not None:
+            self.password, self.bindir, self.run_as = (
+                primary.password,
+                primary.bindir,
+                primary.run_as,
+            )
 
     @property
     def directory(self) -> Path:
@@ -194,7 +203,10 @@ class ThrowawayCluster:
         )
         try:
             self._hand_over(self.base_dir)
-            self._initdb()
+            if self.primary is not None:
+                self._base_backup(self.primary)
+            else:
+                self._initdb()
             self._start_server()
         except BaseException:
             self._remove_files()
@@ -249,6 +261,36 @@ class ThrowawayCluster:
         params.update(host=HOST, port=str(self.port))
         return build_uri(params)
 
+    def standby(self) -> ThrowawayCluster:
+        """A new streaming standby of this (running) cluster, started: a base backup with its
+        ``standby.signal`` and ``primary_conninfo`` (``pg_basebackup -R``). Stop it first."""
+        return ThrowawayCluster(primary=self, parent_dir=self._parent_dir).start()
+
+    def promote(self) -> None:
+        """Make this standby a primary (``pg_ctl promote``, waiting until it accepts writes)."""
+        self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", "promote"],
+            "pg_ctl promote",
+        )
+
+    def kill(self) -> None:
+        """Stop the server at once (``pg_ctl stop -m immediate``: a crash, no shutdown checkpoint),
+        keeping its files; ``stop()`` still removes them."""
+        if self._running:
+            self._run(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-w",
+                    "-m",
+                    "immediate",
+                    "stop",
+                ],
+                "pg_ctl stop",
+            )
+            self._running = False
+
     def stop_command(self) -> str:
         """The shell command that stops the server and removes its directory."""
         pg_ctl = shlex.quote(str(self.bindir / "pg_ctl"))
@@ -281,6 +323,13 @@ class ThrowawayCluster:
             self._run(args, "initdb")
         finally:
             pwfile.unlink(missing_ok=True)
+
+    def _base_backup(self, primary: ThrowawayCluster) -> None:
+        if primary.port is None:
+            raise ClusterError("the primary of a throwaway standby is not running")
+        args = [str(self.bindir / "pg_basebackup"), "-h", HOST, "-p", str(primary.port)]
+        args += ["-U", SUPERUSER, "-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast"]
+        self._run([*args, "--no-sync"], "pg_basebackup", password=primary.password)
 
     def _start_server(self) -> None:
         for attempt in range(1, START_ATTEMPTS + 1):
@@ -345,13 +394,15 @@ class ThrowawayCluster:
             entry = pwd.getpwnam(self.run_as)
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
-    def _run(self, args: list[str], what: str) -> None:
+    def _run(self, args: list[str], what: str, password: str | None = None) -> None:
         """Run a server program as the cluster's user; a ClusterError with its last words."""
         uid = gid = None
         extra_groups: list[int] | None = None
         # PG* variables of the caller (PGDATA, PGPORT…) must not steer the throwaway cluster.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
+        if password is not None:
+            env["PGPASSWORD"] = password
         if self.run_as is not None:
             entry = pwd.getpwnam(self.run_as)
             uid, gid, extra_groups = entry.pw_uid, entry.pw_gid, []

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from manage_db.dao.connection import connect, search_path_option
+from manage_db.dao.connection import connect, reached_first
+from manage_db.dao.session import search_path, search_path_option
 
 
 @dataclass
@@ -76,8 +77,11 @@ class ThrowawayServer:
         self._extensions = tuple(extensions)
         self._suffix = secrets.token_hex(5)
         self._databases: list[str] = []
+        self._made = 0
         self._created_role: str | None = None
-        self._admin = connect(admin_uri)
+        self._admin = connect(admin_uri, writes=True)
+        # The throwaway databases' connections go to the primary just checked, then the others.
+        self._admin_uri = admin_uri = reached_first(admin_uri, self._admin)
         self._password = owner_password
         try:
             with self._admin.cursor() as cursor:
@@ -98,8 +102,9 @@ class ThrowawayServer:
         """A new empty database owned by the role, with the schema and extensions."""
 
         database = f"manage_db_verify_{self._suffix}"
-        if self._databases:
-            database += f"_{len(self._databases)}"
+        if self._made:  # a counter: a name stays unique when an earlier database was dropped
+            database += f"_{self._made}"
+        self._made += 1
         self._databases.append(database)
         create_database(self._admin, database, self.owner, scratch=True)
         admin_uri = with_params(self._admin_uri, dbname=database)
@@ -107,7 +112,8 @@ class ThrowawayServer:
         if self._password:
             owner_options["password"] = self._password
         if self._schema:
-            owner_options["options"] = search_path_option(self._schema)
+            schemas = search_path(self._schema, self._extensions)
+            owner_options["options"] = search_path_option(*schemas)
         _prepare_database(admin_uri, self.owner, self._schema, self._extensions)
         return ThrowawayDatabase(
             database, admin_uri, with_params(self._admin_uri, **owner_options), self.owner
@@ -136,13 +142,32 @@ class ThrowawayServer:
                     except Exception:  # not sent: drop it the usual way
                         drop_database(self._admin, database)
             else:
-                for database in reversed(self._databases):
-                    drop_database(self._admin, database)
+                self._drop_all()
             self._databases.clear()
             if self._created_role is not None:
                 drop_role(self._admin, self._created_role)
         finally:
             self._admin.close()
+
+    def _drop_all(self) -> None:
+        """Every database left, dropped at once when there are several: each DROP DATABASE waits
+        for a checkpoint, and drops waiting together share one."""
+        if len(self._databases) < 2:
+            for database in self._databases:
+                drop_database(self._admin, database)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        def drop(database: str) -> None:
+            connection = connect(self._admin_uri)
+            try:
+                drop_database(connection, database)
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(len(self._databases)) as pool:
+            for future in [pool.submit(drop, name) for name in self._databases]:
+                future.result()
 
     def __enter__(self) -> ThrowawayServer:
         return self

@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.locks import alter_table_commands, relation_name
 from manage_db.lint.model import Statement, UnitState
-from manage_db.lint.nodes import enum_name
-
-# Column types whose values come from a sequence: a default by another name.
-SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
+from manage_db.sql.locks import alter_table_commands, relation_name
+from manage_db.sql.nodes import enum_name
 
 
 def existing_table_commands(
@@ -28,8 +25,3 @@ def existing_table_commands(
     for command in alter_table_commands(statement.node):
         if enum_name(command.subtype) == subtype:
             yield table, command
-
-
-def type_name(column: Any) -> str:
-    """The type of a column definition, without its schema ('' when it names none)."""
-    return str(column.typeName.names[-1].sval) if column.typeName else ""

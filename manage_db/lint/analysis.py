@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,13 @@ from manage_db.lint.model import (
     StatementRule,
     UnitState,
 )
-from manage_db.lint.nodes import enum_name, node_name
-from manage_db.lint.opcalls import sql_of
-from manage_db.lint.pysource import (
+from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
+from manage_db.lint.unit_facts import FACT_STATEMENTS, provided_facts, record
+from manage_db.sql.nodes import enum_name, node_name
+from manage_db.sql.opcalls import sql_of
+from manage_db.sql.parse import SqlSyntaxError, blank_psql_script, iter_statements
+from manage_db.sql.positions import Lines
+from manage_db.sql.pysource import (
     PLACEHOLDER,
     PLACEHOLDER_VALUES,
     OpCall,
@@ -36,8 +41,6 @@ from manage_db.lint.pysource import (
     SqlString,
     read_revision,
 )
-from manage_db.lint.sqltext import SqlSyntaxError, blank_psql_script, iter_statements
-from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
 
 if TYPE_CHECKING:  # only .sql files to check: the offline rendering is not loaded
     from manage_db.runtime.render import Rendering
@@ -65,9 +68,10 @@ class FileResult:
                 col,
                 rule.code,
                 rule.severity,
-                message,
+                str(message),
                 rule.hint,
                 tuple(dict.fromkeys((line, *anchors))),
+                getattr(message, "settled_by", ()),
             )
         )
 
@@ -85,7 +89,7 @@ def analyze_sql_file(path: str, text: str, keys: bool = True) -> tuple[FileResul
     result = FileResult(RevisionFacts(path, "sql", sql_text_checksum(text)))
     result.suppressions = sql_suppressions(text)
     script = blank_psql_script(text)
-    lines = _Lines(script)
+    lines = Lines(script)
     statement_keys: set[str] = set()
     body_errors: list[SqlSyntaxError] = []
     try:
@@ -105,26 +109,6 @@ def analyze_sql_file(path: str, text: str, keys: bool = True) -> tuple[FileResul
     ]
     run_statements(statements, UnitState(), result)
     return result, statement_keys
-
-
-class _Lines:
-    """(line, column) of character offsets in a text; the line starts found on first use."""
-
-    def __init__(self, text: str):
-        self._text = text
-        self._starts: list[int] | None = None
-
-    def position(self, offset: int) -> tuple[int, int]:
-        from bisect import bisect_right
-
-        if self._starts is None:
-            self._starts = [0]
-            position = self._text.find("\n")
-            while position >= 0:
-                self._starts.append(position + 1)
-                position = self._text.find("\n", position + 1)
-        index = bisect_right(self._starts, offset) - 1
-        return index + 1, offset - self._starts[index] + 1
 
 
 def _fixed(position: tuple[int, int]) -> Callable[[], tuple[int, int]]:
@@ -160,6 +144,7 @@ def analyze_revision(
         has_down_revision=revision.has_down_revision,
         revision_line=revision.revision_line,
         down_revision_line=revision.down_revision_line,
+        branch_labelled=revision.branch_labelled,
     )
     result = FileResult(facts)
     result.suppressions = python_suppressions(revision.source, _first_code_line(revision.tree))
@@ -175,19 +160,40 @@ def analyze_revision(
         stream = _rendered_stream(revision, rendering, upgrade_strings, parsed, used, sql_file_keys)
         run_statements(stream, state, result)
         # op.* calls that did not run offline (in a loop over rows a read did not find)
-        _check_calls_not_rendered(revision, rendering, state, result)
+        facts.ops_seen = _check_calls_not_rendered(revision, rendering, state, result)
     elif rendering is not None and rendering.error is not None:
         facts.ops_seen = _read_op_calls(revision, rendering.error, parsed, used, state, result)
-    # SQL strings the rendering did not consume, in source order.
+    # SQL strings the rendering did not consume, in source order; downgrade() runs as its own
+    # unit, in its own transaction (autocommit blocks and COMMIT honoured as in upgrade()).
+    states = {"upgrade": state, "downgrade": UnitState(in_transaction=True)}
+    block = {"upgrade": False, "downgrade": False}
     for sql_string in revision.sql:
         if id(sql_string) in used:
             continue
-        if sql_string.phase == "upgrade":
-            state.in_transaction = not sql_string.in_autocommit_block
-            run_statements(parsed[id(sql_string)], state, result)
-        else:
+        phase_state = states.get(sql_string.phase)
+        if phase_state is None:
             run_statements(parsed[id(sql_string)], UnitState(in_transaction=True), result)
+            continue
+        block[sql_string.phase] = enter_step(
+            phase_state, sql_string.in_autocommit_block, block[sql_string.phase]
+        )
+        run_statements(parsed[id(sql_string)], phase_state, result)
+    facts.provides = provided_facts(state)
     return result
+
+
+def enter_step(state: UnitState, in_autocommit_block: bool, after_block: bool) -> bool:
+    """The transaction a step of a revision runs in; returns whether it is in an autocommit block.
+
+    alembic commits when an ``autocommit_block()`` starts and begins a new transaction when it
+    ends; between steps outside blocks the state goes on (a ``COMMIT`` leaves the next
+    statements outside a transaction, as it does with alembic's connection).
+    """
+    if in_autocommit_block:
+        state.in_transaction = False
+    elif after_block:
+        state.in_transaction = True
+    return in_autocommit_block
 
 
 def _read_op_calls(
@@ -216,36 +222,95 @@ def _read_op_calls(
             [] if id(call) in read_as_sql else _op_call_statements(revision, op_call)
         )
         if statements is None:
-            line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
             seen = False
-            result.emit(
-                OFFLINE,
-                line,
-                col,
-                f"op.{op_call.method}() not checked: upgrade() cannot be rendered offline "
-                f"({error}) and the call cannot be read from the source",
-                range(line, (call.end_lineno or line) + 1),
+            _not_checked(
+                revision, op_call, f"upgrade() cannot be rendered offline ({error})", result
             )
             continue
         steps.append((_step_position(revision, call), op_call.in_autocommit_block, statements))
+    for call, module in _foreign_helper_calls(revision):
+        seen = False
+        line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
+        result.emit(
+            OFFLINE,
+            line,
+            col,
+            f"{ast.unparse(call.func)}() not checked: upgrade() cannot be rendered offline "
+            f"({error}) and what this function of {module} runs cannot be read from the source",
+            range(line, (call.end_lineno or line) + 1),
+        )
     steps.sort(key=lambda step: step[0])
+    after_block = False
     for _, in_autocommit, step in steps:
-        state.in_transaction = not in_autocommit
+        after_block = enter_step(state, in_autocommit, after_block)
         run_statements(step, state, result)
     return seen
 
 
+def _foreign_helper_calls(revision: PythonRevision) -> Iterator[tuple[ast.Call, str]]:
+    """Calls made as statements in upgrade() to functions imported from a module other than
+    alembic, SQLAlchemy or the standard library: the work they do is out of lint's sight."""
+    if revision.upgrade is None:
+        return
+    imported = _imported_names(revision.tree)
+    for node in ast.walk(revision.upgrade):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            root = node.value.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            module = imported.get(root.id) if isinstance(root, ast.Name) else None
+            if module is not None:
+                yield node.value, module
+
+
+def _imported_names(tree: ast.Module) -> dict[str, str]:
+    """Names the module imports at its top, from modules lint cannot see into, and whence."""
+    seen_through = {"alembic", "sqlalchemy", "sqlmodel", "__future__", *sys.stdlib_module_names}
+    names: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                names[alias.asname or alias.name.split(".")[0]] = alias.name
+        elif isinstance(statement, ast.ImportFrom):
+            module = "." * statement.level + (statement.module or "")
+            for alias in statement.names:
+                names[alias.asname or alias.name] = module
+    return {n: m for n, m in names.items() if m.split(".")[0] not in seen_through}
+
+
 def _check_calls_not_rendered(
     revision: PythonRevision, rendering: Rendering, state: UnitState, result: FileResult
-) -> None:
-    """Check, from the source, the op.* calls that emitted nothing offline."""
+) -> bool:
+    """Check, from the source, the op.* calls that emitted nothing offline.
+
+    Returns whether each was understood; the others are MDB601 findings, never counted as seen.
+    """
     rendered_lines = {chunk.line for chunk in rendering.chunks}
+    seen = True
     for op_call in revision.op_calls:
         call = op_call.call
         if rendered_lines.intersection(range(call.lineno, (call.end_lineno or call.lineno) + 1)):
             continue
+        statements = _op_call_statements(revision, op_call)
+        if statements is None:
+            seen = False
+            _not_checked(revision, op_call, "it emitted nothing offline", result)
+            continue
         state.in_transaction = not op_call.in_autocommit_block
-        run_statements(_op_call_statements(revision, op_call) or (), state, result)
+        run_statements(statements, state, result)
+    return seen
+
+
+def _not_checked(revision: PythonRevision, op_call: OpCall, why: str, result: FileResult) -> None:
+    call = op_call.call
+    line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
+    result.emit(
+        OFFLINE,
+        line,
+        col,
+        f"op.{op_call.method}() not checked: {why} and the call cannot be read from the source",
+        range(line, (call.end_lineno or line) + 1),
+    )
 
 
 def _op_call_statements(revision: PythonRevision, op_call: OpCall) -> list[Statement] | None:
@@ -396,6 +461,7 @@ _STATE_CHANGES = frozenset(
         "RenameStmt",
         "DropStmt",
     }
+    | FACT_STATEMENTS
 )
 
 
@@ -430,6 +496,8 @@ def advance(state: UnitState, node: Any) -> None:
     elif kind == "DropStmt" and enum_name(node.removeType) == "OBJECT_TABLE":
         for names in node.objects or ():
             state.fresh_tables.discard(names[-1].sval)
+    elif kind in FACT_STATEMENTS:
+        record(state, node)
 
 
 def _sets_lock_timeout(node: Any) -> bool:

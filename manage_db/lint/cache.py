@@ -1,8 +1,9 @@
 """Results of unchanged files from the previous run, keyed by content hash.
 
 One JSON file per tree in ``$XDG_CACHE_HOME/wazo-manage-db`` (or ``~/.cache/wazo-manage-db``),
-named after the tree, this tool's version, the sources of the rules and of the offline
-rendering (manage_db/runtime/render.py) and the Python running it. When
+named after the tree, this tool's version, the sources of the rules, of the SQL analysis
+(manage_db/sql/) and of the offline rendering (manage_db/runtime/render.py), and the Python
+environment running it (its alembic and SQLAlchemy render revisions their own way). When
 the directory is not writable, lint simply runs without a cache.
 """
 
@@ -22,8 +23,11 @@ _FORMAT = 1
 def _rules_signature() -> str:
     """Changes whenever a source file of the lint engine changes (version bumps or not)."""
     package = Path(__file__).parent
-    digest = hashlib.sha256(f"{_FORMAT}:{manage_db.__version__}:{sys.version}".encode())
-    for folder in (package, package / "rules"):
+    # The environment too (its prefix): another alembic or SQLAlchemy renders revisions otherwise.
+    digest = hashlib.sha256(
+        f"{_FORMAT}:{manage_db.__version__}:{sys.version}:{sys.prefix}".encode()
+    )
+    for folder in (package, package / "rules", package.parent / "sql"):
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
             if entry.name.endswith(".py"):
                 stat = entry.stat()

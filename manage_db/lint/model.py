@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from manage_db.lint.pysource import PythonRevision
+    from manage_db.sql.pysource import PythonRevision
 
 ERROR = "error"
 WARNING = "warning"
@@ -81,25 +81,43 @@ class Finding:
     hint: str = ""
     # Lines whose noqa comments apply: the finding's and the Python call holding its SQL.
     noqa_lines: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # Facts any one of which, provided by an earlier revision, makes the finding moot
+    settled_by: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as shown (JSON output)."""
         data = dict(self.__dict__)
-        del data["noqa_lines"]
+        del data["noqa_lines"], data["settled_by"]
         return data
 
     def to_cache(self) -> dict[str, Any]:
-        return {**self.to_dict(), "noqa_lines": list(self.noqa_lines)}
+        data = {**self.to_dict(), "noqa_lines": list(self.noqa_lines)}
+        if self.settled_by:  # rare: the cache stays as small as it was
+            data["settled_by"] = list(self.settled_by)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         data = dict(data)
         data["noqa_lines"] = tuple(data.get("noqa_lines", ()))
+        data["settled_by"] = tuple(data.get("settled_by", ()))
         return cls(**data)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.col, self.code)
+
+
+class Settled(str):
+    """A rule's message that an earlier revision can make moot: see ``Finding.settled_by``."""
+
+    settled_by: tuple[str, ...] = ()
+
+    @classmethod
+    def unless(cls, message: str, *facts: str) -> Settled:
+        settled = cls(message)
+        settled.settled_by = facts
+        return settled
 
 
 @dataclass
@@ -119,15 +137,49 @@ class Statement:
     quiet: bool = False
 
 
-@dataclass
+class Constraints:
+    """What a revision (or .sql file) did to CHECK and FOREIGN KEY constraints so far."""
+
+    def __init__(self) -> None:
+        # (table, constraint) -> column, for each CHECK (column IS NOT NULL) added
+        self.not_null_checks: dict[tuple[str, str], str] = {}
+        # (table, constraint) -> (transaction number, CONSTR_CHECK or CONSTR_FOREIGN), added
+        # NOT VALID
+        self.not_valid: dict[tuple[str, str], tuple[int, str]] = {}
+        # (table, column) a validated CHECK (column IS NOT NULL) covers; column "" when a
+        # constraint of an earlier revision was validated (what it checks is not known here)
+        self.validated_not_null: set[tuple[str, str]] = set()
+        # (table, constraint) validated here, added by an earlier revision
+        self.validated_elsewhere: set[tuple[str, str]] = set()
+
+
 class UnitState:
     """What the statements before this one did in the same revision (or .sql file)."""
 
-    fresh_tables: set[str] = field(default_factory=set)
-    in_transaction: bool = False
-    lock_timeout_set: bool = False
-    # Rules that report at most once per revision put their code here.
-    reported: set[str] = field(default_factory=set)
+    def __init__(self, in_transaction: bool = False) -> None:
+        self.fresh_tables: set[str] = set()
+        self.lock_timeout_set = False
+        # Rules that report at most once per revision put their code here.
+        self.reported: set[str] = set()
+        # Entries into and exits from transaction blocks so far: two statements run in the
+        # same transaction when both are in_transaction with the same number.
+        self.transaction = 0
+        self._in_transaction = in_transaction
+        self.constraints = Constraints()
+        self.indexes_created: set[str] = set()
+        # Functions the unit created, by name: True when declared IMMUTABLE or STABLE
+        self.functions_declared: dict[str, bool] = {}
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
+
+    @in_transaction.setter
+    def in_transaction(self, value: bool) -> None:
+        # BEGIN, COMMIT, an autocommit block: what follows is another transaction.
+        if value != self._in_transaction:
+            self.transaction += 1
+        self._in_transaction = value
 
 
 @dataclass
@@ -146,16 +198,23 @@ class RevisionFacts:
     down_revision_line: int = 1
     # Revisions: whether lint saw what upgrade()'s op.* calls do (rendered or read from source)
     ops_seen: bool = True
+    branch_labelled: bool = False  # sets branch_labels: the root of a named branch
+    # Facts its upgrade() leaves for later revisions (e.g. a validated NOT NULL check)
+    provides: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["down_revisions"] = list(self.down_revisions)
+        provides = data.pop("provides")
+        if provides:  # rare: the cache stays as small as it was
+            data["provides"] = list(provides)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RevisionFacts:
         data = dict(data)
         data["down_revisions"] = tuple(data["down_revisions"])
+        data["provides"] = tuple(data.get("provides", ()))
         return cls(**data)
 
 
@@ -176,3 +235,5 @@ class TreeFacts:
     revisions: list[RevisionFacts]
     manifest_path: str
     released: list[ReleasedEntry] | None = None
+    # alembic's ``file_template`` for the tree's revision files (its ini's, %-format), if set
+    file_template: str | None = None

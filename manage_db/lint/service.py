@@ -29,6 +29,7 @@ from manage_db.lint.model import (
     TreeFacts,
 )
 from manage_db.lint.policy import apply_policy
+from manage_db.lint.settling import settle
 from manage_db.lint.suppressions import Suppressions
 
 # Trees with at least this many changed revisions are analysed in one process per core.
@@ -74,6 +75,8 @@ def find_tree(path: Path) -> tuple[Path, Path | None]:
         return path.parent, path
     if path.name == "versions":
         return path.parent, None
+    if path.parent.name == "versions":  # one of several version locations (one per dialect)
+        return path, None
     if (path / "alembic.ini").exists() and not (path / "versions").is_dir():
         located = _script_location(path / "alembic.ini")
         if located is not None:
@@ -82,25 +85,110 @@ def find_tree(path: Path) -> tuple[Path, Path | None]:
 
 
 def _script_location(ini: Path) -> Path | None:
+    value = _ini_option(ini, "script_location")
+    if value is None:
+        return None
+    location = Path(value)
+    return location if location.is_absolute() else ini.parent / location
+
+
+def _ini_option(ini: Path, option: str) -> str | None:
+    """An option of an alembic.ini's ``[alembic]`` section, as alembic reads it (``%%`` is %)."""
     import configparser
 
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
     try:
         parser.read(ini, encoding="utf-8")
-        value = parser.get("alembic", "script_location")
+        return parser.get("alembic", option)
     except (configparser.Error, OSError):
         return None
-    location = Path(value)
-    return location if location.is_absolute() else ini.parent / location
+
+
+# How many folders above a tree an alembic.ini naming it is looked for.
+_INI_LEVELS = 4
+
+
+def file_template(root: Path) -> str | None:
+    """The ``file_template`` alembic names this tree's revisions with, if one is set.
+
+    From the alembic.ini that names the tree (the tree's folder or one of the few above it;
+    the section whose ``script_location`` is the tree, or ``[alembic]``), else the
+    ``[tool.alembic]`` of a pyproject.toml beside the tree.
+    """
+    if root.parent.name == "versions":  # a version location: the tree is above it
+        root = root.parent.parent
+    for folder in [root, *root.parents][: _INI_LEVELS + 1]:
+        ini = folder / "alembic.ini"
+        if not ini.is_file():
+            continue
+        import configparser
+
+        parser = configparser.ConfigParser(defaults={"here": str(folder)})
+        try:
+            parser.read(ini, encoding="utf-8")
+            for section in parser.sections():
+                location = parser.get(section, "script_location", fallback=None)
+                if location and _is_location_of(location, folder, root):
+                    return parser.get(
+                        section, "file_template", fallback=_ini_option(ini, "file_template")
+                    )
+        except (configparser.Error, OSError):
+            continue
+        # Beside the tree (or in it): its own, unless it names another tree that exists.
+        location = parser.get("alembic", "script_location", fallback=None)
+        if folder in (root, root.parent) and not _names_another_tree(location, folder, root):
+            return _ini_option(ini, "file_template")
+    return _pyproject_file_template(root.parent / "pyproject.toml")
+
+
+def _is_location_of(location: str, base: Path, root: Path) -> bool:
+    """Does an ini's ``script_location`` (a path, or ``package:folder``) name the tree?"""
+    package, colon, folder = location.partition(":")
+    if colon and len(package) > 1:  # package resources: the tree's path ends with them
+        tail = Path(*package.split("."), *Path(folder).parts)
+        return root.parts[-len(tail.parts) :] == tail.parts
+    path = Path(location)
+    return (path if path.is_absolute() else base / path).resolve() == root.resolve()
+
+
+def _names_another_tree(location: str | None, base: Path, root: Path) -> bool:
+    if location is None or ":" in location:
+        return False
+    path = Path(location) if Path(location).is_absolute() else base / location
+    return path.is_dir() and path.resolve() != root.resolve()
+
+
+def _pyproject_file_template(pyproject: Path) -> str | None:
+    if not pyproject.is_file():
+        return None
+    import tomllib
+
+    try:
+        tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        return None
+    template = tool.get("alembic", {}).get("file_template")
+    return template if isinstance(template, str) else None
+
+
+# Version locations of a tree that keeps one history per database (versions/postgresql,
+# versions/sqlite): those of other databases than PostgreSQL are not read.
+_OTHER_DIALECTS = frozenset({"sqlite", "mysql", "mariadb", "oracle", "mssql"})
 
 
 def _discover(root: Path) -> tuple[list[Path], list[Path]]:
     revisions: list[Path] = []
     sql_files: list[Path] = []
     top = str(root)
+    is_version_location = root.parent.name == "versions"
     for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
-        in_versions = "versions" in os.path.relpath(folder, top).split(os.sep)
+        other = _OTHER_DIALECTS if os.path.basename(folder) == "versions" else frozenset()
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith((".", "__pycache__")) and d not in other
+        )
+        in_versions = is_version_location or "versions" in os.path.relpath(folder, top).split(
+            os.sep
+        )
         for name in sorted(files):
             if name.endswith(".sql"):
                 sql_files.append(Path(folder, name))
@@ -146,11 +234,13 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     sql_sources = _read(root, sql_paths)
     py_sources = _read(root, revision_paths)
     files = _analyse(cache, sql_sources, py_sources)
+    files.findings = settle(files.findings, files.facts)
     released = manifest.read(root / settings.manifest)
     if released is not None:
         _fill_checksums(files.facts, {s.relpath: s for s in py_sources}, cache)
     cache.save({s.relpath for s in py_sources + sql_sources})
-    files.findings.extend(_tree_findings(TreeFacts(files.facts, settings.manifest, released)))
+    facts = TreeFacts(files.facts, settings.manifest, released, file_template(root))
+    files.findings.extend(_tree_findings(facts))
     return _report(root, settings, only, files, len(py_sources) + len(sql_sources))
 
 

@@ -4,8 +4,8 @@
   stamp, offline SQL and new revisions through alembic's public path (``EnvironmentContext`` +
   ``script.run_env()``), one revision per transaction whatever the env.py asks;
 - ``listeners``: the ``StepListener`` protocol called inside each revision's transaction;
-- ``session``: the connection setup (search_path, asynchronous commits) carried in the URI, and
-  the SQLAlchemy URL (pinned to psycopg2) alembic gets for it;
+- ``session``: the SQLAlchemy URL (pinned to psycopg2, several hosts spelled for 1.4 and 2.x)
+  alembic gets for a libpq URI; the session's settings are built in ``dao.session``;
 - ``stepping``: verify's single steps, each one alembic command in an env.py session per
   database (``MigrationTree.session``);
 - ``batching`` and ``shared_message``: a step's statements in as few round trips as their

@@ -55,6 +55,9 @@ from manage_db.runtime.session import sqlalchemy_url
 
 logger = logging.getLogger(__name__)
 
+# (revision, "upgrade" | "downgrade" | "stamp"): the steps of one command of a session.
+Moves = Sequence[tuple[str, str]]
+
 
 class MigrationTree:
     """A component's tree, its alembic Config and the database URL it runs against."""
@@ -88,21 +91,24 @@ class MigrationTree:
         moved.failed_step = None
         return moved
 
-    def session(
-        self, serve: Callable[[Callable[[Sequence[tuple[str, bool]]], None]], None]
-    ) -> None:
+    def session(self, serve: Callable[[Callable[[Moves], None]], None]) -> None:
         """Run env.py once; where it runs the migrations, ``serve`` gets a function that runs
-        one alembic command per call: the given (revision, is_upgrade) steps, in order."""
+        one alembic command per call: the given (revision, direction) steps, in order, a
+        direction being ``upgrade``, ``downgrade`` or ``stamp`` (recorded over its parents,
+        not run)."""
         self._run(lambda rev, _: (), (), serve=serve)
 
-    def fresh_steps(self, moves: Sequence[tuple[str, bool]]) -> list[Any]:
+    def fresh_steps(self, moves: Moves) -> list[Any]:
         """alembic's steps for ``moves``, each revision's module imported anew (as a new command
         would import it): nothing a revision kept at module level carries over."""
         steps = []
-        for revision, is_upgrade in moves:
+        for revision, direction in moves:
+            if direction == STAMP:
+                steps.append(compat.stamp_step(self.script, revision))
+                continue
             script = compat.reload_revision(self.script, revision)
             self._wrap_module(revision, script.module)
-            steps.append(compat.revision_step(self.script, script, is_upgrade))
+            steps.append(compat.revision_step(self.script, script, direction == UPGRADE))
         return steps
 
     def upgrade(self, target: str, listeners: Sequence[StepListener] = ()) -> None:
@@ -249,14 +255,13 @@ def _revision_file_in_traceback(error: BaseException, versions: Path) -> Path | 
     return found
 
 
-def _from_heads(moves: Sequence[tuple[str, bool]], steps: list[Any], heads: Any) -> list[Any]:
+def _from_heads(moves: Moves, steps: list[Any], heads: Any) -> list[Any]:
     """``steps``, when the version table is where the first of ``moves`` starts: its revision
-    applied for a downgrade, not yet for an upgrade."""
+    applied for a downgrade, not yet for an upgrade or a stamp."""
     if moves:
-        revision, is_upgrade = moves[0]
+        revision, direction = moves[0]
         current = tuple(heads or ())
-        if (revision in current) == is_upgrade:
-            direction = "upgrade" if is_upgrade else "downgrade"
+        if (revision in current) == (direction != DOWNGRADE):
             raise RuntimeError(
                 f"cannot {direction} {revision}: the version table holds "
                 f"{', '.join(current) or 'no revision'}"
@@ -343,7 +348,7 @@ class _RuntimeEnvironment:
             return
         commands = 0
 
-        def command(moves: Sequence[tuple[str, bool]]) -> None:
+        def command(moves: Moves) -> None:
             nonlocal commands
             steps = self.tree.fresh_steps(moves)
             if commands and self.configured is not None:  # env.py configured the first one

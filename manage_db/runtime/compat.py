@@ -68,6 +68,18 @@ def revision_step(script: Any, revision: Any, is_upgrade: bool) -> Any:
     return make(script.revision_map, revision)
 
 
+def stamp_step(script: Any, revision: str) -> Any:
+    """The step recording ``revision`` as applied over its parents, running nothing: its upgrade
+    step with the migration function left out (the version table moves as for an upgrade)."""
+    step = revision_step(script, script.get_revision(revision), True)
+    step.migration_fn = _nothing
+    return step
+
+
+def _nothing(**kw: Any) -> None:
+    """A stamped revision's migration function."""
+
+
 def reload_revision(script: Any, revision: str) -> Any:
     """The revision script of ``revision``, its file imported anew: a fresh module, as a new
     ``alembic`` command would import it (the compiled code of a ``.py`` file kept per run)."""
@@ -108,6 +120,7 @@ class Tree:
 
     def __init__(self, script: Any) -> None:
         self.script = script
+        self.location = Path(script.dir)
 
     @property
     def revisions(self) -> list[str]:

@@ -1,63 +1,50 @@
-"""The connection setup of a migration session, carried in the connection URI itself, and the
-SQLAlchemy URL alembic is handed for it.
+"""The SQLAlchemy URL alembic is handed for a libpq URI (the session's settings themselves are
+built in ``dao.session``, and travel inside the URI).
 
-Settings travel as libpq ``options`` (``-c name=value``), so they apply to every connection made
-from the URI: ours, the verify throwaway's, and the engine a stock env.py creates itself from
-``ALEMBIC_DB_URI``. A schema-confined component sees its own schema only (``search_path=<schema>``,
-not ``<schema>,public``), the same in upgrade, status and verify.
+Several hosts (``postgresql://u@h1:5432,h2:5433/db``) are spelled the one way both SQLAlchemy
+1.4 and 2.x hand to psycopg2 unchanged: ``?host=h1,h2&port=5432,5433`` (1.4 passes query
+parameters through as they are; 2.x splits both on commas and joins them back, refusing only
+host and port counts that differ, so a single port is repeated for every host).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from urllib.parse import quote, urlencode
 
-from manage_db.dao.connection import build_uri, libpq_form, parse_uri
+from manage_db.dao.connection import build_uri, hosts_of, libpq_form, parse_uri
+from manage_db.dao.session import asynchronous_commit
 
-
-def session_settings(schema: str | None) -> dict[str, str]:
-    """The server settings of a migration session for a component confined to ``schema``."""
-    settings: dict[str, str] = {}
-    if schema:
-        settings["search_path"] = '"' + schema.replace('"', '""') + '"'
-    return settings
-
-
-def with_session_settings(uri: str, settings: Mapping[str, str]) -> str:
-    """``uri`` with ``settings`` added to its libpq ``options`` (given twice: ours wins)."""
-    if not settings:
-        return uri
-    params = parse_uri(uri)
-    given = params.get("options", "").strip()
-    ours = " ".join(f"-c {name}={_escaped(value)}" for name, value in settings.items())
-    params["options"] = f"{given} {ours}".strip()
-    return build_uri(params)
+_DRIVER_SCHEME = "postgresql+psycopg2://"
 
 
 def migration_uri(uri: str) -> str:
-    """The URI the migrations themselves run on: ``uri`` with asynchronous commits.
-
-    Each revision commits on its own; waiting for the WAL flush of every one of them costs a disk
-    sync per revision (3 ms each, a third of a 1,000-revision upgrade). Asynchronously committed
-    steps stay atomic (a crash loses whole revisions, never half of one, and a rerun applies them
-    again); ``dao.version_table.wait_durable`` makes them durable before the run reports.
-    """
-    return with_session_settings(uri, {"synchronous_commit": "off"})
-
-
-def session_uri(uri: str, schema: str | None) -> str:
-    """The URI a migration session of a component confined to ``schema`` connects with."""
-    return with_session_settings(uri, session_settings(schema))
+    """The URI the migrations themselves run on: ``uri`` with asynchronous commits."""
+    return asynchronous_commit(uri)
 
 
 def sqlalchemy_url(uri: str) -> str:
     """SQLAlchemy URL for a libpq URI, pinned to psycopg2 (a bare scheme means psycopg 3 in 2.1)."""
     uri = libpq_form(uri)
+    params = parse_uri(uri)
+    if "," in params.get("host", "") or "," in params.get("port", ""):
+        return _multi_host_url(uri, params)
     for scheme in ("postgresql://", "postgres://"):
         if uri.startswith(scheme):
-            return "postgresql+psycopg2://" + uri[len(scheme) :]
-    return "postgresql+psycopg2://" + build_uri(parse_uri(uri))[len("postgresql://") :]
+            return _DRIVER_SCHEME + uri[len(scheme) :]
+    return _DRIVER_SCHEME + build_uri(params)[len("postgresql://") :]
 
 
-def _escaped(value: str) -> str:
-    # libpq splits options on whitespace; a backslash keeps a space or backslash in the value.
-    return value.replace("\\", "\\\\").replace(" ", "\\ ")
+def _multi_host_url(uri: str, params: dict[str, str]) -> str:
+    servers = hosts_of(uri)
+    query = {k: v for k, v in params.items() if k not in ("user", "password", "dbname")}
+    query["host"] = ",".join(host for host, _ in servers)
+    if any(port for _, port in servers):
+        query["port"] = ",".join(port for _, port in servers)
+    auth = ""
+    if params.get("user"):
+        auth = quote(params["user"], safe="")
+        if params.get("password"):
+            auth += ":" + quote(params["password"], safe="")
+        auth += "@"
+    dbname = quote(params.get("dbname", ""), safe="")
+    return f"{_DRIVER_SCHEME}{auth}/{dbname}?{urlencode(query, quote_via=quote, safe=',/')}"

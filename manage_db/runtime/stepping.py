@@ -26,8 +26,10 @@ from collections.abc import Callable, Sequence
 
 from manage_db.errors import TreeError
 from manage_db.runtime.adapter import MigrationTree
+from manage_db.runtime.listeners import DOWNGRADE, STAMP, UPGRADE
 
-Moves = Sequence[tuple[str, bool]]
+# (revision, "upgrade" | "downgrade" | "stamp"), in order.
+Moves = Sequence[tuple[str, str]]
 # How long closing waits for env.py to end its session: idle, it ends at once; interrupted in a
 # step (Ctrl-C), the caller drops the database under it rather than wait for the step.
 CLOSE_WAIT = 10.0
@@ -55,16 +57,20 @@ class RevisionSteps:
 
     def upgrade(self, revision: str) -> None:
         """Apply ``revision`` (its parents applied), as ``alembic upgrade`` would."""
-        self._command([(revision, True)])
+        self._command([(revision, UPGRADE)])
 
     def downgrade(self, revision: str) -> None:
         """Revert ``revision`` (the database at it), as ``alembic downgrade`` would."""
-        self._command([(revision, False)])
+        self._command([(revision, DOWNGRADE)])
+
+    def stamp(self, revision: str) -> None:
+        """Record ``revision`` as applied over its parents without running it."""
+        self._command([(revision, STAMP)])
 
     def upgrade_through(self, revisions: Sequence[str]) -> None:
         """Apply ``revisions`` in order, one transaction each, in one command."""
         if revisions:
-            self._command([(revision, True) for revision in revisions])
+            self._command([(revision, UPGRADE) for revision in revisions])
 
     def close(self) -> None:
         """End env.py's session (its connection closed, its engine disposed)."""

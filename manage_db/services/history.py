@@ -42,6 +42,7 @@ from manage_db.history_model import (
     LastRecord,
 )
 from manage_db.models import Component
+from manage_db.squash.floor import check_floor, squash_baselines
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ def find_drift(
     applied: set[str] = set()
     for rev in current:
         applied |= graph.ancestors(rev)
+    baselines: set[str] | None = None  # read only when a checksum changed
     for rev in sorted(last):
         record = last[rev]
         if record.outcome == RUNNING:
@@ -209,6 +211,10 @@ def find_drift(
         elif rev in applied and record.direction in APPLYING and rev in facts:
             now = facts[rev].checksum
             if record.checksum is not None and record.checksum != now:
+                if baselines is None:
+                    baselines = squash_baselines(graph.script_location)
+                if rev in baselines:
+                    continue  # rewritten by a squash: the old history it replaced was applied
                 drift.append(Drift(rev, EDITED, f"checksum {record.checksum[:12]} -> {now[:12]}"))
     return drift
 
@@ -258,8 +264,11 @@ def prepare_run(
 ) -> HistoryRecorder:
     """Under the migration lock, before a run: check, create the table, adopt; the recorder.
 
-    ``refuse_drift`` (upgrade): HistoryDrift, nothing changed, when an applied revision drifted.
+    ``refuse_drift`` (upgrade): HistoryDrift, nothing changed, when an applied revision drifted
+    (BelowBaseline first, when the database is at a revision a squash removed).
     """
+    if refuse_drift:
+        check_floor(component.name, graph.script_location, graph.revisions, current)
     last = history_table.read_last_records(
         lock_connection, component.version_table, component.schema
     )

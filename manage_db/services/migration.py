@@ -16,6 +16,7 @@ from typing import Any
 
 from manage_db import cancellation, log
 from manage_db.dao import version_table
+from manage_db.dao.connection import reached_first
 from manage_db.dao.revision_files import load_graph
 from manage_db.dao.session import migration_session_uri
 from manage_db.dao.version_table import read_current
@@ -24,10 +25,10 @@ from manage_db.models import Component, RunResult
 from manage_db.revision_graph import RevisionGraph
 from manage_db.runtime.adapter import MigrationTree, MissingMigrationFunction, is_usage_error
 from manage_db.runtime.listeners import StepListener
-from manage_db.runtime.session import migration_uri
 from manage_db.services import history
 from manage_db.services.migration_lock import migration_lock
 from manage_db.services.retry import run_with_lock_retries
+from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def upgrade(
             result.message = f"the tree has {len(wanted or ())} heads: applying each of them"
             logger.warning("%s: %s (%s)", component.name, result.message, ", ".join(wanted or ()))
         had_table = version_table.exists(conn, component.version_table, component.schema)
-        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
+        session_uri = _session_uri(owner_uri, timeouts, conn)
         try:
             run_with_lock_retries(
                 component.name,
@@ -133,7 +134,7 @@ def single_step(
         if command != "stamp":  # stamp is how a database at an unknown revision is repaired
             graph.check_known(result.before, component.name)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=False)
-        session_uri = migration_session_uri(owner_uri, timeouts, conn.server_version)
+        session_uri = _session_uri(owner_uri, timeouts, conn)
         run_with_lock_retries(
             component.name,
             timeouts,
@@ -159,6 +160,11 @@ def offline_sql(
         raise
     except Exception as error:
         raise MigrationFailed(f"{component.name}: cannot render SQL: {one_line(error)}") from error
+
+
+def _session_uri(owner_uri: str, timeouts: SessionTimeouts, conn: Any) -> str:
+    """The migration session's URI, to the server whose lock ``conn`` holds first."""
+    return migration_session_uri(reached_first(owner_uri, conn), timeouts, conn.server_version)
 
 
 class _Progress:
@@ -192,7 +198,8 @@ def _run(
     started = time.monotonic()
     tree: MigrationTree | None = None
     try:
-        tree = MigrationTree.load(component, migration_uri(owner_uri))
+        # ``owner_uri`` is the session's (dao.session.migration_session_uri): every setting in it.
+        tree = MigrationTree.load(component, owner_uri)
         try:
             with log.buffered():
                 getattr(tree, name)(target, [_Progress(component, result), *listeners])

@@ -22,8 +22,11 @@ logger = logging.getLogger(__name__)
 def migration_lock(
     component: Component, owner_uri: str, wait: float, server_wait: float = 0.0
 ) -> Iterator[Any]:
-    """Hold the component's advisory lock; yield the (autocommit) connection holding it."""
-    conn = connect(owner_uri, wait=server_wait)
+    """Hold the component's advisory lock; yield the (autocommit) connection holding it.
+
+    Every run that takes it writes (upgrade, downgrade, stamp, repair): on a primary only.
+    """
+    conn = connect(owner_uri, wait=server_wait, writes=True)
     try:
         key = locks.lock_key(component.version_table, component.schema)
         if not locks.try_lock(conn, key):

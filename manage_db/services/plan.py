@@ -61,6 +61,7 @@ def plan_component(
     from manage_db.dao.connection import connect
     from manage_db.dao.revision_files import load_graph
     from manage_db.dao.version_table import read_current
+    from manage_db.replication.dao import replication_state
     from manage_db.services.plan_statements import revision_statements
     from manage_db.services.plan_walker import StatementWalker
 
@@ -86,6 +87,7 @@ def plan_component(
             _judge(revision, plan, settings)
             plan.revisions.append(revision)
         plan.long_transactions = table_facts.long_transactions(conn, settings.long_transaction)
+        plan.replication = replication_state(conn)
     except table_facts.database_error() as error:
         message = (getattr(error, "pgerror", None) or str(error)).strip().splitlines()
         raise ManageDbError(
@@ -97,7 +99,7 @@ def plan_component(
 
 
 def _judge(revision: RevisionPlan, plan: ComponentPlan, settings: PlanSettings) -> None:
-    from manage_db.lint.locks import ACCESS_EXCLUSIVE
+    from manage_db.sql.locks import ACCESS_EXCLUSIVE
 
     for statement in revision.statements:
         for check in statement.checks:
@@ -109,6 +111,8 @@ def _judge(revision: RevisionPlan, plan: ComponentPlan, settings: PlanSettings) 
         facts = plan.tables.get(statement.table or "")
         if facts is None:
             continue
+        if statement.rewrites:
+            statement.wal_bytes = facts.total_bytes
         big = facts.estimated_rows >= settings.big_table_rows
         if big and (statement.rewrites or statement.lock == ACCESS_EXCLUSIVE):
             what = "rewrites" if statement.rewrites else f"takes an {ACCESS_EXCLUSIVE} on"

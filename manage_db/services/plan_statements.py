@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from manage_db.errors import ConfigError
-from manage_db.lint.opcalls import sql_of
-from manage_db.lint.pysource import PLACEHOLDER, PythonRevision, read_revision
 from manage_db.runtime.render import Rendering, render_upgrades
+from manage_db.sql.opcalls import sql_of
+from manage_db.sql.pysource import PLACEHOLDER, PythonRevision, read_revision
 
 
 @dataclass

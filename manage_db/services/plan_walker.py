@@ -26,8 +26,8 @@ class StatementWalker:
     _keys: dict[str, list[str]] = field(default_factory=dict)
 
     def statement(self, node: Any, text: str) -> StatementPlan:
-        from manage_db.lint.locks import locks_taken
-        from manage_db.lint.nodes import enum_name, node_name
+        from manage_db.sql.locks import locks_taken
+        from manage_db.sql.nodes import enum_name, node_name
 
         kind = node_name(node)
         result = StatementPlan(text)
@@ -91,7 +91,7 @@ class StatementWalker:
 
     def _alter(self, table: str, command: Any, result: StatementPlan) -> None:
         from manage_db.dao import table_facts
-        from manage_db.lint.nodes import enum_name
+        from manage_db.sql.nodes import enum_name
 
         subtype = enum_name(command.subtype)
         if subtype == "AT_AddColumn":
@@ -111,8 +111,8 @@ class StatementWalker:
 
     def _add_column(self, table: str, column: Any, result: StatementPlan) -> None:
         from manage_db.dao import table_facts
-        from manage_db.lint.alter_table import SERIAL_TYPES, type_name
-        from manage_db.lint.nodes import enum_name
+        from manage_db.sql.columns import SERIAL_TYPES, type_name
+        from manage_db.sql.nodes import enum_name
 
         self.added_columns.add((table, column.colname))
         has_default = False
@@ -149,14 +149,14 @@ class StatementWalker:
 
     def _volatile(self, names: set[str]) -> set[str]:
         from manage_db.dao import table_facts
-        from manage_db.lint.rules.mdb503 import VOLATILE_FUNCTIONS
+        from manage_db.sql.functions import VOLATILE_FUNCTIONS
 
         known = {n for n in names if n in VOLATILE_FUNCTIONS}
         return known | table_facts.volatile_functions(self.conn, sorted(names - known))
 
     def _constraint(self, table: str, constraint: Any, result: StatementPlan) -> None:
         from manage_db.dao import table_facts
-        from manage_db.lint.nodes import enum_name
+        from manage_db.sql.nodes import enum_name
 
         kind = enum_name(constraint.contype)
         not_valid = bool(getattr(constraint, "skip_validation", False))
@@ -242,7 +242,7 @@ def _deparse(node: Any) -> str:
 
 def _function_names(node: Any) -> set[str]:
     """Every function called anywhere in an expression."""
-    from manage_db.lint.nodes import node_name
+    from manage_db.sql.nodes import node_name
 
     names: set[str] = set()
     stack = [node]

@@ -31,7 +31,7 @@ def provision_component(
     def record(created: bool, what: str) -> None:
         actions.append(f"created {what}" if created else f"{what} already there")
 
-    conn = connect(admin_uri, wait=server_wait)
+    conn = connect(admin_uri, wait=server_wait, writes=True)
     try:
         if not dao.role_exists(conn, component.owner):
             record(dao.create_role(conn, component.owner, password), f"role {component.owner}")
@@ -44,7 +44,7 @@ def provision_component(
     if component.schema or component.extensions:
         params = parse_uri(admin_uri)
         params["dbname"] = component.database
-        conn = connect(build_uri(params), wait=server_wait)
+        conn = connect(build_uri(params), wait=server_wait, writes=True)
         try:
             if component.schema and not dao.schema_exists(conn, component.schema):
                 created = dao.create_schema(conn, component.schema, component.owner)

@@ -130,15 +130,9 @@ def _lock_timeout(
 
 def lock_wanted(statement: str | None) -> str:
     """What the statement waited for, in words: the lock and the table, from its syntax tree."""
-    if statement:
-        try:
-            from manage_db.lint.locks import locks_taken
-            from manage_db.lint.sqltext import parse_statements
+    from manage_db.sql.locks import lock_wanted_by
 
-            for parsed in parse_statements(statement):
-                for table, lock in locks_taken(parsed.node):
-                    if table:
-                        return f"the {lock} it wanted on table {table}"
-        except Exception:  # pglast missing, or SQL it cannot parse: say less
-            logger.debug("cannot tell the lock of %r", statement, exc_info=True)
+    found = lock_wanted_by(statement) if statement else None
+    if found is not None:
+        return f"the {found[1]} it wanted on table {found[0]}"
     return "a table lock"

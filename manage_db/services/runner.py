@@ -12,6 +12,7 @@ summary read the same whatever finishes first.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -270,11 +271,17 @@ class RunOptions:
 
     server_wait: float
     parallel: int
+    # How many standbys must replay a run when a component waits for them (None: all).
+    replica_min: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RunOptions:
         """The options the settings of a run give (already checked and typed by config)."""
-        return cls(server_wait=settings["server_wait"], parallel=settings["parallel"])
+        return cls(
+            server_wait=settings["server_wait"],
+            parallel=settings["parallel"],
+            replica_min=settings.get("replica_min"),
+        )
 
 
 def _database_and_owner(component: Component) -> set[tuple[str, str]]:
@@ -324,6 +331,7 @@ def upgrade_components(
             from manage_db.services.migration import upgrade
 
             result = upgrade(component, uri, target, server_wait=options.server_wait)
+            _wait_for_standbys(access, component, options, result)
         result.duration = time.monotonic() - started
         return result
 
@@ -336,16 +344,44 @@ def step_component(
     """``downgrade`` or ``stamp`` one component to ``target``."""
     from manage_db.services.migration import single_step
 
-    return run_in_order(
-        [component],
-        lambda c: single_step(c, access.owner_uri(c), name, target),
-    )
+    def step(c: Component) -> RunResult:
+        result = single_step(c, access.owner_uri(c), name, target)
+        _wait_for_standbys(access, c, options, result)
+        return result
+
+    return run_in_order([component], step)
+
+
+def _wait_for_standbys(
+    access: Access, component: Component, options: RunOptions, result: RunResult
+) -> None:
+    """After a run that changed the database: its standbys replayed it, or StandbysBehind."""
+    wait = component.timeouts.replica_wait
+    if wait <= 0 or (not result.applied and result.before == result.after):
+        return
+    from manage_db.replication.service import wait_for_standbys
+
+    try:
+        wait_for_standbys(
+            access.admin_uri(component=component), component.name, wait, options.replica_min
+        )
+    except ManageDbError as error:
+        error.result = result  # type: ignore[attr-defined]  # the summary keeps what was applied
+        raise
 
 
 def status_components(
-    access: Access, components: Sequence[Component], options: RunOptions
+    access: Access, components: Sequence[Component], options: RunOptions, servers: bool = False
 ) -> list[StatusRow]:
-    """Where each component stands."""
+    """Where each component stands; ``servers``: each row with the server it was read from."""
     from manage_db.services.status import component_status
 
-    return component_status(components, access.owner_uri, options.server_wait)
+    rows = component_status(components, access.owner_uri, options.server_wait)
+    if not servers:
+        return rows
+    from manage_db.replication.service import server_of
+
+    return [
+        row if row.error else dataclasses.replace(row, server=server_of(access, component))
+        for row, component in zip(rows, components, strict=True)
+    ]

@@ -20,6 +20,7 @@ from manage_db.dao.connection import connect
 from manage_db.dao.tree_stamp import tree_stamp
 from manage_db.errors import EXIT_DRIFT, ManageDbError, TreeError
 from manage_db.models import Component, StatusRow
+from manage_db.squash.floor import check_floor
 
 if TYPE_CHECKING:  # the graph and the history are loaded only when no cached verdict answers
     from manage_db.history_model import Drift, LastRecord
@@ -128,6 +129,8 @@ def _row(tree: TreeView, state: ComponentState) -> StatusRow:
     if tree.known_clean(state):
         return StatusRow(component.name, component.database, current, tree.heads)
     graph, heads = tree.graph, tree.heads
+    # A revision squashed into a baseline: older than the tree's floor (exit 8), as upgrade says.
+    check_floor(component.name, component.script_location, graph.revisions, current)
     # An applied revision gone from the tree is drift (exit 8), as upgrade says.
     drift = history_drift(graph, current, state.last)
     if drift:

@@ -10,9 +10,11 @@ reported with the differences.  When a step leaves the database somewhere no upg
 schema), the database is rebuilt at that revision and the walk goes on: one run reports every
 defect of the history.  Only a failing first upgrade ends the walk (nothing above it can run).
 
-A revision declared irreversible (``irreversible = True``, a downgrade raising
-NotImplementedError, a root baseline whose downgrade does nothing) is upgraded but not
-round-tripped, and listed as such, not as a defect.
+Which revisions are walked how, in which order (every branch, merges after their parents,
+``verify.skip_revisions``, ``verify.minimum_downgrade_revision``, baselines) is the walk plan of
+``services.verify_walk``; this module runs its steps.  A revision declared irreversible, or whose
+downgrade raises NotImplementedError, is upgraded but not round-tripped, and listed as such, not
+as a defect.
 
 Each step runs on upgrade's path: the tree's env.py (its ``configure()`` options, its engine),
 upgrade's session settings and statement batching, each step one alembic command of its own
@@ -25,11 +27,8 @@ end must agree with the patched snapshot.
 
 from __future__ import annotations
 
-import ast
-import inspect
 import logging
 import os
-import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,9 +45,9 @@ from manage_db.errors import ConnectionFailed, ManageDbError, TreeError, one_lin
 from manage_db.models import Component
 from manage_db.runtime.adapter import MigrationTree
 from manage_db.runtime.compat import Tree, load_tree
-from manage_db.runtime.session import migration_uri
 from manage_db.runtime.stepping import RevisionSteps, open_steps
 from manage_db.services.schema_diff import Difference, diff_snapshots
+from manage_db.services.verify_walk import STAMP, UPGRADE_ONLY, WalkPolicy, WalkStep, plan_walk
 from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
@@ -74,6 +73,8 @@ class VerifyTarget:
     ``owner_password``); when None or absent, a throwaway role is created and dropped.
     ``schema``: the component's schema, made before the walk and the only one on the owner's
     ``search_path`` (as in ``upgrade``).
+    ``walk``: the ``verify.*`` settings shaping the walk plan (skipped revisions, the minimum
+    downgrade revision, declared baselines).
     """
 
     name: str
@@ -83,6 +84,7 @@ class VerifyTarget:
     extensions: tuple[str, ...] = ()
     owner: str | None = None
     owner_password: str | None = None
+    walk: WalkPolicy = WalkPolicy()
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,8 @@ class NotRoundTripped:
 class VerifyReport:
     """What verify found for one tree.
 
-    ``revisions``: all of the tree, base first; ``checked``: how many were walked (upgraded,
-    and round-tripped unless listed in ``not_round_tripped``); ``rebuilds``: how many times
+    ``revisions``: all of the tree, base first; ``checked``: how many were walked (upgraded or
+    stamped, and round-tripped unless listed in ``not_round_tripped``); ``rebuilds``: how many times
     the database was rebuilt at a revision after a step left it where no upgrade leads.
     """
 
@@ -184,23 +186,22 @@ def verify_tree(
     revisions = tree.revisions
     report.revisions = len(revisions)
     report.order = list(revisions)
+    steps = plan_walk(tree, target.walk)
     heads = tree.heads
-    if len(heads) > 1:
+    if len(heads) > 1:  # every branch is still walked
         report.defects.append(
             Defect(None, HEADS, f"{len(heads)} heads ({', '.join(sorted(heads))}): merge them")
         )
-        report.stopped = "the tree has several heads"
-        return report
     seeds = _check_seeds(tree, options.seeds)
-    split = _split(len(revisions)) if not seeds else 0
+    split = _split(len(steps)) if not seeds else 0
     if not split:
-        _walk(tree, admin_uri, target, seeds, options, report, revisions, 0, len(revisions))
+        _walk(tree, admin_uri, target, seeds, options, report, steps, 0, len(steps))
         return report
     # Both cores: the later segment on a database of its own, upgraded through the first one.
     later = VerifyReport(component=target.name)
-    child = _fork_walk(tree, admin_uri, target, options, later, revisions, split)
+    child = _fork_walk(tree, admin_uri, target, options, later, steps, split)
     try:
-        _walk(tree, admin_uri, target, seeds, options, report, revisions, 0, split)
+        _walk(tree, admin_uri, target, seeds, options, report, steps, 0, split)
     finally:
         later = _join_walk(child)
     _merge(report, later)
@@ -228,16 +229,16 @@ def _walk(
     seeds: dict[str, Path],
     options: VerifyOptions,
     report: VerifyReport,
-    revisions: Sequence[str],
+    steps: Sequence[WalkStep],
     start: int,
     end: int,
 ) -> None:
-    """Round-trip ``revisions[start:end]`` on a throwaway database (the reference at the head)."""
+    """Walk ``steps[start:end]`` on a throwaway database (the reference at the head)."""
     with _server(admin_uri, target) as server:
         walk = _RoundTrip(tree, server, target, seeds, options, report)
         try:
-            walk.run(revisions[:end], start)
-            at_head = end == len(revisions)
+            walk.run(steps[:end], start)
+            at_head = end == len(steps)
             if at_head and options.reference is not None and report.stopped is None:
                 walk.compare_with_reference(options.reference, admin_uri)
         finally:
@@ -250,10 +251,10 @@ def _fork_walk(
     target: VerifyTarget,
     options: VerifyOptions,
     report: VerifyReport,
-    revisions: Sequence[str],
+    steps: Sequence[WalkStep],
     start: int,
 ) -> tuple[int, int]:
-    """(pid, read end of its pipe) of a child walking ``revisions[start:]``; it sends back the
+    """(pid, read end of its pipe) of a child walking ``steps[start:]``; it sends back the
     pickled report, or the exception that ended it.  Forked before any connection is open."""
     import pickle
 
@@ -263,9 +264,7 @@ def _fork_walk(
         os.close(read_end)
         try:
             try:
-                _walk(
-                    tree, admin_uri, target, {}, options, report, revisions, start, len(revisions)
-                )
+                _walk(tree, admin_uri, target, {}, options, report, steps, start, len(steps))
                 outcome: Any = report
             except BaseException as error:
                 outcome = error
@@ -341,35 +340,6 @@ def _runtime_tree(
         schema=schema,
     )
     return MigrationTree.load(component, None, script)
-
-
-def irreversible_reason(tree: Tree, revision: str) -> str | None:
-    """Why ``revision`` is declared irreversible, or None: ``irreversible = True`` at module
-    level, or a root baseline whose ``downgrade()`` body is only ``pass`` or a docstring."""
-    module = tree.module(revision)
-    if getattr(module, "irreversible", False) is True:
-        return "declared irreversible (irreversible = True)"
-    if not tree.parents(revision) and _does_nothing(getattr(module, "downgrade", None)):
-        return "baseline whose downgrade() does nothing"
-    return None
-
-
-def _does_nothing(function: Any) -> bool:
-    """True when ``function``'s body is only ``pass``, ``...`` and docstrings."""
-    if function is None:
-        return False
-    try:
-        source = textwrap.dedent(inspect.getsource(function))
-        (definition,) = ast.parse(source).body
-    except (OSError, TypeError, SyntaxError, ValueError):
-        return False
-    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    return all(
-        isinstance(statement, ast.Pass)
-        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
-        for statement in definition.body
-    )
 
 
 def _check_seeds(tree: Tree, seeds: Sequence[tuple[str, Path]]) -> dict[str, Path]:
@@ -461,7 +431,7 @@ class _RoundTrip:
             self._options.timeouts,
             self._snapshot_connection.server_version,
         )
-        self._migrator: RevisionSteps | None = open_steps(self._runtime, migration_uri(uri))
+        self._migrator: RevisionSteps | None = open_steps(self._runtime, uri)
 
     def close(self) -> None:
         """Close the connections and drop the current database."""
@@ -476,25 +446,32 @@ class _RoundTrip:
         assert self._migrator is not None
         return self._migrator
 
-    def run(self, revisions: Sequence[str], start: int = 0) -> None:
-        """Walk ``revisions[start:]`` (base first), recording defects in the report; the
-        database is first upgraded through ``revisions[:start]``, unchecked."""
+    def run(self, steps: Sequence[WalkStep], start: int = 0) -> None:
+        """Walk ``steps[start:]`` (base first), recording defects in the report; the
+        database is first brought through ``steps[:start]``, unchecked."""
         before = (
             self._take_full()
             if not start
-            else self._upgrade_through(revisions[:start], "upgrading a new database")
+            else self._upgrade_through(steps[:start], "upgrading a new database")
         )
         if before is None:
             return
-        for index in range(start, len(revisions)):
-            revision = revisions[index]
-            if revision in self._seeds:
-                self._seed(revision)
+        for index in range(start, len(steps)):
+            step = steps[index]
+            if step.revision in self._seeds:
+                self._seed(step.revision)
                 before = self._take()
+            if step.action == STAMP:
+                self.migrator.stamp(step.revision)
+                self._report.not_round_tripped.append(
+                    NotRoundTripped(step.revision, step.reason or "")
+                )
+                self._report.checked += 1  # walked (stamped): "checked" counts a prefix
+                continue
             try:
-                after = self._check_revision(revision, before)
+                after = self._check_revision(step, before)
             except _Rebuild:
-                after = self._rebuild(revisions[: index + 1])
+                after = self._rebuild(steps[: index + 1])
             if after is None:
                 break
             self._report.checked += 1
@@ -504,29 +481,35 @@ class _RoundTrip:
         self._self_check()
         logger.debug("snapshots: %d full, %d partial", self.full_reads, self.partial_reads)
 
-    def _rebuild(self, revisions: Sequence[str]) -> Snapshot | None:
-        """A fresh database upgraded through ``revisions`` (seeds run where they belong)."""
-        logger.debug("rebuilding the database at %s", revisions[-1])
+    def _rebuild(self, steps: Sequence[WalkStep]) -> Snapshot | None:
+        """A fresh database brought through ``steps`` (seeds run where they belong)."""
+        logger.debug("rebuilding the database at %s", steps[-1].revision)
         self._report.rebuilds += 1
         self._self_check()
         self.close()
         self._open()
-        return self._upgrade_through(revisions, "rebuilding the database")
+        return self._upgrade_through(steps, "rebuilding the database")
 
-    def _upgrade_through(self, revisions: Sequence[str], what: str) -> Snapshot | None:
-        """Upgrade the database through ``revisions``: its full snapshot, None when it failed."""
+    def _upgrade_through(self, steps: Sequence[WalkStep], what: str) -> Snapshot | None:
+        """Bring the database through ``steps`` (skipped ones stamped): its full snapshot, None
+        when an upgrade failed."""
         try:
-            start = 0
-            for index, revision in enumerate(revisions):
-                if revision in self._seeds:  # the revisions before it first, in one command
-                    self.migrator.upgrade_through(revisions[start:index])
-                    self._seed(revision)
-                    start = index
-            self.migrator.upgrade_through(revisions[start:])
+            pending: list[str] = []
+            for step in steps:
+                if step.revision in self._seeds or step.action == STAMP:
+                    self.migrator.upgrade_through(pending)  # the upgrades before it, one command
+                    pending = []
+                if step.revision in self._seeds:
+                    self._seed(step.revision)
+                if step.action == STAMP:
+                    self.migrator.stamp(step.revision)
+                else:
+                    pending.append(step.revision)
+            self.migrator.upgrade_through(pending)
         except ManageDbError:
             raise
         except Exception as error:
-            self._report.stopped = f"{what} at {revisions[-1]} failed: {one_line(error)}"
+            self._report.stopped = f"{what} at {steps[-1].revision} failed: {one_line(error)}"
             return None
         return self._take_full()
 
@@ -573,10 +556,12 @@ class _RoundTrip:
                 )
             )
 
-    def _check_revision(self, revision: str, before: Snapshot) -> Snapshot | None:
-        """Round-trip one revision: the snapshot to go on from, None when the walk must stop;
-        _Rebuild when the database is left where no upgrade leads."""
+    def _check_revision(self, step: WalkStep, before: Snapshot) -> Snapshot | None:
+        """Round-trip one revision (or only upgrade it, as its step says): the snapshot to go
+        on from, None when the walk must stop; _Rebuild when the database is left where no
+        upgrade leads."""
         defects = self._report.defects
+        revision = step.revision
         try:
             self.migrator.upgrade(revision)
         except ManageDbError:
@@ -586,9 +571,8 @@ class _RoundTrip:
             self._report.stopped = f"upgrade of {revision} failed"
             return None
         after = self._take()
-        reason = irreversible_reason(self._tree, revision)
-        if reason is not None:
-            self._report.not_round_tripped.append(NotRoundTripped(revision, reason))
+        if step.action == UPGRADE_ONLY:
+            self._report.not_round_tripped.append(NotRoundTripped(revision, step.reason or ""))
             return after
         try:
             self.migrator.downgrade(revision)

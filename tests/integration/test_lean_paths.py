@@ -1,4 +1,5 @@
-"""status and the upgrade with nothing to do never load alembic or SQLAlchemy."""
+"""status and the upgrade with nothing to do never load alembic or SQLAlchemy; no upgrade loads
+the SQL parser (pglast, lint's optional extra) or lint."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ sys.argv = ["wazo-manage-db", *sys.argv[1:]]
 try:
     runpy.run_module("manage_db", run_name="__main__")
 finally:
-    loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("alembic", "sqlalchemy"))
+    roots = ("alembic", "sqlalchemy", "pglast")
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in roots)
+    loaded += sorted(m for m in sys.modules if m.startswith(("manage_db.lint", "manage_db.sql")))
     print("LOADED " + " ".join(loaded), file=sys.stderr)
 """
 
@@ -45,6 +48,7 @@ def test_status_and_a_second_upgrade_load_no_migration_runtime(
     first, loaded = run_probe(config, "upgrade")
     assert first.returncode == 0, first.stderr
     assert "alembic" in loaded  # there was work: the runtime ran it
+    assert [m for m in loaded if m.startswith(("pglast", "manage_db.lint", "manage_db.sql"))] == []
 
     again, loaded = run_probe(config, "upgrade", "--json")
     assert again.returncode == 0, again.stderr

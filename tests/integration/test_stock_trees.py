@@ -235,7 +235,7 @@ def test_listeners_hear_each_step_inside_its_transaction(throwaway_db, tmp_path)
     listener = RecordingListener()
 
     with pytest.raises(MigrationFailed, match="revision c3000000000c failed"):
-        migration.upgrade(component, uri, server_wait=0, listeners=[listener])
+        migration.upgrade(component, uri, server_wait=0.0, listeners=[listener])
 
     assert listener.calls == [
         ("started", "a1000000000a", "upgrade"),

@@ -55,6 +55,7 @@ def test_op_calls_of_the_offline_tree_are_seen_in_at_least_95_percent_of_revisio
         "ast_add_column_not_null": ["MDB502"],
         "ast_alter_column_type_not_null": ["MDB504", "MDB505"],
         "ast_foreign_key": ["MDB506"],
+        "ast_unique_constraint": ["MDB511"],
         "ast_drops": ["MDB507", "MDB507"],
         "ast_renames": ["MDB508", "MDB508"],
         "ast_environment": ["MDB506"],

@@ -144,6 +144,24 @@ def dao_in_commands(package: Path) -> list[Import]:
     )
 
 
+def lint_outside_lint(package: Path) -> list[Import]:
+    """Modules other than lint's own (its package and its commands, ``commands/lint*.py``) that
+    import manage_db.lint.
+
+    What others need of SQL (parsing, locks, volatile functions, SQL in a revision) is in
+    manage_db/sql/; lint is a package of rules.
+    """
+    return _first_per_line(
+        [
+            i
+            for i in imports(package)
+            if not i.path.startswith("manage_db/lint/")
+            and not i.path.startswith("manage_db/commands/lint")
+            and _is_in(i.module, "manage_db.lint")
+        ]
+    )
+
+
 def long_functions(package: Path) -> list[Function]:
     """Functions longer than MAX_FUNCTION_LINES."""
     return [f for f in functions(package) if f.length > MAX_FUNCTION_LINES]
@@ -166,6 +184,11 @@ def test_services_and_commands_import_no_driver():
 def test_commands_import_no_dao():
     found = dao_in_commands(PACKAGE)
     assert not found, _report(found, "a command calls a service, never dao")
+
+
+def test_only_lint_and_its_command_import_lint():
+    found = lint_outside_lint(PACKAGE)
+    assert not found, _report(found, "lint is rules: shared SQL analysis is in manage_db/sql/")
 
 
 def test_no_function_is_longer_than_60_lines():
@@ -192,6 +215,10 @@ def test_each_rule_names_the_file_and_line_that_breaks_it(tmp_path):
     _write(package / "commands" / "__init__.py", "")
     _write(package / "commands" / "absolute.py", "from manage_db import dao\n")
     _write(package / "commands" / "relative.py", "\nfrom ..dao.connection import parse_uri\n")
+    _write(package / "services" / "plan.py", "from manage_db.lint.rules import mdb503\n")
+    _write(package / "sql" / "locks.py", "\n\nfrom manage_db.lint import model\n")
+    _write(package / "lint" / "service.py", "from manage_db.lint import rules\n")
+    _write(package / "commands" / "lint.py", "from manage_db.lint.service import lint_paths\n")
     _write(package / "long.py", "def f():\n" + "    x = 1\n" * MAX_FUNCTION_LINES)
     _write(package / "short.py", "def f():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES - 1))
 
@@ -206,6 +233,10 @@ def test_each_rule_names_the_file_and_line_that_breaks_it(tmp_path):
     assert [str(i) for i in dao_in_commands(package)] == [
         "manage_db/commands/absolute.py:1: imports manage_db.dao",
         "manage_db/commands/relative.py:2: imports manage_db.dao.connection",
+    ]
+    assert [str(i) for i in lint_outside_lint(package)] == [
+        "manage_db/services/plan.py:1: imports manage_db.lint.rules",
+        "manage_db/sql/locks.py:3: imports manage_db.lint",
     ]
     assert [str(f) for f in long_functions(package)] == ["manage_db/long.py:1: f() is 61 lines"]
 

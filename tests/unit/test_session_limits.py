@@ -95,6 +95,8 @@ def test_session_uri_carries_the_limits_and_keeps_the_search_path():
     )
     assert params["options"].split() == [
         "-csearch_path=auth",
+        "-c",
+        "synchronous_commit=off",
         "-clock_timeout=2500",
         "-cstatement_timeout=60000",
         "-ctcp_keepalives_idle=5",

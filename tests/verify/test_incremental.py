@@ -127,7 +127,9 @@ def test_change_the_log_missed_is_a_self_check_defect(pg_admin_uri, monkeypatch)
     assert "table public.contact: missing" in [str(d) for d in defect.differences]
 
 
-@pytest.mark.parametrize("case", ["clean", "forgets_index", "downgrade_raises", "merged_branches"])
+@pytest.mark.parametrize(
+    "case", ["clean", "forgets_index", "downgrade_raises", "merged_branches", "several_heads"]
+)
 def test_history_split_over_two_cores_reports_what_one_walk_reports(
     case, pg_admin_uri, monkeypatch
 ):

@@ -96,3 +96,27 @@ def test_plugin_passes_a_clean_tree_and_offers_fixtures(pytester, pg_admin_uri):
     )
     result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin")
     result.assert_outcomes(passed=2 + 5)  # two tests of its own, 4 revisions and the tree
+
+
+def test_plugin_skips_and_stops_downgrading_as_its_ini_says(pytester, pg_admin_uri):
+    pytester.makeini(
+        f"""
+        [pytest]
+        manage_db_script_location = {FIXTURES / "skip_and_minimum"}
+        manage_db_version_table = alembic_version_fixture
+        manage_db_admin_uri = {pg_admin_uri}
+        manage_db_skip_revisions = s2000000slow
+        manage_db_minimum_downgrade_revision = s3000000purge
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "manage_db.pytest_plugin", "-rA")
+    # s4000000tag round-trips, the tree passes; the three others are skipped, each saying why.
+    result.assert_outcomes(passed=2, skipped=3)
+    result.stdout.fnmatch_lines(
+        [
+            "PASSED *manage_db_verify?s4000000tag?",
+            "SKIPPED [[]2] *not round-tripped: at or below verify.minimum_downgrade_revision*",
+            "SKIPPED [[]1] *not round-tripped: skipped (verify.skip_revisions): not run",
+        ],
+        consecutive=False,
+    )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from manage_db.lint.model import ERROR, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.sql.nodes import enum_name, node_name
 
 _ROLE_STATEMENTS = {
     "CreateRoleStmt": "CREATE ROLE/USER",

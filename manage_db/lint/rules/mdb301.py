@@ -11,7 +11,7 @@ Its severity is ``lint.downgrade_severity`` in the configuration (default: warni
 from collections.abc import Iterator
 
 from manage_db.lint.model import WARNING, RevisionRule
-from manage_db.lint.pysource import PythonRevision, downgrade_state
+from manage_db.sql.pysource import PythonRevision, downgrade_state
 
 
 def check(revision: PythonRevision) -> Iterator[tuple[int, int, str]]:

@@ -8,9 +8,9 @@ Instead: ``CREATE INDEX CONCURRENTLY`` outside the transaction:
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import SHARE, relation_name
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import node_name
+from manage_db.sql.locks import SHARE, relation_name
+from manage_db.sql.nodes import node_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -8,10 +8,11 @@ enforce NOT NULL (see missing-lock-timeout and set-not-null for the safe order).
 
 from collections.abc import Iterator
 
-from manage_db.lint.alter_table import SERIAL_TYPES, existing_table_commands, type_name
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
+from manage_db.lint.alter_table import existing_table_commands
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name
+from manage_db.sql.columns import SERIAL_TYPES, type_name
+from manage_db.sql.locks import ACCESS_EXCLUSIVE
+from manage_db.sql.nodes import enum_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -8,8 +8,8 @@ Instead: add a new column, backfill it in batches, switch the code, drop the old
 from collections.abc import Iterator
 
 from manage_db.lint.alter_table import existing_table_commands
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
+from manage_db.sql.locks import ACCESS_EXCLUSIVE
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

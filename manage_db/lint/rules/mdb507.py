@@ -8,9 +8,9 @@ Instead: stop using it in the code first; drop it in a later release.
 from collections.abc import Iterator
 
 from manage_db.lint.alter_table import existing_table_commands
-from manage_db.lint.locks import ACCESS_EXCLUSIVE
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.sql.locks import ACCESS_EXCLUSIVE
+from manage_db.sql.nodes import enum_name, node_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -7,9 +7,9 @@ Instead: add the new column (or a view), write both, switch the code, drop the o
 
 from collections.abc import Iterator
 
-from manage_db.lint.locks import ACCESS_EXCLUSIVE, relation_name
 from manage_db.lint.model import WARNING, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.sql.locks import ACCESS_EXCLUSIVE, relation_name
+from manage_db.sql.nodes import enum_name, node_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:

@@ -9,7 +9,8 @@ BEGIN/COMMIT).
 from collections.abc import Iterator
 
 from manage_db.lint.model import ERROR, Statement, StatementRule, UnitState
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.lint.rules.mdb513 import concurrently
+from manage_db.sql.nodes import enum_name, node_name
 
 
 def check(statement: Statement, state: UnitState) -> Iterator[str]:
@@ -22,9 +23,7 @@ def check(statement: Statement, state: UnitState) -> Iterator[str]:
     elif kind == "DropStmt" and node.concurrent:
         what = enum_name(node.removeType).removeprefix("OBJECT_")
         yield f"DROP {what} CONCURRENTLY inside a transaction fails"
-    elif kind == "ReindexStmt" and any(
-        getattr(option, "defname", "") == "concurrently" for option in node.params or ()
-    ):
+    elif kind == "ReindexStmt" and concurrently(node.params):
         yield "REINDEX CONCURRENTLY inside a transaction fails"
 
 

@@ -15,6 +15,8 @@ import textwrap
 import tokenize
 from dataclasses import dataclass, field
 
+from manage_db.sql.branches import dialect_names, other_dialect_nodes
+
 _SQL_CALLS = frozenset({"execute", "exec_driver_sql", "text", "DDL"})
 _SQL_KEYWORDS = ("sqltext", "statement", "sql", "text", "clause")
 _PHASES = ("upgrade", "downgrade")
@@ -84,6 +86,7 @@ class PythonRevision:
     has_down_revision: bool = False
     down_revision_line: int = 1
     irreversible: bool = False
+    branch_labelled: bool = False  # sets branch_labels (a branch of its own may have its head)
     upgrade: ast.FunctionDef | None = None
     downgrade: ast.FunctionDef | None = None
     sql: list[SqlString] = field(default_factory=list)
@@ -184,6 +187,8 @@ def _record_identity(revision: PythonRevision, name: str, value: ast.expr, line:
                 for e in value.elts
                 if isinstance(e, ast.Constant) and isinstance(e.value, str)
             )
+    elif name == "branch_labels":
+        revision.branch_labelled = not (isinstance(value, ast.Constant) and not value.value)
     elif name == "irreversible":
         revision.irreversible = isinstance(value, ast.Constant) and value.value is True
 
@@ -210,13 +215,28 @@ def _with_placeholder(match: re.Match[str]) -> str:
     return PLACEHOLDER.ljust(len(match.group()))
 
 
-def _without_parameters(call_name: str, text: str) -> str:
-    """Placeholders for the bind parameters of text() (``:name``) and exec_driver_sql (``%s``)."""
+def _without_parameters(call: ast.Call, call_name: str, text: str) -> str:
+    """Placeholders for the bind parameters of text() (``:name``), exec_driver_sql and a string
+    executed with parameters (DB-API ``%s``/``%(name)s``, ``%%`` for ``%``; or ``:name``)."""
     if call_name == "text":
         return _BIND_PARAMETER.sub(_with_placeholder, text)
     if call_name == "exec_driver_sql":
-        return _PERCENT_FORMAT.sub(_with_placeholder, text)
+        return _PERCENT_FORMAT.sub(_with_placeholder, text).replace("%%", "% ")
+    if call_name == "execute" and _has_parameters(call):
+        # A driver's (%s, %(name)s) or SQLAlchemy 1.x's plain string (:name) with parameters.
+        text = _PERCENT_FORMAT.sub(_with_placeholder, text).replace("%%", "% ")
+        return _BIND_PARAMETER.sub(_with_placeholder, text)
     return text
+
+
+def _has_parameters(call: ast.Call) -> bool:
+    """A ``<connection or cursor>.execute(sql, parameters)`` (op.execute takes none)."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id == "op":
+            return False
+    named = {"parameters", "params", "multiparams", "vars", "args"}
+    return len(call.args) > 1 or any(k.arg in named for k in call.keywords)
 
 
 def _builds_string(node: ast.expr) -> bool:
@@ -264,6 +284,11 @@ class _Collector:
 
     def collect(self) -> None:
         helpers = _called_from_upgrade(self.revision.upgrade)
+        # Only a revision that names a dialect or an engine can test one (two walks saved).
+        source = self.revision.source
+        guarded = "dialect.name" in source or "engine.name" in source
+        dialects = dialect_names(self.revision.tree) if guarded else set()
+        constants = self.constants
         for statement in self.revision.tree.body:
             phase = "module"
             if isinstance(statement, ast.FunctionDef) and statement.name in _PHASES:
@@ -274,7 +299,10 @@ class _Collector:
             autocommit: set[int] = set()
             batches: dict[str, ast.expr] = {}  # with op.batch_alter_table(t) as name
             executed: set[int] = set()  # text() calls passed straight to an execute call
+            other_dialect = other_dialect_nodes(statement, dialects, constants) if guarded else ()
             for node in ast.walk(statement):
+                if id(node) in other_dialect:
+                    continue
                 if isinstance(node, ast.With):
                     for item in node.items:
                         context = item.context_expr
@@ -325,7 +353,7 @@ class _Collector:
             text, pieces = resolved
             self.revision.sql.append(
                 SqlString(
-                    _without_parameters(name, text),
+                    _without_parameters(node, name, text),
                     phase,
                     node,
                     in_autocommit,

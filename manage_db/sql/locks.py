@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
-from manage_db.lint.nodes import enum_name, node_name
+from manage_db.sql.nodes import enum_name, node_name
+
+logger = logging.getLogger(__name__)
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE lock (blocks reads and writes)"
 SHARE = "SHARE lock (blocks writes)"
@@ -70,3 +73,22 @@ def locks_taken(node: Any) -> list[tuple[str | None, str]]:
 def _last_name(names: Any) -> str:
     items = names if isinstance(names, tuple | list) else (names,)
     return getattr(items[-1], "sval", str(items[-1]))
+
+
+def lock_wanted_by(statement: str) -> tuple[str, str] | None:
+    """(table, lock) of the first table lock a statement's text takes, when it can be told.
+
+    Only for a message after a failure: it imports the parser (pglast) then, never before, and
+    says nothing when pglast is not installed (it is the optional ``lint`` extra) or the text
+    does not parse.
+    """
+    try:
+        from manage_db.sql.parse import parse_statements
+
+        for parsed in parse_statements(statement):
+            for table, lock in locks_taken(parsed.node):
+                if table:
+                    return table, lock
+    except Exception:  # pglast missing, or SQL it cannot parse: say less
+        logger.debug("cannot tell the lock of %r", statement, exc_info=True)
+    return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection
 
-from manage_db.lint.pysource import OpCall
+from manage_db.sql.pysource import OpCall
 
 # Calls that emit no DDL a rule looks at (or only data), and calls whose SQL is read elsewhere
 # (op.execute strings are SQL strings of the revision).

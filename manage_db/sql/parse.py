@@ -1,7 +1,7 @@
 """Parse SQL text with PostgreSQL's own grammar (pglast) into located statements.
 
 Works with pglast 5 (Debian 12) and 8 (PyPI): node and enum *names* are the same in both, their
-numbers are not, so code compares names (see ``manage_db.lint.nodes``). Statement offsets returned
+numbers are not, so code compares names (see ``manage_db.sql.nodes``). Statement offsets returned
 here are character offsets into the text given, so callers can map them back to a file: pglast
 reports byte offsets, converted to characters differently by each version (pglast 5 even gets
 error positions wrong), so the parser is given an ASCII copy of the text where each non-ASCII
@@ -21,7 +21,7 @@ from typing import Any
 
 import pglast
 
-from manage_db.lint.nodes import node_name, wrap
+from manage_db.sql.nodes import node_name, wrap
 
 _PSQL_META = re.compile(r"^\\[A-Za-z!?].*$", re.MULTILINE)
 _COPY_FROM_STDIN = re.compile(
