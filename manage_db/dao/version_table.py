@@ -50,12 +50,16 @@ def wait_durable(conn: Any) -> None:
     """Return once every transaction committed so far, by any session, is flushed to disk.
 
     A synchronous commit waits for the WAL up to its own commit record, which comes after those
-    of the migration session's asynchronous commits: one transaction with a transaction id is
-    that barrier (``conn`` in autocommit, with the server's default ``synchronous_commit``).
+    of the migration session's asynchronous commits: one transaction that writes WAL is that
+    barrier (``conn`` in autocommit, with the server's default ``synchronous_commit``). It must
+    write a record of its own before its commit: one that only takes a transaction id commits
+    asynchronously too. A transactional logical message is such a record, touching no table.
     """
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_catalog.txid_current()")
+            cur.execute(
+                "SELECT pg_catalog.pg_logical_emit_message(true, 'wazo-manage-db', 'durable')"
+            )
     except psycopg2.Error:
         # The server went away: what the run reports comes from its own error, not this one.
         return

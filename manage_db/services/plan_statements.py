@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from manage_db.errors import ConfigError
 from manage_db.runtime.render import Rendering, render_upgrades
+from manage_db.sql.deparse import PythonStatements
 from manage_db.sql.opcalls import sql_of
 from manage_db.sql.pysource import PLACEHOLDER, PythonRevision, read_revision
 
@@ -40,34 +40,16 @@ def revision_statements(paths: Sequence[Path]) -> list[RevisionStatements]:
 
 
 class _StatementParser:
-    """pglast's parser, which the plan cannot do without (ConfigError naming how to install it)."""
+    """The plan's statements, as pglast's Python nodes (the plan deparses sub-expressions)."""
 
     def __init__(self) -> None:
-        try:
-            from pglast import parse_sql
-            from pglast.parser import ParseError
-            from pglast.stream import RawStream
-        except ImportError as error:
-            raise ConfigError(
-                f"plan needs pglast to read the statements ({error}): apt install python3-pglast "
-                "or pip install pglast"
-            ) from error
-        self._parse_sql = parse_sql
-        self._parse_error = ParseError
-        self._raw_stream = RawStream
+        self._statements = PythonStatements("plan")
 
     def parse_into(self, text: str, into: RevisionStatements) -> None:
         """Add the statements of ``text`` to ``into``; nothing when it does not parse."""
-        # pglast's Python AST, not lint's lazy JSON nodes: the plan deparses sub-expressions.
-        try:
-            raw_statements = self._parse_sql(text)
-        except self._parse_error:
-            return  # run-time values we cannot see
-        for raw in raw_statements:
-            if raw.stmt is None:
-                continue
-            into.nodes.append(raw.stmt)
-            into.texts.append(" ".join(self._raw_stream()(raw.stmt).split()))
+        for node, one_line in self._statements.statements(text):
+            into.nodes.append(node)
+            into.texts.append(one_line)
 
 
 def _read(path: Path) -> PythonRevision | str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from manage_db.plan_model import ComponentPlan, DataCheck, StatementPlan, TableFacts
+from manage_db.sql.deparse import deparse
 
 
 @dataclass
@@ -185,7 +186,7 @@ class StatementWalker:
             result.checks.append(DataCheck("foreign_key", what, *found))
         elif kind == "CONSTR_CHECK" and not not_valid:
             result.scans = True
-            expression = _deparse(constraint.raw_expr)
+            expression = deparse(constraint.raw_expr)
             what = f"CHECK ({expression}) on {table}: violating rows"
             found = table_facts.check_violations(self.conn, table, expression, self.key(table))
             result.checks.append(DataCheck("check", what, *found))
@@ -223,7 +224,7 @@ class StatementWalker:
         if getattr(column_def, "raw_default", None) is not None:
             result.notes.append("USING expression: cast not checked")
             return
-        type_sql = _deparse(column_def.typeName)
+        type_sql = deparse(column_def.typeName)
         count, samples, error, lower_bound = table_facts.cast_failures(
             self.conn, table, command.name, type_sql
         )
@@ -231,13 +232,6 @@ class StatementWalker:
         what = f"ALTER COLUMN {table}.{command.name} TYPE {type_sql}: rows that do not cast"
         error = None if count else error
         result.checks.append(DataCheck("type_cast", what + at_least, count, samples, error))
-
-
-def _deparse(node: Any) -> str:
-    """SQL text of a node, as PostgreSQL's grammar prints it."""
-    from pglast.stream import RawStream
-
-    return str(RawStream()(node))
 
 
 def _function_names(node: Any) -> set[str]:

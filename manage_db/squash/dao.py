@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import ConfigError, ConnectionFailed, ManageDbError
-from manage_db.squash import any_array
+from manage_db.sql import in_lists
 from manage_db.squash.model import BuiltState, TableRows
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ def dump_statements(text: str, schema: str | None = None) -> list[str]:
             continue
         body = text[statement.offset : statement.offset + len(statement.text)].rstrip()
         body = body if body.endswith(";") else body + ";"
-        kept.append(any_array.rewrite(body, kind))
+        kept.append(in_lists.rewrite(body, kind))
     return kept
 
 

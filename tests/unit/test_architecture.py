@@ -162,6 +162,18 @@ def lint_outside_lint(package: Path) -> list[Import]:
     )
 
 
+def pglast_outside_sql(package: Path) -> list[Import]:
+    """Modules outside manage_db/sql/ that import pglast (the optional lint extra): reading SQL
+    has one home, and the upgrade path never loads the parser."""
+    return _first_per_line(
+        [
+            i
+            for i in imports(package)
+            if not i.path.startswith("manage_db/sql/") and _is_in(i.module, "pglast")
+        ]
+    )
+
+
 def long_functions(package: Path) -> list[Function]:
     """Functions longer than MAX_FUNCTION_LINES."""
     return [f for f in functions(package) if f.length > MAX_FUNCTION_LINES]
@@ -189,6 +201,11 @@ def test_commands_import_no_dao():
 def test_only_lint_and_its_command_import_lint():
     found = lint_outside_lint(PACKAGE)
     assert not found, _report(found, "lint is rules: shared SQL analysis is in manage_db/sql/")
+
+
+def test_only_the_sql_package_imports_pglast():
+    found = pglast_outside_sql(PACKAGE)
+    assert not found, _report(found, "SQL is read in manage_db/sql/ only")
 
 
 def test_no_function_is_longer_than_60_lines():

@@ -23,12 +23,13 @@ def rewrite(text: str, kind: str) -> str:
     if kind not in _KINDS or "ANY" not in text.upper():
         return text
     from pglast import parse_sql
-    from pglast.stream import RawStream
+
+    from manage_db.sql.deparse import deparse
 
     (statement,) = parse_sql(text)
     if not _walk(statement):
         return text
-    return f"{RawStream()(statement)};"
+    return f"{deparse(statement)};"
 
 
 def _walk(node: Any) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from manage_db.squash.any_array import rewrite
+from manage_db.sql.in_lists import rewrite
 
 DUMPED = (
     "ALTER TABLE public.chatd_user\n    ADD CONSTRAINT chatd_user_state_check "
