@@ -73,6 +73,8 @@ def verify(
     and the walk goes on. Irreversible revisions are upgraded, not round-tripped. Exit 0 when
     clean, 1 when a revision has a defect.
     """
+    import dataclasses
+
     from manage_db.errors import EXIT_FINDINGS
     from manage_db.services.verify import VerifyOptions, verify_tree
 
@@ -89,7 +91,11 @@ def verify(
     )
     targets = _targets(app, components, script_location, version_table, extensions)
     app.become_unprivileged(peer_admin=getattr(app, "uses_peer_admin", False))
-    reports = [verify_tree(target, server, options) for target, server in targets]
+    # Each tree's migrations run with upgrade's session limits for its component.
+    reports = [
+        verify_tree(target, server, dataclasses.replace(options, timeouts=timeouts))
+        for target, server, timeouts in targets
+    ]
     click.echo(render_reports(reports, as_json))
     raise SystemExit(0 if all(r.clean for r in reports) else EXIT_FINDINGS)
 
@@ -101,20 +107,25 @@ def _parse_seed(value: str) -> tuple[str, Path]:
     return revision, Path(path)
 
 
-def _targets(app, components, script_location, version_table, extensions) -> list[tuple[Any, str]]:
-    """(VerifyTarget, superuser URI of its server) for each tree to verify."""
+def _targets(app, components, script_location, version_table, extensions) -> list[tuple[Any, ...]]:
+    """(VerifyTarget, superuser URI of its server, session limits) for each tree to verify."""
+    from manage_db.config import component_values
     from manage_db.services.verify_targets import component_target, tree_target
     from manage_db.services.verify_walk import walk_policy
+    from manage_db.timeouts import SessionTimeouts
 
     if script_location is not None:
+        limits = SessionTimeouts.from_values(component_values(app.settings))  # the global ones
         walk = walk_policy(app.settings)
-        return [(tree_target(script_location, version_table, extensions, walk), app.admin_uri())]
+        target = tree_target(script_location, version_table, extensions, walk)
+        return [(target, app.admin_uri(), limits)]
     return [
         (
             component_target(
                 component, app.owner_uri(component), walk_policy(app.settings, component)
             ),
             app.admin_uri(None, component),
+            component.timeouts,
         )
         for component in app.components(components)
     ]

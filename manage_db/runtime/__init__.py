@@ -6,8 +6,12 @@
 - ``listeners``: the ``StepListener`` protocol called inside each revision's transaction;
 - ``session``: the SQLAlchemy URL (pinned to psycopg2, several hosts spelled for 1.4 and 2.x)
   alembic gets for a libpq URI; the session's settings are built in ``dao.session``;
-- ``compat``: the only private alembic API: the step lists the adapter hands alembic, and
-  verify's ``StepRunner`` (one revision per transaction on one connection);
+- ``stepping``: verify's single steps, each one alembic command in an env.py session per
+  database (``MigrationTree.session``);
+- ``batching`` and ``shared_message``: a step's statements in as few round trips as their
+  transaction meaning allows;
+- ``compat``: the only private alembic API: the step lists the adapter hands alembic, one
+  revision's step, a revision imported anew;
 - ``render``: lint's offline rendering of a revision's ``upgrade()`` to SQL;
 - ``platform_env``: what the platform tree's ``env.py`` runs.
 

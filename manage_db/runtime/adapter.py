@@ -12,16 +12,27 @@ the tree is never reloaded per step. Whatever the env.py asks:
   our per-step callbacks added, and a version table other than the component's is one clear error;
 - the daemon's ``fileConfig`` is ignored and wazo-manage-db's logging (handlers, levels, its log
   file) is put back as it was, so progress lines keep reaching the log file during the run;
-- the engine env.py created is disposed of afterwards, so no pooled session outlives the command.
+- the engine env.py created is disposed of afterwards, so no pooled session outlives the command;
+- what migrations print goes to stderr, never to stdout: stdout is the command's own (``--json``,
+  a table, the offline SQL).
+
+``MigrationTree.session`` is the same path for verify: env.py runs once per throwaway database,
+and each call of the function it hands out is one more alembic command in that env.py's session
+(a new MigrationContext with its own impl and memo, a new ``op`` proxy, the revision's module
+imported again), so an up / down / up behaves as three ``alembic`` commands would
+(``runtime.stepping`` drives it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import gc
 import logging
 import logging.config
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,32 +44,72 @@ from alembic.script import ScriptDirectory
 from manage_db.errors import ManageDbError, TreeError
 from manage_db.models import Component
 from manage_db.runtime import compat
-from manage_db.runtime.batching import StepBatch, reaches_driver, version_writes_batched
+from manage_db.runtime.batching import (
+    StepBatch,
+    handles_errors,
+    reaches_driver,
+    version_writes_batched,
+)
 from manage_db.runtime.listeners import DOWNGRADE, STAMP, UNSTAMP, UPGRADE, StepListener
 from manage_db.runtime.session import sqlalchemy_url
 
 logger = logging.getLogger(__name__)
 
+# (revision, "upgrade" | "downgrade" | "stamp"): the steps of one command of a session.
+Moves = Sequence[tuple[str, str]]
+
 
 class MigrationTree:
     """A component's tree, its alembic Config and the database URL it runs against."""
 
-    def __init__(self, component: Component, config: Config, url: str | None):
+    def __init__(self, component: Component, config: Config, url: str | None, script: Any = None):
         self.component = component
         self.config = config
         self.url = url
-        self.script = ScriptDirectory.from_config(config)
+        self.script = script if script is not None else ScriptDirectory.from_config(config)
         # The revision that started and did not finish in the last command, with its direction.
         self.failed_step: tuple[str, str] | None = None
-        # Revisions whose code reaches the DBAPI connection: their statements are never held.
-        self.driver_revisions: set[str] = set()
+        # Revisions whose code reaches the DBAPI connection or catches exceptions: their
+        # statements are never held (runtime.batching).
+        self.unbatched_revisions: set[str] = set()
         self._wrapped = False
 
     @classmethod
-    def load(cls, component: Component, uri: str | None, **options: Any) -> MigrationTree:
-        """Load the tree once, to run against ``uri`` (a libpq URI; None: no database)."""
+    def load(
+        cls, component: Component, uri: str | None, script: Any = None, **options: Any
+    ) -> MigrationTree:
+        """Load the tree once, to run against ``uri`` (a libpq URI; None: no database);
+        ``script``: its ScriptDirectory, already loaded."""
         url = sqlalchemy_url(uri) if uri else None
-        return cls(component, make_config(component, url, **options), url)
+        return cls(component, make_config(component, url, **options), url, script)
+
+    def at(self, uri: str) -> MigrationTree:
+        """The same loaded tree, to run against ``uri`` (another database)."""
+        moved = copy.copy(self)
+        moved.url = sqlalchemy_url(uri)
+        moved.config = make_config(self.component, moved.url)
+        moved.failed_step = None
+        return moved
+
+    def session(self, serve: Callable[[Callable[[Moves], None]], None]) -> None:
+        """Run env.py once; where it runs the migrations, ``serve`` gets a function that runs
+        one alembic command per call: the given (revision, direction) steps, in order, a
+        direction being ``upgrade``, ``downgrade`` or ``stamp`` (recorded over its parents,
+        not run)."""
+        self._run(lambda rev, _: (), (), serve=serve)
+
+    def fresh_steps(self, moves: Moves) -> list[Any]:
+        """alembic's steps for ``moves``, each revision's module imported anew (as a new command
+        would import it): nothing a revision kept at module level carries over."""
+        steps = []
+        for revision, direction in moves:
+            if direction == STAMP:
+                steps.append(compat.stamp_step(self.script, revision))
+                continue
+            script = compat.reload_revision(self.script, revision)
+            self._wrap_module(revision, script.module)
+            steps.append(compat.revision_step(self.script, script, direction == UPGRADE))
+        return steps
 
     def upgrade(self, target: str, listeners: Sequence[StepListener] = ()) -> None:
         """Apply the revisions up to ``target``, one transaction each."""
@@ -88,6 +139,7 @@ class MigrationTree:
 
     def offline_sql(self, target: str, start: str | None = None) -> None:
         """Print the SQL of an upgrade from ``start`` (default: base) to ``target`` to stdout."""
+        self.config.output_buffer = sys.stdout  # the SQL; what revisions print goes to stderr
         self._run(
             lambda rev, _: compat.upgrade_steps(self.script, target, rev),
             (),
@@ -107,11 +159,22 @@ class MigrationTree:
         self,
         steps: Callable[[Any, Any], Any],
         listeners: Sequence[StepListener],
+        serve: Any = None,
         **context_options: Any,
     ) -> None:
         self.failed_step = None
-        self._wrap_revisions()
-        environment = _RuntimeEnvironment(self, steps, listeners, **context_options)
+        with compat.prints_to_stderr():  # stdout is the command's own
+            self._wrap_revisions()
+            self._run_env(steps, listeners, serve, **context_options)
+
+    def _run_env(
+        self,
+        steps: Callable[[Any, Any], Any],
+        listeners: Sequence[StepListener],
+        serve: Any,
+        **context_options: Any,
+    ) -> None:
+        environment = _RuntimeEnvironment(self, steps, listeners, serve, **context_options)
         with (
             _heap_frozen(),
             _alembic_db_uri(self.url),
@@ -135,13 +198,20 @@ class MigrationTree:
             return
         for revision in self._revisions():
             module = revision.module
-            if reaches_driver(module):
-                self.driver_revisions.add(revision.revision)
-            for direction in (UPGRADE, DOWNGRADE):
-                original = getattr(module, direction, None)
-                if callable(original):
-                    setattr(module, direction, _announced(revision.revision, direction, original))
+            if reaches_driver(module) or handles_errors(module):
+                self.unbatched_revisions.add(revision.revision)
+            self._wrap_module(revision.revision, module)
         self._wrapped = True
+
+    def _wrap_module(self, revision: str, module: Any) -> None:
+        """step_started just before the revision's function; a missing one fails naming it."""
+        for direction in (UPGRADE, DOWNGRADE):
+            original = getattr(module, direction, None)
+            if getattr(original, "announced", False):
+                continue  # wrapped already (another MigrationTree on the same scripts)
+            if not callable(original):
+                original = _missing(revision, direction, getattr(module, "__file__", None))
+            setattr(module, direction, _announced(revision, direction, original))
 
     def _revisions(self) -> list[Any]:
         """Every revision of the tree, imported; a file that does not import is a TreeError."""
@@ -185,6 +255,33 @@ def _revision_file_in_traceback(error: BaseException, versions: Path) -> Path | 
     return found
 
 
+def _from_heads(moves: Moves, steps: list[Any], heads: Any) -> list[Any]:
+    """``steps``, when the version table is where the first of ``moves`` starts: its revision
+    applied for a downgrade, not yet for an upgrade or a stamp."""
+    if moves:
+        revision, direction = moves[0]
+        current = tuple(heads or ())
+        if (revision in current) == (direction != DOWNGRADE):
+            raise RuntimeError(
+                f"cannot {direction} {revision}: the version table holds "
+                f"{', '.join(current) or 'no revision'}"
+            )
+    return steps
+
+
+class MissingMigrationFunction(Exception):
+    """A revision has no upgrade() or downgrade() to run."""
+
+
+def _missing(revision: str, direction: str, path: str | None) -> Callable[..., Any]:
+    where = f" ({path})" if path else ""
+
+    def absent(*args: Any, **kwargs: Any) -> None:
+        raise MissingMigrationFunction(f"revision {revision}{where} has no {direction}() function")
+
+    return absent
+
+
 def _announced(revision: str, direction: str, function: Callable[..., Any]) -> Callable[..., Any]:
     def migration(*args: Any, **kwargs: Any) -> Any:
         environment = _RuntimeEnvironment.active
@@ -192,8 +289,8 @@ def _announced(revision: str, direction: str, function: Callable[..., Any]) -> C
             environment.step_started(revision, direction)
         return function(*args, **kwargs)
 
-    migration.__name__ = getattr(function, "__name__", direction)
-    migration.__doc__ = function.__doc__
+    functools.update_wrapper(migration, function)  # __wrapped__: inspect reads the revision's
+    migration.announced = True  # type: ignore[attr-defined]
     return migration
 
 
@@ -211,15 +308,27 @@ class _RuntimeEnvironment:
         tree: MigrationTree,
         steps: Callable[[Any, Any], Any],
         listeners: Sequence[StepListener],
+        serve: Any = None,
         **options: Any,
     ):
         self.tree = tree
         self.listeners = tuple(listeners)
         self.engine: Any = None
         self.batch: StepBatch | None = None
-        self.context = EnvironmentContext(tree.config, tree.script, fn=steps, **options)
+        self.steps = steps
+        self.serve = serve
+        # What the version table holds after the last command of a session, and as the steps
+        # of the running one leave it: a command that follows need not read it again.
+        self.known_heads: tuple[str, ...] | None = None
+        self.applied_heads: tuple[str, ...] | None = None
+        self.configured: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self.context = EnvironmentContext(
+            tree.config, tree.script, fn=lambda rev, ctx: self.steps(rev, ctx), **options
+        )
         self._configure = self.context.configure
         self.context.configure = self.configure  # type: ignore[method-assign]
+        self._run_migrations = self.context.run_migrations
+        self.context.run_migrations = self.run_migrations  # type: ignore[method-assign]
 
     def __enter__(self) -> _RuntimeEnvironment:
         _RuntimeEnvironment.active = self
@@ -230,8 +339,40 @@ class _RuntimeEnvironment:
         _RuntimeEnvironment.active = None
         self.context.__exit__(*exc)
 
+    def run_migrations(self, **kw: Any) -> None:
+        """env.py's ``context.run_migrations()``: the command's steps, or (``session``) as many
+        commands as ``serve`` asks for, each with a MigrationContext of its own."""
+        serve, self.serve = self.serve, None
+        if serve is None:
+            self._run_migrations(**kw)
+            return
+        commands = 0
+
+        def command(moves: Moves) -> None:
+            nonlocal commands
+            steps = self.tree.fresh_steps(moves)
+            if commands and self.configured is not None:  # env.py configured the first one
+                self.configure(*self.configured[0], **self.configured[1])
+            commands += 1
+            if self.known_heads is not None:
+                compat.assume_heads(self.context.get_context(), self.known_heads)
+            self.steps = lambda rev, ctx: _from_heads(moves, steps, rev)
+            self.known_heads, self.applied_heads = None, None
+            try:
+                self._run_migrations(**kw)
+                # Known only when every step committed (a deferred check may fail at COMMIT).
+                self.known_heads = self.applied_heads
+            finally:
+                self.steps = lambda rev, ctx: ()
+                if self.batch is not None:
+                    self.batch.uninstall()
+                    self.batch = None
+
+        serve(command)
+
     def configure(self, *args: Any, **kwargs: Any) -> None:
         """env.py's ``context.configure()``, with our version-table check and step callbacks."""
+        self.configured = (args, dict(kwargs))
         expected = self.tree.component.version_table
         declared = kwargs.get("version_table", "alembic_version")
         if declared != expected:
@@ -273,13 +414,15 @@ class _RuntimeEnvironment:
         if self.context.is_offline_mode():
             return
         if self.batch is not None:
-            self.batch.allowed = revision not in self.tree.driver_revisions
+            self.batch.allowed = revision not in self.tree.unbatched_revisions
         connection = self._driver_connection()
         for listener in self.listeners:
             listener.step_started(revision, direction, connection)
 
-    def _step_applied(self, ctx: Any = None, step: Any = None, **_: Any) -> None:
+    def _step_applied(self, ctx: Any = None, step: Any = None, **kw: Any) -> None:
         self.tree.failed_step = None
+        heads = kw.get("heads")
+        self.applied_heads = tuple(sorted(heads)) if heads is not None else None
         if self.context.is_offline_mode():
             return
         if self.batch is not None:

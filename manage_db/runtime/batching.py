@@ -21,15 +21,28 @@ Nothing is held:
 - on a connection with a ``schema_translate_map``, SQL echo, or execution listeners of the env.py
   (they see each statement as it runs);
 - in a revision whose code reaches the driver under SQLAlchemy (``bind.connection``, a
-  ``cursor``...): what it sends there would overtake the statements held (``reaches_driver``).
+  ``cursor``...): what it sends there would overtake the statements held (``reaches_driver``);
+- in a revision that catches exceptions (``try``, ``contextlib.suppress``): a held statement
+  fails where it is sent, not where it was called, so a handler around the call would not see
+  it (``handles_errors``);
+- unless the server reports an open transaction block (or psycopg2 will open one): after a
+  migration's own ``COMMIT`` each statement is its own transaction, as in alembic;
+- for a statement that may not share a message (``runtime.shared_message``: transaction control,
+  ``CONCURRENTLY``, ``ALTER TYPE … ADD VALUE``, ``DO``, anything not on its allow-list): what is
+  held goes out first, then that statement alone, as alembic sends it.
+
+So a revision means on the server exactly what it means under plain alembic: the same statements,
+in the same order, in the same transactions; only the number of round trips differs.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import types
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -37,6 +50,7 @@ from sqlalchemy.sql.ddl import DDLElement
 from sqlalchemy.sql.elements import TextClause
 
 from manage_db.dao.connection import rendered
+from manage_db.runtime.shared_message import may_share_message
 
 # Attribute and global names by which code gets at the DBAPI connection or a cursor of it.
 DRIVER_NAMES = frozenset(
@@ -54,6 +68,41 @@ def reaches_driver(module: types.ModuleType) -> bool:
     """Whether code of ``module`` (its functions, at any depth) names the DBAPI connection or a
     cursor: statements it sends there bypass SQLAlchemy, so none may be held before them."""
     return any(DRIVER_NAMES.intersection(code.co_names) for code in _codes_of(module))
+
+
+def handles_errors(module: types.ModuleType) -> bool:
+    """Whether code of ``module`` catches exceptions: a ``try`` statement, or a ``with`` block
+    whose context manager may swallow them (``suppress``). Functions without any exception
+    table (no ``try``, no ``with``) are known not to without reading the source."""
+    if not any(getattr(code, "co_exceptiontable", b"x") for code in _codes_of(module)):
+        return False
+    path = getattr(module, "__file__", None)
+    if not path:
+        return True
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            return True
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            _may_swallow(item.context_expr) for item in node.items
+        ):
+            return True
+    return False
+
+
+# Context managers revisions use that never swallow an exception.
+_TRANSPARENT_CONTEXTS = frozenset(
+    {"batch_alter_table", "autocommit_block", "begin_nested", "begin", "open", "connect"}
+)
+
+
+def _may_swallow(expression: ast.expr) -> bool:
+    function = expression.func if isinstance(expression, ast.Call) else expression
+    name = getattr(function, "attr", None) or getattr(function, "id", None)
+    return name not in _TRANSPARENT_CONTEXTS
 
 
 def _codes_of(module: types.ModuleType) -> Iterator[types.CodeType]:
@@ -103,6 +152,16 @@ class StepBatch:
             event.listen(
                 self.connection, "before_cursor_execute", self._before_cursor_execute, retval=True
             )
+
+    def uninstall(self) -> None:
+        """Undo ``install``: the connection goes on without the batch (the next command)."""
+        if self.holds:
+            self.context.impl._exec = self._original_exec
+            self.context._manage_db_batch = None
+            self.connection.dialect.do_commit = self._original_commit
+            event.remove(self.connection, "rollback", self._dropped)
+        if self.holds or self.writers:
+            event.remove(self.connection, "before_cursor_execute", self._before_cursor_execute)
 
     def flush(self) -> None:
         """Send what is held now, in one round trip of its own."""
@@ -163,11 +222,16 @@ class StepBatch:
         if self.step() is None or not self.connection.in_transaction():
             return None
         driver = self._driver()
-        if driver.autocommit:  # an autocommit_block: each statement its own transaction
+        if driver.autocommit or not _in_transaction_block(driver):
+            # An autocommit_block, or after the migration's own COMMIT: each statement is its own
+            # transaction, as alembic sends it.
             return None
-        compiled = construct.compile(dialect=self.connection.dialect)
+        compiled = construct.compile(dialect=self.connection.dialect).string
+        if not may_share_message(compiled):
+            self.flush()  # what is held first, then this statement alone
+            return None
         # SQLAlchemy executes DDL and text with empty parameters: psycopg2 unescapes '%%'.
-        return rendered(self._mogrifier(driver), compiled.string, {})
+        return rendered(self._mogrifier(driver), compiled, {})
 
     def _before_cursor_execute(
         self,
@@ -179,8 +243,12 @@ class StepBatch:
         executemany: bool,
     ) -> tuple[str, Any]:
         extra = self._version_write_sql(cursor, context, executemany)
-        if self.pending and (executemany or getattr(cursor, "name", None)):
-            self.flush()  # an executemany or a server-side cursor cannot carry other statements
+        if self.pending and (
+            executemany or getattr(cursor, "name", None) or not may_share_message(statement)
+        ):
+            # An executemany or a server-side cursor cannot carry other statements; transaction
+            # control and the like go out alone (runtime.shared_message).
+            self.flush()
         if not self.pending and not extra:
             return statement, parameters
         joined, self.pending = [*self.pending, *extra], []
@@ -239,6 +307,21 @@ _ISOLATION = {
     3: " ISOLATION LEVEL SERIALIZABLE",
     4: " ISOLATION LEVEL READ UNCOMMITTED",
 }
+
+
+def _in_transaction_block(driver: Any) -> bool:
+    """Whether statements sent now run inside a transaction block: the server reports one
+    open, or psycopg2 has none and will open one before the next statement."""
+    from psycopg2.extensions import (
+        STATUS_READY,
+        TRANSACTION_STATUS_IDLE,
+        TRANSACTION_STATUS_INTRANS,
+    )
+
+    server = driver.info.transaction_status
+    return server == TRANSACTION_STATUS_INTRANS or (
+        server == TRANSACTION_STATUS_IDLE and driver.status == STATUS_READY
+    )
 
 
 def _begin_sql(driver: Any) -> str | None:

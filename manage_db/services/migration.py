@@ -23,7 +23,7 @@ from manage_db.dao.version_table import read_current
 from manage_db.errors import ManageDbError, MigrationFailed, TreeError, one_line
 from manage_db.models import Component, RunResult
 from manage_db.revision_graph import RevisionGraph
-from manage_db.runtime.adapter import MigrationTree, is_usage_error
+from manage_db.runtime.adapter import MigrationTree, MissingMigrationFunction, is_usage_error
 from manage_db.runtime.listeners import StepListener
 from manage_db.services import history
 from manage_db.services.migration_lock import migration_lock
@@ -221,9 +221,11 @@ def _run(
             if failing
             else f"{name} to {target} (in {component.script_location}/env.py, no revision ran)"
         )
+        # A revision without the function to run says so itself, naming its file.
+        what = str(error) if isinstance(error, MissingMigrationFunction) else None
         failure = MigrationFailed(
-            f"{component.name}: {where} failed: {one_line(error)}; database left at "
-            f"{', '.join(result.after) or 'base'}"
+            f"{component.name}: {what or f'{where} failed: {one_line(error)}'}; database left "
+            f"at {', '.join(result.after) or 'base'}"
         )
         failure.result = result  # type: ignore[attr-defined]
         failure.revision = failing  # type: ignore[attr-defined]

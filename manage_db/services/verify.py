@@ -16,11 +16,13 @@ Which revisions are walked how, in which order (every branch, merges after their
 downgrade raises NotImplementedError, is upgraded but not round-tripped, and listed as such, not
 as a defect.
 
-The tree's env.py is not run: alembic is driven directly through one MigrationContext with
-the component's version table (manage_db.runtime.compat), so a step costs the migration and
-its snapshot, not a reload.  A snapshot after a step reads again only what the step touched,
-as told by event triggers in the throwaway database (dao.ddl_log), or everything when they
-cannot tell; a full read at the end must agree with the patched snapshot.
+Each step runs on upgrade's path: the tree's env.py (its ``configure()`` options, its engine),
+upgrade's session settings and statement batching, each step one alembic command of its own
+(``runtime.stepping``: a new MigrationContext, ``op`` proxy and revision module per step, so no
+memo of enum types or other state carries over); env.py runs once per throwaway database.
+A snapshot after a step reads again only what the step touched, as told by event triggers in
+the throwaway database (dao.ddl_log), or everything when they cannot tell; a full read at the
+end must agree with the patched snapshot.
 """
 
 from __future__ import annotations
@@ -36,12 +38,17 @@ from typing import Any
 from manage_db.dao import throwaway
 from manage_db.dao.connection import connect
 from manage_db.dao.ddl_log import LOG_SCHEMA, DdlLog
+from manage_db.dao.session import migration_session_uri
 from manage_db.dao.snapshot import Snapshot, SnapshotReader, StaleSnapshot, take_snapshot
 from manage_db.dao.throwaway import ThrowawayDatabase, ThrowawayServer, run_sql
-from manage_db.errors import ConnectionFailed, TreeError, one_line
-from manage_db.runtime.compat import StepRunner, Tree, load_tree
+from manage_db.errors import ConnectionFailed, ManageDbError, TreeError, one_line
+from manage_db.models import Component
+from manage_db.runtime.adapter import MigrationTree
+from manage_db.runtime.compat import Tree, load_tree
+from manage_db.runtime.stepping import RevisionSteps, open_steps
 from manage_db.services.schema_diff import Difference, diff_snapshots
 from manage_db.services.verify_walk import STAMP, UPGRADE_ONLY, WalkPolicy, WalkStep, plan_walk
+from manage_db.timeouts import SessionTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +94,14 @@ class VerifyOptions:
     ``check_rows``: also compare row counts and contents of every table (on with seeds).
     ``incremental``: after each step read again only what the step touched (event-trigger
     log), with a full read to check at the end; False reads the whole catalog every time.
+    ``timeouts``: the migration session's limits, as ``upgrade`` sets them.
     """
 
     reference: str | None = None
     seeds: tuple[tuple[str, Path], ...] = ()
     check_rows: bool = False
     incremental: bool = True
+    timeouts: SessionTimeouts = field(default_factory=SessionTimeouts)
 
 
 @dataclass(frozen=True)
@@ -301,8 +310,36 @@ def _merge(report: VerifyReport, later: VerifyReport) -> None:
 
 
 def load_script_directory(script_location: Path) -> Tree:
-    """The revisions of a tree, loaded once; TreeError naming the path if it is not one."""
-    return load_tree(script_location)
+    """The revisions of a tree, loaded once (with its alembic.ini's options when it has one);
+    TreeError naming the path if it is not one."""
+    location = Path(script_location)
+    script = None
+    if (location / "versions").is_dir():
+        try:
+            script = _runtime_tree(location.resolve().name, location).script
+        except Exception:  # load_tree names what is wrong
+            script = None
+    return load_tree(location, script)
+
+
+def _runtime_tree(
+    name: str,
+    location: Path,
+    version_table: str = "alembic_version",
+    schema: str | None = None,
+    script: Any = None,
+) -> MigrationTree:
+    """The tree as upgrade runs it (no database yet: ``at(uri)`` gives one); ``script``: its
+    revisions, loaded already."""
+    component = Component(
+        name=name,
+        script_location=location,
+        database="",
+        owner="",
+        version_table=version_table,
+        schema=schema,
+    )
+    return MigrationTree.load(component, None, script)
 
 
 def _check_seeds(tree: Tree, seeds: Sequence[tuple[str, Path]]) -> dict[str, Path]:
@@ -366,6 +403,13 @@ class _RoundTrip:
         self._last: Snapshot | None = None
         self.full_reads = 0
         self.partial_reads = 0
+        self._runtime = _runtime_tree(
+            target.name,
+            Path(target.script_location),
+            target.version_table,
+            target.schema,
+            tree.script,  # loaded once, shared with the walk
+        )
         self._open()
 
     def _open(self) -> None:
@@ -382,9 +426,12 @@ class _RoundTrip:
         if self._options.incremental:
             self._log = DdlLog(self._snapshot_connection)
             self._log.install()
-        self._migrator: StepRunner | None = StepRunner(
-            self._tree, self._database.owner_uri, self._target.version_table
+        uri = migration_session_uri(
+            self._database.owner_uri,
+            self._options.timeouts,
+            self._snapshot_connection.server_version,
         )
+        self._migrator: RevisionSteps | None = open_steps(self._runtime, uri)
 
     def close(self) -> None:
         """Close the connections and drop the current database."""
@@ -395,7 +442,7 @@ class _RoundTrip:
         self._server.drop_database(self._database)
 
     @property
-    def migrator(self) -> StepRunner:
+    def migrator(self) -> RevisionSteps:
         assert self._migrator is not None
         return self._migrator
 
@@ -447,13 +494,20 @@ class _RoundTrip:
         """Bring the database through ``steps`` (skipped ones stamped): its full snapshot, None
         when an upgrade failed."""
         try:
+            pending: list[str] = []
             for step in steps:
+                if step.revision in self._seeds or step.action == STAMP:
+                    self.migrator.upgrade_through(pending)  # the upgrades before it, one command
+                    pending = []
                 if step.revision in self._seeds:
                     self._seed(step.revision)
                 if step.action == STAMP:
                     self.migrator.stamp(step.revision)
                 else:
-                    self.migrator.upgrade(step.revision)
+                    pending.append(step.revision)
+            self.migrator.upgrade_through(pending)
+        except ManageDbError:
+            raise
         except Exception as error:
             self._report.stopped = f"{what} at {steps[-1].revision} failed: {one_line(error)}"
             return None
@@ -510,6 +564,8 @@ class _RoundTrip:
         revision = step.revision
         try:
             self.migrator.upgrade(revision)
+        except ManageDbError:
+            raise  # the tree (its env.py) or the server, not this revision
         except Exception as error:
             defects.append(Defect(revision, UPGRADE, f"upgrade failed: {one_line(error)}"))
             self._report.stopped = f"upgrade of {revision} failed"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from manage_db.dao import throwaway
@@ -88,3 +91,55 @@ def test_debug_prints_the_traceback_of_a_migration_failure(run_cli, demo):
     assert loud.exit_code == 5
     assert "Traceback (most recent call last)" in loud.stderr
     assert 'relation "missing" does not exist' in loud.stderr
+
+
+def test_downgrade_of_a_revision_without_a_downgrade_function_names_the_revision(run_cli, demo):
+    config = demo()
+    location = (
+        next(
+            line.split(": ", 1)[1]
+            for line in config.read_text().splitlines()
+            if "script_location" in line
+        )
+        .strip()
+        .strip("'\"")
+    )
+    path = next(Path(location, "versions").glob(f"{STEPS[1][0]}_*.py"))
+    path.write_text(path.read_text().split("\n\ndef downgrade():")[0] + "\n")
+    assert run_cli("init", config=config).exit_code == 0
+    assert run_cli("upgrade", "+2", config=config).exit_code == 0
+    done = run_cli("downgrade", "base", config=config)
+    assert done.exit_code == 5, done
+    assert done.stderr.strip().splitlines() == [
+        f"wazo-manage-db: demo: revision {STEPS[1][0]} ({path}) has no downgrade() function; "
+        f"database left at {STEPS[1][0]}"
+    ]
+    assert _current(run_cli, config) == f"demo: {STEPS[1][0]}"
+
+
+PRINTING = [
+    (
+        "aaaaaaaaaaaa",
+        None,
+        'print("hello from upgrade")\nop.execute("CREATE TABLE t (id int)")',
+        'print("hello from downgrade")\nop.execute("DROP TABLE t")',
+    )
+]
+
+
+@pytest.mark.parametrize("command", [("upgrade",), ("downgrade", "base"), ("upgrade", "--sql")])
+def test_what_a_revision_prints_goes_to_stderr_never_into_stdout(run_cli, demo, command):
+    config = demo(PRINTING)
+    assert run_cli("init", config=config).exit_code == 0
+    if command[0] == "downgrade":
+        assert run_cli("upgrade", config=config).exit_code == 0
+    if command[-1] == "--sql":
+        done = run_cli(*command, config=config)
+        assert done.exit_code == 0, done
+        assert "CREATE TABLE t" in done.stdout and "hello" not in done.stdout
+        assert "hello from upgrade" in done.stderr
+        return
+    done = run_cli(*command, "--json", config=config)
+    assert done.exit_code == 0, done
+    assert json.loads(done.stdout)
+    assert f"hello from {command[0]}" in done.stderr
