@@ -227,6 +227,8 @@ def _prepare_database(
     admin_uri: str, owner: str, schema: str | None, extensions: Sequence[str]
 ) -> None:
     """The component's schema (owned by the role) and extensions (as superuser)."""
+    if not schema and not extensions:
+        return  # no connection to the new database for nothing
     from psycopg2 import sql
 
     connection = connect(admin_uri)
