@@ -101,9 +101,11 @@ def check_models_live(
     place = place_of([component], exclude_schemas)
     with (
         throwaway_server(admin_uri, component, owner_password, place) as server,
-        ThreadPoolExecutor(1) as pool,
+        ThreadPoolExecutor(2) as pool,
     ):
-        # The live database is read while the models' database is made and filled.
+        # The models' database is made and the live database read while SQLAlchemy and the
+        # models import.
+        database = pool.submit(server.new_database)
         live_read = pool.submit(
             read_live,
             live_uri,
@@ -112,10 +114,11 @@ def check_models_live(
             exclude_schemas=place.exclude_schemas,
             exclude_tables=place.bookkeeping,
         )
-        created_db = server.new_database()
         from manage_db.runtime.models_schema import load_metadata
 
-        _create_all(load_metadata(models, project_dir(component)), created_db.owner_uri, models)
+        metadata = load_metadata(models, project_dir(component))
+        created_db = database.result()
+        _create_all(metadata, created_db.owner_uri, models)
         live = live_read.result()
         _require_heads(component, live, heads)
         expected = snapshot_of(created_db, place)
