@@ -93,3 +93,23 @@ def test_an_unreachable_database_is_exit_4(at_head, write_models, run_cli):
     assert result.stderr.startswith("wazo-manage-db: cannot connect to "), result
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
+
+
+def test_a_schema_confined_component_compares_its_schema_only(
+    shop_config, write_models, run_cli, pg_admin_uri
+):
+    config = shop_config(schema="shop")
+    assert run_cli("init", config=config).exit_code == 0
+    assert run_cli("upgrade", config=config).exit_code == 0
+    # Another schema of the same database is not the component's.
+    admin_execute(
+        with_db(pg_admin_uri, shop_config.database), "CREATE TABLE public.elsewhere (id int)"
+    )
+    result = run_cli("check-models", "--live", "--models", write_models(), config=config)
+    assert result.exit_code == 0, result
+    replacement, _ = MISMATCHES["nullability"]
+    result = run_cli("check-models", "--live", "--models", write_models(replacement), config=config)
+    assert result.exit_code == 1, result
+    assert result.stdout.splitlines()[1:] == [
+        "  table shop.account: column email not_null: models False, live database True"
+    ]
