@@ -8,7 +8,7 @@ from __future__ import annotations
 
 EXIT_FINDINGS = 1  # lint errors, audit findings, verify defects
 EXIT_USAGE = 2  # bad option, bad configuration file
-EXIT_BEHIND = 3  # status: a component is not at head
+EXIT_BEHIND = 3  # status, check-models --live: a component (its database) is not at head
 EXIT_CONNECTION = 4  # server unreachable, authentication failed
 EXIT_MIGRATION = 5  # a migration failed; the database is at the last good revision
 EXIT_TREE = 6  # unknown revision, several heads, a revision file that does not load
@@ -34,6 +34,10 @@ class ConfigError(ManageDbError, exit_code=EXIT_USAGE):
 
 class ProvisioningRefused(ManageDbError, exit_code=EXIT_USAGE):
     """init: the server refuses what the configuration asks for (an extension it lacks)."""
+
+
+class NotAtHead(ManageDbError, exit_code=EXIT_BEHIND):
+    """check-models --live: the live database is not at its tree's heads."""
 
 
 class ConnectionFailed(ManageDbError, exit_code=EXIT_CONNECTION):

@@ -15,31 +15,47 @@ from manage_db.commands.options import admin_uri_option, component_option, json_
     help="The SQLAlchemy MetaData or declarative base to compare (default: the component's "
     "`models` setting); needs a single component.",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Compare with the component's live database (read-only; it must be at head) "
+    "instead of building the migrations' head.",
+)
 @admin_uri_option
 @json_option
 @click.pass_obj
-def check_models(app, components, models, admin_uri, as_json):
+def check_models(app, components, models, live, admin_uri, as_json):
     """Compare what the models' create_all() makes with what the migrations build at head.
 
     Both are built in throwaway databases of the server (superuser `admin_uri`) and compared
-    object by object. Exit 0 when they agree, 1 with one line per difference.
+    object by object; with --live, the models are compared with the live database, which must
+    be at head (exit 3 otherwise). Exit 0 when they agree, 1 with one line per difference.
     """
     from manage_db.errors import EXIT_FINDINGS
-    from manage_db.schema_check.models_service import check_models as run_check
     from manage_db.schema_check.models_service import models_targets
     from manage_db.schema_check.notifier import render_reports
 
     app = app.with_admin_uri(admin_uri)
     targets = models_targets(app.components(components), models, bool(components))
-    admin = {t.name: app.admin_uri(None, t) for t, _ in targets}
-    passwords = {t.name: app.owner_password(t) for t, _ in targets}
+    runs = [_models_run(app, target, spec, live) for target, spec in targets]
     app.become_unprivileged(peer_admin=app.uses_peer_admin)
-    reports = [
-        run_check(target, spec, admin[target.name], passwords[target.name])
-        for target, spec in targets
-    ]
+    reports = [run() for run in runs]
     click.echo(render_reports(reports, as_json))
     raise SystemExit(0 if all(r.clean for r in reports) else EXIT_FINDINGS)
+
+
+def _models_run(app, target, spec, live):
+    """The comparison of one component, its URIs and password resolved (before privileges drop)."""
+    from functools import partial
+
+    from manage_db.schema_check.drift_service import places
+    from manage_db.schema_check.models_service import check_models, check_models_live
+
+    admin, password = app.admin_uri(None, target), app.owner_password(target)
+    if not live:
+        return partial(check_models, target, spec, admin, password)
+    ((_, others),) = places([target], app.components(), app.owner_uri)
+    return partial(check_models_live, target, spec, admin, app.owner_uri(target), password, others)
 
 
 @click.command("drift")

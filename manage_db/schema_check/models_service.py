@@ -7,6 +7,11 @@ snapshots and compared with verify's diff: every table, column (type, nullabilit
 identity, collation, comment), constraint (check, unique, foreign key, primary key, with its
 name), index (expression and partial ones too), sequence, enum (labels in order), view,
 function, comment, owner and privilege.
+
+``--live`` (``check_models_live``) compares the models with the component's live database
+instead, when it is at the tree's heads (what ``alembic check`` compares): the live database is
+read once, read-only (``schema_check.dao``), the heads come from the cached revision graph
+(``services.status.TreeView``, no alembic), and only the models' database is built.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from manage_db.errors import ConfigError, ManageDbError, TreeError, one_line
+from manage_db.errors import ConfigError, ManageDbError, NotAtHead, TreeError, one_line
 from manage_db.models import Component
 from manage_db.schema_check.build import (
     build_history,
@@ -25,14 +30,18 @@ from manage_db.schema_check.build import (
     place_of,
     snapshot_of,
     throwaway_server,
+    without_bookkeeping,
 )
+from manage_db.schema_check.dao import LiveState, read_live
 from manage_db.schema_check.model import SchemaReport
 from manage_db.services.schema_diff import diff_snapshots
+from manage_db.services.status import TreeView
 
 logger = logging.getLogger(__name__)
 
 MODELS = "models"
 MIGRATIONS = "migrations"
+LIVE = "live database"
 
 
 def project_dir(component: Component) -> Path:
@@ -76,6 +85,62 @@ def check_models(
         revisions=heads,
         source=models,
     )
+
+
+def check_models_live(
+    component: Component,
+    models: str,
+    admin_uri: str,
+    live_uri: str,
+    owner_password: str | None = None,
+    exclude_schemas: Sequence[str] = (),
+) -> SchemaReport:
+    """Compare the models ``models`` with the component's live database (``live_uri``), which
+    must be at the tree's heads (NotAtHead otherwise; nothing is written to it)."""
+    heads = TreeView(component).heads
+    place = place_of([component], exclude_schemas)
+    with (
+        throwaway_server(admin_uri, component, owner_password, place) as server,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        # The models' database is made and the live database read while SQLAlchemy and the
+        # models import.
+        database = pool.submit(server.new_database)
+        live_read = pool.submit(
+            read_live,
+            live_uri,
+            [component.version_table],
+            schema=place.schema,
+            exclude_schemas=place.exclude_schemas,
+            exclude_tables=place.bookkeeping,
+        )
+        from manage_db.runtime.models_schema import load_metadata
+
+        metadata = load_metadata(models, project_dir(component))
+        created_db = database.result()
+        _create_all(metadata, created_db.owner_uri, models)
+        live = live_read.result()
+        _require_heads(component, live, heads)
+        expected = snapshot_of(created_db, place)
+    actual = without_bookkeeping(live.snapshot, place)
+    return SchemaReport(
+        component=component.name,
+        expected_label=MODELS,
+        actual_label=LIVE,
+        differences=fold_constraint_indexes(diff_snapshots(expected, actual)),
+        revisions=tuple(heads),
+        source=models,
+    )
+
+
+def _require_heads(component: Component, live: LiveState, heads: Sequence[str]) -> None:
+    current = live.revisions[component.version_table]
+    if set(current) != set(heads):
+        raise NotAtHead(
+            f"{component.name}: database {component.database} is at "
+            f"{', '.join(current) or 'base'}, not at the head {', '.join(heads)}: upgrade it "
+            "first, or run check-models without --live"
+        )
 
 
 def _create_all(metadata: Any, uri: str, models: str) -> None:
