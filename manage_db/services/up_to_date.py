@@ -3,8 +3,9 @@
 ``upgrade`` first asks this module: under the component's migration lock it reads where the
 database is, runs the history checks ``services.migration.upgrade`` runs (drift: exit 8), and
 checks the revisions are in the tree (exit 6). At the heads it answers "already at target" and
-alembic and SQLAlchemy are never imported; otherwise it answers None and the real upgrade runs
-(and checks again, under its own hold of the lock).
+alembic and SQLAlchemy are never imported; otherwise the real upgrade runs (and checks again)
+on the connection that holds the lock, given by the caller as ``otherwise`` (without it: None,
+and the real upgrade takes the lock itself).
 """
 
 from __future__ import annotations
