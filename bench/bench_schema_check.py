@@ -32,6 +32,7 @@ import common
 
 CHECK_TARGET = 1.0  # × alembic check
 DRIFT_MARGIN = 1.0  # seconds over one upgrade
+BEFORE = "check-models before"  # the label of --before's candidate
 
 VERSION_TABLE = "alembic_version_bench_models"
 
@@ -138,8 +139,11 @@ def write_tree(root: Path, tables: int) -> Path:
     return location
 
 
-def bench_check_models(workdir: Path, tables: int, repeat: int) -> list[common.Row]:
-    """check-models against alembic check on the same tree and models."""
+def bench_check_models(
+    workdir: Path, tables: int, repeat: int, before: Path | None = None
+) -> list[common.Row]:
+    """check-models against alembic check on the same tree and models (and, with ``before``,
+    the check-models of that checkout, interleaved with the others)."""
     root = workdir / "models_tree"
     location = write_tree(root, tables)
     with (
@@ -165,6 +169,10 @@ def bench_check_models(workdir: Path, tables: int, repeat: int) -> list[common.R
         ours = common.Candidate(
             "wazo-manage-db", [common.manage_db_command("-c", str(config), "check-models")], env
         )
+        earlier = []
+        if before is not None:
+            before_env = {**env, "PYTHONPATH": str(before.resolve())}
+            earlier.append(common.Candidate(BEFORE, ours.commands, before_env))
         alembic_env = {
             "ALEMBIC_DB_URI": owner_uri.replace("postgresql://", "postgresql+psycopg2://", 1),
             "PYTHONPATH": str(root),
@@ -172,10 +180,18 @@ def bench_check_models(workdir: Path, tables: int, repeat: int) -> list[common.R
         proc = common.run(common.alembic_command("--help"), alembic_env)
         if not any(line.split()[:1] == ["check"] for line in proc.stdout.splitlines()):
             print("alembic check: not in this alembic (1.9 or later needed)", file=sys.stderr)
-            timings = common.measure("check-models", [ours], repeat)
+            timings = common.measure("check-models", [ours, *earlier], repeat)
             wait_for_drops(role)
             print(f"check-models alone: {timings['wazo-manage-db']}")
-            return []
+            if before is None:
+                return []
+            return common.comparison_rows(
+                f"check-models, {tables} tables, against {before}",
+                timings,
+                None,
+                peer=BEFORE,
+                floor=None,
+            )
         common.run(common.alembic_command("upgrade", "head"), alembic_env, cwd=root)
         peer = common.Candidate("alembic", [common.alembic_command("check")], alembic_env, cwd=root)
         # What CI needs with alembic for the same answer: a fresh database brought to head, then
@@ -194,7 +210,7 @@ def bench_check_models(workdir: Path, tables: int, repeat: int) -> list[common.R
         try:
             timings = common.measure(
                 f"check-models vs alembic check, {tables} tables",
-                [ours, peer, both],
+                [ours, peer, both, *earlier],
                 repeat,
                 before=lambda: common.reset_database(fresh, role),
             )
@@ -214,6 +230,14 @@ def bench_check_models(workdir: Path, tables: int, repeat: int) -> list[common.R
         peer="alembic upgrade + check",
         floor=None,
     )[:1]
+    if before is not None:
+        rows += common.comparison_rows(
+            f"check-models, {tables} tables, against {before}",
+            timings,
+            None,
+            peer=BEFORE,
+            floor=None,
+        )
     return rows
 
 
@@ -275,10 +299,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", type=int, default=40, help="tables (and revisions)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also time check-models from this checkout of the project (its top directory, "
+        "run with this interpreter), interleaved: a change's before and after in one run",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_schema_check_") as name:
         workdir = Path(name)
-        rows = bench_check_models(workdir, args.tables, args.repeat)
+        rows = bench_check_models(workdir, args.tables, args.repeat, args.before)
         rows += bench_drift(workdir, args.repeat)
     print(textwrap.dedent(common.markdown_table(rows, peer="peer")))
     return 1 if any(row.passed is False for row in rows) else 0

@@ -101,12 +101,39 @@ class ThrowawayServer:
     def new_database(self) -> ThrowawayDatabase:
         """A new empty database owned by the role, with the schema and extensions."""
 
+        return self._make(self._admin, self._next_name())
+
+    def new_databases(self, count: int) -> list[ThrowawayDatabase]:
+        """``count`` new databases as ``new_database`` makes them, made at the same time, each
+        on a connection of its own (the server's work on one does not wait for the other's)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        names = [self._next_name() for _ in range(count)]
+
+        def make(name: str) -> ThrowawayDatabase:
+            if name == names[0]:
+                return self._make(self._admin, name)
+            connection = connect(self._admin_uri, writes=True)
+            try:
+                return self._make(connection, name)
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max(count - 1, 1)) as pool:
+            others = [pool.submit(make, name) for name in names[1:]]
+            made = [make(names[0])] if names else []
+            return made + [future.result() for future in others]
+
+    def _next_name(self) -> str:
         database = f"manage_db_verify_{self._suffix}"
         if self._made:  # a counter: a name stays unique when an earlier database was dropped
             database += f"_{self._made}"
         self._made += 1
         self._databases.append(database)
-        create_database(self._admin, database, self.owner, scratch=True)
+        return database
+
+    def _make(self, connection: Any, database: str) -> ThrowawayDatabase:
+        create_database(connection, database, self.owner, scratch=True)
         admin_uri = with_params(self._admin_uri, dbname=database)
         owner_options: dict[str, str] = {"dbname": database, "user": self.owner}
         if self._password:
@@ -200,6 +227,8 @@ def _prepare_database(
     admin_uri: str, owner: str, schema: str | None, extensions: Sequence[str]
 ) -> None:
     """The component's schema (owned by the role) and extensions (as superuser)."""
+    if not schema and not extensions:
+        return  # no connection to the new database for nothing
     from psycopg2 import sql
 
     connection = connect(admin_uri)

@@ -19,7 +19,6 @@ from manage_db.dao.snapshot import Snapshot, SnapshotReader
 from manage_db.dao.throwaway import ThrowawayDatabase, ThrowawayServer
 from manage_db.errors import ManageDbError, TreeError, one_line
 from manage_db.models import Component
-from manage_db.runtime.adapter import MigrationTree, is_usage_error
 from manage_db.services.schema_diff import Difference
 
 
@@ -72,6 +71,9 @@ def build_history(
 ) -> tuple[str, ...]:
     """Upgrade ``database`` to each of ``revisions`` (None: the tree's heads) with the
     component's tree, its env.py run as ``upgrade`` runs it; the revisions built."""
+    # Here, not at the top: check-models makes its databases while alembic imports.
+    from manage_db.runtime.adapter import MigrationTree, is_usage_error
+
     if revisions is not None and not revisions:
         return ()
     tree = MigrationTree.load(component, database.owner_uri)

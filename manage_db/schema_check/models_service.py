@@ -19,7 +19,6 @@ from typing import Any
 
 from manage_db.errors import ConfigError, ManageDbError, TreeError, one_line
 from manage_db.models import Component
-from manage_db.runtime.models_schema import create_all, load_metadata
 from manage_db.schema_check.build import (
     build_history,
     fold_constraint_indexes,
@@ -50,17 +49,21 @@ def check_models(
         throwaway_server(admin_uri, component, owner_password, place) as server,
         ThreadPoolExecutor(1) as pool,
     ):
-        # The databases are made while the models import, the models' tables while the
-        # migrations run: the server works while Python does.
-        # (On an error the pool waits for its work before the databases are dropped.)
-        databases = pool.submit(lambda: (server.new_database(), server.new_database()))
+        # The server makes both databases (each on its own connection) while alembic,
+        # SQLAlchemy and the models import, and the models' tables while the migrations run;
+        # both snapshots are read at once. (On an error the pool waits for its work before the
+        # databases are dropped.)
+        databases = pool.submit(server.new_databases, 2)
+        from manage_db.runtime.models_schema import load_metadata
+
         metadata = load_metadata(models, project_dir(component))
         migrated, created = databases.result()
         models_made = pool.submit(_create_all, metadata, created.owner_uri, models)
         heads = build_history(migrated, component)
         models_made.result()
-        expected = snapshot_of(created, place)
+        expected_read = pool.submit(snapshot_of, created, place)
         actual = snapshot_of(migrated, place)
+        expected = expected_read.result()
     differences = fold_constraint_indexes(diff_snapshots(expected, actual))
     logger.debug(
         "%s: %d difference(s) between models and migrations", component.name, len(differences)
@@ -76,6 +79,8 @@ def check_models(
 
 
 def _create_all(metadata: Any, uri: str, models: str) -> None:
+    from manage_db.runtime.models_schema import create_all
+
     try:
         create_all(metadata, uri)
     except ManageDbError:
