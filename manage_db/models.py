@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from manage_db.replication.model import ServerRole
 from manage_db.timeouts import SessionTimeouts
+
+if TYPE_CHECKING:  # an annotation only: not loaded at every start-up
+    from manage_db.replication.model import ServerRole
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ Two processes upgrading at once serialise on an advisory lock, and the second fi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -57,12 +58,13 @@ def upgrade(
     *,
     server_wait: float,
     listeners: Sequence[StepListener] = (),
+    lock_connection: Any = None,
 ) -> RunResult:
-    """Apply the pending revisions up to ``target``; ``listeners`` hear of each step.
-
-    The component's own limits (``component.timeouts``) bound each wait. A revision that waits
+    """Apply the pending revisions up to ``target``; ``listeners`` hear of each step. The
+    component's own limits (``component.timeouts``) bound each wait. A revision that waits
     longer than ``lock_timeout`` for a table is rolled back and run again from its start
-    (``lock_retries`` times, with backoff); the earlier ones stay applied.
+    (``lock_retries`` times, with backoff); the earlier ones stay applied. ``lock_connection``:
+    the caller's connection holding the migration lock (see ``_locked``).
     """
     graph = load_graph(component.script_location)
     wanted = resolve_target(graph, target)
@@ -70,7 +72,7 @@ def upgrade(
     timeouts = component.timeouts
     with (
         cancellation.watching(owner_uri, timeouts.server_timeout),
-        migration_lock(component, owner_uri, timeouts.lock_wait, server_wait) as conn,
+        _locked(component, owner_uri, server_wait, lock_connection) as conn,
     ):
         result.before = read_current(conn, component.version_table, component.schema)
         recorder = history.prepare_run(conn, component, graph, result.before, refuse_drift=True)
@@ -109,6 +111,16 @@ def upgrade(
                 history.forget_empty(conn, component)
             raise
     return result
+
+
+def _locked(
+    component: Component, owner_uri: str, server_wait: float, lock_connection: Any
+) -> contextlib.AbstractContextManager[Any]:
+    """The connection holding the migration lock: ``lock_connection`` when the caller holds it
+    already (and releases it), else a hold of our own."""
+    if lock_connection is not None:
+        return contextlib.nullcontext(lock_connection)
+    return migration_lock(component, owner_uri, component.timeouts.lock_wait, server_wait)
 
 
 def single_step(

@@ -325,13 +325,27 @@ def upgrade_components(
     def run(component: Component) -> RunResult:
         started = time.monotonic()
         uri = access.owner_uri(component)
-        # Nothing to do (the usual case): answered without loading the migration runtime.
-        result = already_at_heads(component, uri, target, server_wait=options.server_wait)
-        if result is None:
+
+        def full(lock_connection: Any = None) -> RunResult:
             from manage_db.services.migration import upgrade
 
-            result = upgrade(component, uri, target, server_wait=options.server_wait)
-            _wait_for_standbys(access, component, options, result)
+            return upgrade(
+                component,
+                uri,
+                target,
+                server_wait=options.server_wait,
+                lock_connection=lock_connection,
+            )
+
+        # Nothing to do (the usual case): answered without loading the migration runtime;
+        # otherwise the full upgrade goes on with the connection holding the lock.
+        result = already_at_heads(
+            component, uri, target, server_wait=options.server_wait, otherwise=full
+        )
+        if result is None:
+            result = full()
+        # (At the heads, nothing was applied: no wait for the standbys.)
+        _wait_for_standbys(access, component, options, result)
         result.duration = time.monotonic() - started
         return result
 

@@ -3,14 +3,16 @@
 ``upgrade`` first asks this module: under the component's migration lock it reads where the
 database is, runs the history checks ``services.migration.upgrade`` runs (drift: exit 8), and
 checks the revisions are in the tree (exit 6). At the heads it answers "already at target" and
-alembic and SQLAlchemy are never imported; otherwise it answers None and the real upgrade runs
-(and checks again, under its own hold of the lock).
+alembic and SQLAlchemy are never imported; otherwise the real upgrade runs (and checks again)
+on the connection that holds the lock, given by the caller as ``otherwise`` (without it: None,
+and the real upgrade takes the lock itself).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from manage_db import cancellation
 from manage_db.dao.component_state import StateReadError, read_states
@@ -23,15 +25,24 @@ from manage_db.services.status import TreeView, check_tree_for_status
 logger = logging.getLogger(__name__)
 
 
+# The full upgrade, run on the connection holding the migration lock (see already_at_heads).
+Otherwise = Callable[[Any], RunResult]
+
+
 def already_at_heads(
     component: Component,
     owner_uri: str,
     target: str,
     *,
     server_wait: float,
+    otherwise: Otherwise | None = None,
 ) -> RunResult | None:
     """The result of upgrading a component already at its heads; None when there is work (or a
-    target other than the heads: the full upgrade resolves those)."""
+    target other than the heads: the full upgrade resolves those).
+
+    ``otherwise``: when there is work, called with the connection holding the migration lock
+    (the full upgrade then takes it over instead of opening another), and its result returned.
+    """
     if target not in ("head", "heads"):
         return None
     tree = TreeView(component)
@@ -39,11 +50,15 @@ def already_at_heads(
         return None  # the full upgrade says which heads
     timeouts = component.timeouts
     with cancellation.watching(owner_uri, timeouts.server_timeout):
-        return _at_heads(tree, owner_uri, timeouts.lock_wait, server_wait)
+        return _at_heads(tree, owner_uri, timeouts.lock_wait, server_wait, otherwise)
 
 
 def _at_heads(
-    tree: TreeView, owner_uri: str, lock_wait: float, server_wait: float
+    tree: TreeView,
+    owner_uri: str,
+    lock_wait: float,
+    server_wait: float,
+    otherwise: Otherwise | None,
 ) -> RunResult | None:
     component = tree.component
     with migration_lock(component, owner_uri, lock_wait, server_wait) as conn:
@@ -54,7 +69,7 @@ def _at_heads(
             raise state
         current = state.current
         if set(current) != set(tree.heads):
-            return None
+            return None if otherwise is None else otherwise(conn)
         try:
             clean = tree.clean(state)
         except StateReadError as error:  # reading the history rows failed

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from manage_db.errors import BelowBaseline
-from manage_db.squash.model import FloorEntry
+
+if TYPE_CHECKING:  # loaded by read_floor only when a tree has a floor (upgrade's start-up)
+    from manage_db.squash.model import FloorEntry
 
 FLOOR_FILE = "squashed-revisions.txt"
 HEADER = (
@@ -34,6 +37,8 @@ def read_floor(script_location: Path) -> dict[str, FloorEntry]:
         text = floor_path(script_location).read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
+    from manage_db.squash.model import FloorEntry
+
     entries: dict[str, FloorEntry] = {}
     for line in text.splitlines():
         words = line.split("#", 1)[0].split()

@@ -59,3 +59,53 @@ def test_status_and_a_second_upgrade_load_no_migration_runtime(
     assert status.returncode == 0, status.stderr
     assert [r["state"] for r in json.loads(status.stdout)] == ["at head"] * 2
     assert loaded == []
+
+
+# Runs the command line, counting the sessions it opens (the liveness probe of a long wait,
+# asynchronous, is not one) and listing the record modules it loaded.
+_SESSIONS_PROBE = """
+import runpy, sys
+import psycopg2
+opened = []
+_connect = psycopg2.connect
+def connect(*args, **kwargs):
+    if not kwargs.get("async_") and not kwargs.get("async"):
+        opened.append(1)
+    return _connect(*args, **kwargs)
+psycopg2.connect = connect
+sys.argv = ["wazo-manage-db", *sys.argv[1:]]
+try:
+    runpy.run_module("manage_db", run_name="__main__")
+finally:
+    records = ("manage_db.squash.model", "manage_db.replication")
+    loaded = sorted(m for m in sys.modules if m.startswith(records))
+    print(f"SESSIONS {len(opened)} LOADED " + " ".join(loaded), file=sys.stderr)
+"""
+
+
+def test_an_upgrade_with_work_holds_one_lock_session_and_one_migration_session(
+    tmp_path, pg_admin_uri, cleanup, write_config
+):
+    role, database = throwaway_names(cleanup, "t_lean")
+    location = make_tree(
+        tmp_path / "one",
+        [
+            ("a000000001", None, "op.execute('CREATE TABLE lean_a (id int)')", "pass"),
+            ("a000000002", "a000000001", "op.execute('CREATE TABLE lean_b (id int)')", "pass"),
+        ],
+    )
+    config = write_config(
+        server_settings(
+            pg_admin_uri, role, database, "secret", one={"script_location": str(location)}
+        )
+    )
+    assert run_tool("init", config=config).returncode == 0
+    proc = run_tool("upgrade", "--json", config=config, code=_SESSIONS_PROBE)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["message"] for r in json.loads(proc.stdout)] != ["already at target"]
+    sessions, _, loaded = proc.stderr.rpartition("SESSIONS ")[2].partition(" LOADED")
+    # The at-heads check's session, holding the migration lock, goes on for the whole run; the
+    # revisions run in the migration session beside it.
+    assert int(sessions) == 2
+    # A tree never squashed, no standby to wait for: neither capability's records are loaded.
+    assert loaded.split() == []
