@@ -22,6 +22,7 @@ from typing import Any
 
 from manage_db import log
 from manage_db.checksums import python_checksum, sql_text_checksum
+from manage_db.dao import history
 from manage_db.dao.connection import connect, parse_uri
 from manage_db.dao.revision_files import RevisionGraph, load_graph
 from manage_db.dao.snapshot import Snapshot, take_snapshot
@@ -101,7 +102,7 @@ class _Builder:
     def __init__(self, server: ThrowawayServer, component: Component) -> None:
         self.server = server
         self.component = component
-        self.excluded = (component.version_table, f"{component.version_table}_history")
+        self.excluded = (component.version_table, history.table_name(component.version_table))
         self.schemas = [component.schema] if component.schema else None
 
     def tree(self, location: Path, database: ThrowawayDatabase) -> MigrationTree:
