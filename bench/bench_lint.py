@@ -26,7 +26,8 @@ imports most of them itself).
 ``--startup`` measures the start-up row only, with its floor: the interpreter alone, then each
 stage of a ``lint`` of one small .sql file imported in turn (the standard library modules it
 uses, settings and command line, the lint engine, the SQL reading, pglast's parser, the
-statement rules), then the whole run;
+statement rules), then the whole run, then the least any Python program parsing the file
+with pglast does (``-I``, json and pglast's C parser);
 each stage's median and what it adds (client CPU), interleaved:
 
     .venv/bin/python bench/bench_lint.py --startup --repeat 21 [--python PYTHON] [--before DIR]
@@ -159,6 +160,21 @@ _STAGES = (
 )
 
 
+# The least a Python program can do to parse the file with pglast, for the floor: the
+# interpreter, json and pglast's C parser (its package's __init__, Python tree and enums not run).
+_PARSE_ONLY = """import sys, json, types, importlib.util
+spec = importlib.util.find_spec("pglast")
+package = sys.modules["pglast"] = types.ModuleType("pglast")
+package.__path__ = list(spec.submodule_search_locations)
+for name in ("ast", "enums"):
+    setattr(package, name, types.ModuleType("pglast." + name))
+    sys.modules["pglast." + name] = getattr(package, name)
+import pglast.error; package.Error = pglast.error.Error
+import pglast.parser
+json.loads(pglast.parser.parse_sql_json(open(sys.argv[1]).read()))
+"""
+
+
 def install_kind(python: str) -> str:
     """``editable install`` when setuptools' editable finder runs in ``python``'s site, else
     ``regular install``."""
@@ -170,6 +186,7 @@ def install_kind(python: str) -> str:
 def startup_breakdown(python: str, squawk: str, repeat: int, before: Path | None = None) -> int:
     """The start-up row and its floor, stage by stage (see the module's docstring); with
     ``before``, that checkout's whole run too (its code on PYTHONPATH, the same interpreter)."""
+    python = os.path.abspath(python)  # the runs start in a scratch folder (symlinks kept)
     with tempfile.TemporaryDirectory(prefix="bench_lint_startup_") as workdir_name:
         workdir = Path(workdir_name)
         small = workdir / "0042_add_nickname.sql"
@@ -190,6 +207,9 @@ def startup_breakdown(python: str, squawk: str, repeat: int, before: Path | None
             candidates.append(
                 common.Candidate(f"whole run, checkout {before}", run, earlier, workdir)
             )
+        parse_only = [[python, "-I", "-c", _PARSE_ONLY, small.name]]
+        label = "floor: `-I`, json and pglast's C parser parsing the file, nothing else"
+        candidates.append(common.Candidate(label, parse_only, None, workdir))
         candidates.append(
             common.Candidate("squawk FILE.sql", [[squawk, small.name]], None, workdir)
         )
@@ -204,8 +224,12 @@ def startup_breakdown(python: str, squawk: str, repeat: int, before: Path | None
     cpu_ratio = (ours.cpu_median or 0) / (peer.cpu_median or 1)
     print(f"\nlint / squawk: {ours.median / peer.median:.1f}× (CPU {cpu_ratio:.1f}×; "
           f"target ≤ {SMALL_TARGET:g}×)")  # fmt: skip
+    floor = timings[candidates[-2].label]
+    print(f"floor (parse only) / squawk: {floor.median / peer.median:.1f}× (CPU "
+          f"{(floor.cpu_median or 0) / (peer.cpu_median or 1):.1f}×); lint / floor: "
+          f"{ours.median / floor.median:.1f}×")  # fmt: skip
     if before is not None:
-        old = timings[candidates[-2].label]
+        old = timings[candidates[len(_STAGES) + 1].label]
         print(f"this checkout / {before}: {ours.median / old.median:.2f}× (CPU "
               f"{(ours.cpu_median or 0) / (old.cpu_median or 1):.2f}×)")  # fmt: skip
     return 0 if ours.median / peer.median <= SMALL_TARGET else 1
