@@ -16,9 +16,24 @@
   renders the op.* calls and checks history).
 
 Each measurement has a second row, the client CPU (user+sys), steadier on a loaded machine. No
-database is needed. Prints a markdown table; exits 1 when a target is missed.
+database is needed. Prints a markdown table; exits 1 when a target is missed. The start-up row
+names the install it measured: an editable install's interpreter runs setuptools' finder in
+``site`` (about 10 ms of imports a wheel or .deb install does not start with, though lint
+imports most of them itself).
 
     .venv/bin/python bench/bench_lint.py --revisions 1000 --repeat 3 [--sql-files DIR]
+
+``--startup`` measures the start-up row only, with its floor: the interpreter alone, then each
+stage of a ``lint`` of one small .sql file imported in turn (the standard library modules it
+uses, settings and command line, the lint engine, the SQL reading, pglast's parser, the
+statement rules), then the whole run, then the least any Python program parsing the file
+with pglast does (``-I``, json and pglast's C parser);
+each stage's median and what it adds (client CPU), interleaved:
+
+    .venv/bin/python bench/bench_lint.py --startup --repeat 21 [--python PYTHON] [--before DIR]
+
+(``--before DIR``: another checkout's whole run, e.g. ``git archive main | tar x -C DIR``,
+interleaved with the others, and the ratio.)
 """
 
 from __future__ import annotations
@@ -127,6 +142,111 @@ def write_dump(path: Path, lines: int = 3000) -> None:
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
+# The stages of a lint of one .sql file, each importing what the one before it did and more.
+_STAGES = (
+    ("interpreter (`-c pass`)", "pass"),
+    (
+        "+ the standard library a run imports (re, typing, pathlib, dataclasses, json, ...)",
+        "import re, typing, pathlib, dataclasses, json, hashlib, decimal, bisect, copy, contextlib",
+    ),
+    ("+ launcher, settings (config.py)", "import manage_db.launcher"),
+    (
+        "+ lint's command line and engine (service, policy, notifier)",
+        "import manage_db.launcher, manage_db.commands.lint_plain, manage_db.lint.notifier",
+    ),
+    ("+ SQL reading (lint/analysis, sql/parse)", "import manage_db.lint.analysis"),
+    ("+ pglast's parser", "from manage_db.sql.parse import _pglast_parser; _pglast_parser()"),
+    ("+ the statement rules", "from manage_db.lint import rules; rules.statement_rules()"),
+)
+
+
+# The least a Python program can do to parse the file with pglast, for the floor: the
+# interpreter, json and pglast's C parser (its package's __init__, Python tree and enums not run).
+_PARSE_ONLY = """import sys, json, types, importlib.util
+spec = importlib.util.find_spec("pglast")
+package = sys.modules["pglast"] = types.ModuleType("pglast")
+package.__path__ = list(spec.submodule_search_locations)
+for name in ("ast", "enums"):
+    setattr(package, name, types.ModuleType("pglast." + name))
+    sys.modules["pglast." + name] = getattr(package, name)
+import pglast.error; package.Error = pglast.error.Error
+import pglast.parser
+json.loads(pglast.parser.parse_sql_json(open(sys.argv[1]).read()))
+"""
+
+
+def install_kind(python: str) -> str:
+    """``editable install`` when setuptools' editable finder runs in ``python``'s site, else
+    ``regular install``."""
+    probe = "import sys; print(any(m.startswith('__editable__') for m in sys.modules))"
+    out = common.run([python, "-c", probe]).stdout.strip()
+    return "editable install" if out == "True" else "regular install"
+
+
+def startup_breakdown(python: str, squawk: str, repeat: int, before: Path | None = None) -> int:
+    """The start-up row and its floor, stage by stage (see the module's docstring); with
+    ``before``, that checkout's whole run too (its code on PYTHONPATH, the same interpreter)."""
+    python = os.path.abspath(python)  # the runs start in a scratch folder (symlinks kept)
+    with tempfile.TemporaryDirectory(prefix="bench_lint_startup_") as workdir_name:
+        workdir = Path(workdir_name)
+        small = workdir / "0042_add_nickname.sql"
+        small.write_text(SMALL_SQL)
+        env = {"XDG_CACHE_HOME": str(workdir / "cache"), "PYTHONPATH": str(common.REPO),
+               "PYTHONDONTWRITEBYTECODE": ""}  # fmt: skip
+        code = ""
+        candidates = []
+        for label, statement in _STAGES:
+            code = f"{code}; {statement}" if code else statement
+            candidates.append(common.Candidate(label, [[python, "-c", code]], env, workdir))
+        run = [lint_command(python, "--no-cache", small.name)]
+        candidates.append(
+            common.Candidate("whole run: `lint --no-cache FILE.sql`", run, env, workdir)
+        )
+        if before is not None:
+            earlier = {**env, "PYTHONPATH": str(before.resolve())}
+            candidates.append(
+                common.Candidate(f"whole run, checkout {before}", run, earlier, workdir)
+            )
+        parse_only = [[python, "-I", "-c", _PARSE_ONLY, small.name]]
+        label = "floor: `-I`, json and pglast's C parser parsing the file, nothing else"
+        candidates.append(common.Candidate(label, parse_only, None, workdir))
+        candidates.append(
+            common.Candidate("squawk FILE.sql", [[squawk, small.name]], None, workdir)
+        )
+        for candidate in candidates:  # bytecode written once, not timed
+            common.run(candidate.commands[0], candidate.env, workdir, ok_codes=(0, 1))
+        timings = common.time_interleaved(candidates, repeat, ok_codes=(0, 1))
+    print(f"{python} ({install_kind(python)}); load average {os.getloadavg()[0]:.1f}; "
+          f"{repeat} runs each\n")  # fmt: skip
+    _print_stages(candidates, timings)
+    ours = timings[candidates[len(_STAGES)].label]
+    peer = timings[candidates[-1].label]
+    cpu_ratio = (ours.cpu_median or 0) / (peer.cpu_median or 1)
+    print(f"\nlint / squawk: {ours.median / peer.median:.1f}× (CPU {cpu_ratio:.1f}×; "
+          f"target ≤ {SMALL_TARGET:g}×)")  # fmt: skip
+    floor = timings[candidates[-2].label]
+    print(f"floor (parse only) / squawk: {floor.median / peer.median:.1f}× (CPU "
+          f"{(floor.cpu_median or 0) / (peer.cpu_median or 1):.1f}×); lint / floor: "
+          f"{ours.median / floor.median:.1f}×")  # fmt: skip
+    if before is not None:
+        old = timings[candidates[len(_STAGES) + 1].label]
+        print(f"this checkout / {before}: {ours.median / old.median:.2f}× (CPU "
+              f"{(ours.cpu_median or 0) / (old.cpu_median or 1):.2f}×)")  # fmt: skip
+    return 0 if ours.median / peer.median <= SMALL_TARGET else 1
+
+
+def _print_stages(candidates: list[common.Candidate], timings: dict[str, common.Timing]) -> None:
+    print("| stage | median wall | median CPU | CPU added |\n|---|---:|---:|---:|")
+    previous = 0.0
+    for index, candidate in enumerate(candidates):
+        timing = timings[candidate.label]
+        cpu = timing.cpu_median or 0.0
+        added = f"{(cpu - previous) * 1000:+.1f} ms" if index < len(_STAGES) else ""
+        previous = cpu if index < len(_STAGES) else previous
+        print(f"| {candidate.label} | {common.format_seconds(timing.median)} | "
+              f"{cpu * 1000:.1f} ms | {added} |")  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table; exit 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -138,7 +258,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--squawk", default=shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
     )
+    parser.add_argument(
+        "--startup", action="store_true", help="the start-up row only, stage by stage"
+    )
+    parser.add_argument(
+        "--before", type=Path, help="with --startup: a checkout whose whole run is timed too"
+    )
     args = parser.parse_args(argv)
+    if args.startup:
+        return startup_breakdown(args.python, args.squawk, args.repeat, args.before)
 
     with tempfile.TemporaryDirectory(prefix="bench_lint_") as workdir_name:
         workdir = Path(workdir_name)
@@ -202,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     real = f"lint of {len(real_files)} real-sized SQL file(s), {real_lines} lines"
     table = [
         *rows(
-            "lint of one small .sql file (start-up)",
+            f"lint of one small .sql file (start-up; {install_kind(args.python)})",
             "lint small SQL",
             "squawk small SQL",
             SMALL_TARGET,

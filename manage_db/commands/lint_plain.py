@@ -76,13 +76,17 @@ def run(invocation: LintInvocation) -> int:
 
 def _lint_with_settings(invocation: LintInvocation) -> int:
     from manage_db.config import global_options, load_settings
-    from manage_db.log import setup_logging
 
     options = invocation.options
     overrides = {name: options.get(name) for name in global_options() if name != "config_file"}
     settings = load_settings(options.get("config_file"), overrides)
-    # as app.start_app does; lint is one of the commands that keep log warnings quiet
-    setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
+    # as app.start_app does; lint is one of the commands that keep log warnings quiet. Only
+    # .sql files named: nothing on their path logs (no alembic, no database), so without
+    # --debug the log is not set up (nor the logging module loaded).
+    if settings.debug or not all(path.endswith(".sql") for path in invocation.paths):
+        from manage_db.log import setup_logging
+
+        setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
     return run_lint(
         settings.get("lint"),
         [Path(p) for p in invocation.paths],

@@ -30,23 +30,17 @@ from manage_db.lint.model import (
 from manage_db.lint.suppressions import Suppressions, python_suppressions, sql_suppressions
 from manage_db.lint.unit_facts import FACT_STATEMENTS, provided_facts, record
 from manage_db.sql.nodes import enum_name, node_name
-from manage_db.sql.opcalls import sql_of
 from manage_db.sql.parse import SqlSyntaxError, blank_psql_script, iter_statements
 from manage_db.sql.positions import Lines
-from manage_db.sql.pysource import (
-    PLACEHOLDER,
-    PLACEHOLDER_VALUES,
-    OpCall,
-    PythonRevision,
-    SqlString,
-    read_revision,
-)
 
-if TYPE_CHECKING:  # only .sql files to check: the offline rendering is not loaded
+if TYPE_CHECKING:
+    # Only .sql files to check: neither the offline rendering nor the reading of Python
+    # revisions (sql/pysource.py, sql/opcalls.py) is loaded; the functions that need them
+    # import them.
     from manage_db.runtime.render import Rendering
+    from manage_db.sql.pysource import OpCall, PythonRevision, SqlString
 
-SYNTAX = rules.RULES["MDB001"]
-OFFLINE = rules.RULES["MDB601"]
+SYNTAX = rules.rule("MDB001")
 
 
 @dataclass
@@ -120,6 +114,8 @@ def _fixed(position: tuple[int, int]) -> Callable[[], tuple[int, int]]:
 
 def read_python(path: str, source: str) -> PythonRevision | FileResult:
     """The parsed revision, or a result holding its syntax error."""
+    from manage_db.sql.pysource import read_revision
+
     try:
         return read_revision(path, source)
     except SyntaxError as error:
@@ -148,7 +144,7 @@ def analyze_revision(
     )
     result = FileResult(facts)
     result.suppressions = python_suppressions(revision.source, _first_code_line(revision.tree))
-    for rule in rules.REVISION_RULES:
+    for rule in rules.revision_rules():
         for line, col, message in rule.check(revision):
             result.emit(rule, line, col, message)
     parsed = {id(s): _parse_sql_string(s, result) for s in revision.sql}
@@ -232,7 +228,7 @@ def _read_op_calls(
         seen = False
         line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
         result.emit(
-            OFFLINE,
+            rules.rule("MDB601"),
             line,
             col,
             f"{ast.unparse(call.func)}() not checked: upgrade() cannot be rendered offline "
@@ -305,7 +301,7 @@ def _not_checked(revision: PythonRevision, op_call: OpCall, why: str, result: Fi
     call = op_call.call
     line, col = call.lineno, revision._char_col(call.lineno, call.col_offset) + 1
     result.emit(
-        OFFLINE,
+        rules.rule("MDB601"),
         line,
         col,
         f"op.{op_call.method}() not checked: {why} and the call cannot be read from the source",
@@ -316,6 +312,8 @@ def _not_checked(revision: PythonRevision, op_call: OpCall, why: str, result: Fi
 def _op_call_statements(revision: PythonRevision, op_call: OpCall) -> list[Statement] | None:
     """The statements an op.* call stands for, read from the source; None when unknown."""
     call = op_call.call
+    from manage_db.sql.opcalls import sql_of
+
     texts = sql_of(op_call, revision.constants, revision.string_names)
     if texts is None:
         return None
@@ -352,6 +350,8 @@ def _first_code_line(tree: ast.Module) -> int:
 def _parse_sql_string(sql_string: SqlString, result: FileResult) -> list[Statement]:
     call = sql_string.call
     anchors = range(call.lineno, (call.end_lineno or call.lineno) + 1)
+    from manage_db.sql.pysource import PLACEHOLDER, PLACEHOLDER_VALUES
+
     texts = [sql_string.text]
     if PLACEHOLDER in sql_string.text:
         texts = [sql_string.text.replace(PLACEHOLDER, value) for value in PLACEHOLDER_VALUES]
@@ -414,6 +414,8 @@ def _rendered_stream(
 
 def _matcher(text: str) -> Callable[[str], bool]:
     """Does a rendered chunk come from this SQL string (run-time values matching anything)?"""
+    from manage_db.sql.pysource import PLACEHOLDER
+
     key = statement_key(text)
     if PLACEHOLDER not in key:
         return key.__eq__
@@ -446,7 +448,7 @@ def run_statements(statements: Iterable[Statement], state: UnitState, result: Fi
 def _rules_for(kind: str, phase: str) -> tuple[StatementRule, ...]:
     """The statement rules that look at ``kind`` statements in ``phase``, in registry order."""
     return tuple(
-        rule for rule in rules.STATEMENT_RULES if kind in rule.node_types and phase in rule.phases
+        rule for rule in rules.statement_rules() if kind in rule.node_types and phase in rule.phases
     )
 
 

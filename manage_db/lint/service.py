@@ -27,6 +27,7 @@ from manage_db.lint.model import (
     ReleasedEntry,
     RevisionFacts,
     TreeFacts,
+    TreeRule,
 )
 from manage_db.lint.policy import apply_policy
 from manage_db.lint.settling import settle
@@ -244,6 +245,28 @@ def lint_tree(root: Path, settings: LintSettings, only: Path | None = None) -> L
     return _report(root, settings, only, files, len(py_sources) + len(sql_sources))
 
 
+def lint_sql_file(root: Path, path: Path, settings: LintSettings) -> LintReport:
+    """Lint one .sql file of a tree (or folder) on its own: its statements, and whether it was
+    edited since it was released when the tree's manifest lists it.
+
+    The other files of the tree are not read: no rule about a .sql file depends on them (the
+    history rules look at revisions, settling at revisions' ancestors, and the .sql files'
+    statements matter to revisions only), so neither the Python revisions nor alembic are
+    loaded. Naming the tree, or a revision file, still checks the whole tree.
+    """
+    cache = Cache(root, settings.cache)
+    sources = _read(root, [path])
+    files = _analyse(cache, sources, [])
+    relpath = sources[0].relpath
+    released = manifest.read(root / settings.manifest)
+    if released is not None:
+        # The tree rules on a tree of this one file, with the manifest's line about it.
+        mine = [entry for entry in released if entry.key == relpath]
+        files.findings.extend(_tree_findings(TreeFacts(files.facts, settings.manifest, mine)))
+    cache.save(set(cache.entries) | {relpath})  # the tree's other entries are kept
+    return _report(root, settings, path, files, 1)
+
+
 def _analyse(cache: Cache, sql_sources: list[_Source], py_sources: list[_Source]) -> _Files:
     """Every file's entry, from the cache or analysed (in parallel when there are many)."""
     files = _Files()
@@ -279,7 +302,7 @@ def _analyse(cache: Cache, sql_sources: list[_Source], py_sources: list[_Source]
 def _tree_findings(tree: TreeFacts) -> Iterator[Finding]:
     from manage_db.lint import rules
 
-    for rule in rules.TREE_RULES:
+    for rule in rules.tree_rules():
         for path, line, col, message in rule.check(tree):
             yield Finding(path, line, col, rule.code, rule.severity, message, rule.hint, (line,))
 
@@ -293,7 +316,7 @@ def _report(
     if only is not None:
         from manage_db.lint import rules
 
-        tree_codes = {rule.code for rule in rules.TREE_RULES}
+        tree_codes = rules.codes_of(TreeRule)
         findings = [f for f in findings if f.path == wanted or f.code in tree_codes]
     report = LintReport(files=count if only is None else 1)
     counted = [
@@ -478,11 +501,18 @@ def _display(path: Path) -> str:
 
 
 def lint_paths(paths: list[Path], settings: LintSettings) -> LintReport:
-    """Lint each tree (or file, with its tree) named; the findings of all, in one report."""
+    """Lint each tree (or file) named; the findings of all, in one report.
+
+    A revision file is linted with its tree (the history rules need every revision); a .sql
+    file on its own (:func:`lint_sql_file`).
+    """
     report = LintReport()
     for path in paths:
         root, only = find_tree(path)
-        part = lint_tree(root, settings, only)
+        if only is not None and only.suffix == ".sql":
+            part = lint_sql_file(root, only, settings)
+        else:
+            part = lint_tree(root, settings, only)
         report.findings.extend(part.findings)
         report.files += part.files
         report.revisions += part.revisions

@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pglast
-
 from manage_db.sql.nodes import node_name, wrap
 
 _PSQL_META = re.compile(r"^\\[A-Za-z!?].*$", re.MULTILINE)
@@ -29,6 +27,50 @@ _COPY_FROM_STDIN = re.compile(
 )
 _FORMAT_DIRECTIVE = re.compile(r"%(?:\d+\$)?-?\d*[sIL%]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+class _LazyPglastModules:
+    """A finder that makes pglast's Python syntax tree and enums load on first use.
+
+    pglast's C parser imports ``pglast.ast`` and ``pglast.enums`` when it loads, though its JSON
+    output (all this module reads) needs neither: together they are most of the time pglast
+    takes to import (pglast 5 and 8 alike). While the parser loads, they are given
+    :class:`importlib.util.LazyLoader`s: each module's code runs when an attribute of it is first
+    read (by ``pglast.parse_sql``, ``sql/deparse.py`` or ``sql/in_lists.py``), not before.
+    """
+
+    _NAMES = ("pglast.ast", "pglast.enums")
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
+        if name not in cls._NAMES and not name.startswith("pglast.enums."):
+            return None
+        import importlib.util
+        import sys
+
+        sys.meta_path.remove(cls)  # the other finders, not this one again
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, cls)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+def _pglast_parser() -> Any:
+    """``pglast.parser`` (the C extension), its Python syntax tree and enums not yet run."""
+    import sys
+
+    parser = sys.modules.get("pglast.parser")
+    if parser is not None:
+        return parser
+    sys.meta_path.insert(0, _LazyPglastModules)  # type: ignore[arg-type]
+    try:
+        import pglast.parser
+    finally:
+        sys.meta_path.remove(_LazyPglastModules)  # type: ignore[arg-type]
+    return pglast.parser
 
 
 class SqlSyntaxError(Exception):
@@ -97,9 +139,10 @@ def _skip_blank_and_comments(text: str, pos: int, end: int) -> int:
 def parse_statements(text: str) -> list[ParsedStatement]:
     """Top-level statements of ``text``; raises :class:`SqlSyntaxError`."""
     text = ascii_folded(text)  # statement texts too, so bodies are found in them
+    parser = _pglast_parser()
     try:
-        raw_statements = json.loads(pglast.parser.parse_sql_json(text)).get("stmts", ())
-    except pglast.parser.ParseError as error:
+        raw_statements = json.loads(parser.parse_sql_json(text)).get("stmts", ())
+    except parser.ParseError as error:
         location = error.args[1] if len(error.args) > 1 and error.args[1] else 0
         raise SqlSyntaxError(str(error.args[0]), location) from None
     statements = []
@@ -182,9 +225,10 @@ def _function_body(
         tag = "$manage_db_lint$"
         source = f"{wrapper_head}plpgsql AS {tag}{body}{tag}"
         line_base = 0
+    parser = _pglast_parser()
     try:
-        tree = pglast.parse_plpgsql(source)
-    except pglast.parser.ParseError as error:
+        tree = json.loads(parser.parse_plpgsql_json(source))
+    except parser.ParseError as error:
         raise SqlSyntaxError(f"in PL/pgSQL body: {error.args[0]}", body_offset) from None
     body_lines = _line_starts(body)
     for query, lineno, dynamic in _plpgsql_queries(tree):

@@ -4,9 +4,12 @@ and says exactly what the click command says."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import yaml
 
+from manage_db.config import DEFAULT_CONFIG_FILE
+from manage_db.lint import rules
 from pgtest import run_tool
 
 # Runs the command line (the launcher, as the console script does), then lists what it loaded.
@@ -87,3 +90,77 @@ def test_other_lint_command_lines_still_go_to_click(tmp_path):
     assert code == 0 and stdout.startswith("| code | name |") and "click" in loaded
     code, _, stderr, _ = _fast("lint", "--format", "xml", "a.sql", cwd=tmp_path)
     assert code == 2 and "'xml' is not one of" in stderr
+
+
+# Runs the command line, then says which modules it loaded, and which of pglast's ran (its
+# syntax tree and enums are loaded lazily: a module not yet read is there but has not run).
+_LEAN_PROBE = """
+import runpy, sys
+sys.argv = ["wazo-manage-db", *sys.argv[1:]]
+try:
+    runpy.run_module("manage_db", run_name="__main__")
+finally:
+    ran = sorted(m for m, module in sys.modules.items() if type(module).__name__ != "_LazyModule")
+    print("LOADED " + " ".join(ran), file=sys.stderr)
+"""
+# What a lint of .sql files alone never needs (issue 20, item 6).
+_NOT_FOR_SQL_FILES = (
+    "click",
+    "alembic",
+    "sqlalchemy",
+    "psycopg2",
+    "logging",
+    "manage_db.log",
+    "manage_db.app",
+    "manage_db.registry",
+    "manage_db.runtime",
+    "manage_db.dao.connection",
+    "manage_db.sql.pysource",  # reading Python revisions
+    "manage_db.sql.opcalls",
+    "manage_db.sql.deparse",
+    "pglast.ast",  # pglast's Python syntax tree and enums: the JSON parse output needs neither
+    "pglast.enums",
+    "pglast.printers",
+    "pglast.stream",
+    "pglast.visitors",
+    "pglast.keywords",
+)
+
+
+def _lean(*args, **how):
+    proc = run_tool(*args, code=_LEAN_PROBE, **how)
+    stderr, _, loaded = proc.stderr.rpartition("LOADED")
+    return proc.returncode, proc.stdout, stderr, loaded.split()
+
+
+def test_lint_of_sql_files_loads_only_the_parser_and_the_rules_about_statements(tmp_path):
+    first = tmp_path / "0042_add_index.sql"
+    first.write_text(SQL)
+    second = tmp_path / "0043_add_column.sql"
+    second.write_text("ALTER TABLE users ADD COLUMN nickname text NOT NULL;\n")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    code, stdout, stderr, loaded = _lean(
+        "lint", "--no-cache", str(first), str(second), env=env, cwd=tmp_path
+    )
+    assert code == 1 and "MDB101" in stdout and "MDB502" in stdout, stdout + stderr
+    assert [m for m in loaded if m.startswith(_NOT_FOR_SQL_FILES)] == []
+    assert "pglast.parser" in loaded
+    if not Path(DEFAULT_CONFIG_FILE).exists():  # no configuration file to read
+        assert "yaml" not in loaded
+    rule_modules = {m.rpartition(".")[2].upper() for m in loaded if ".lint.rules.mdb" in m}
+    # The rules a statement can break, and the syntax error's; no revision or tree rule.
+    statement_rules = {rule.code for rule in rules.statement_rules()}
+    assert rule_modules == statement_rules | {"MDB001"}
+    # and says what the click command says
+    click = _click("lint", "--no-cache", str(first), str(second), env=env, cwd=tmp_path)
+    assert (code, stdout, stderr) == click
+
+
+def test_with_debug_the_lint_of_a_sql_file_sets_up_the_log_as_before(tmp_path):
+    path = tmp_path / "a.sql"
+    path.write_text("SELECT 1;\n")
+    log = tmp_path / "manage-db.log"
+    code, _, _, loaded = _lean("--debug", "--log-file", str(log), "lint", str(path), cwd=tmp_path)
+    assert code == 0 and "manage_db.log" in loaded and log.exists()
+    code, _, _, loaded = _lean("--log-file", str(log.with_name("quiet.log")), "lint", str(path))
+    assert code == 0 and "logging" not in loaded and not log.with_name("quiet.log").exists()
