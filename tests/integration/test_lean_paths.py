@@ -1,11 +1,12 @@
 """status and the upgrade with nothing to do never load alembic or SQLAlchemy; no upgrade loads
-the SQL parser (pglast, lint's optional extra) or lint."""
+the SQL parser (pglast, lint's optional extra) or lint; the revisions run with the garbage
+collector on."""
 
 from __future__ import annotations
 
 import json
 
-from pgtest import run_tool, server_settings, throwaway_names
+from pgtest import query, run_tool, server_settings, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, make_tree
 
 # Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded.
@@ -109,3 +110,34 @@ def test_an_upgrade_with_work_holds_one_lock_session_and_one_migration_session(
     assert int(sessions) == 2
     # A tree never squashed, no standby to wait for: neither capability's records are loaded.
     assert loaded.split() == []
+
+
+def test_the_revisions_run_with_the_garbage_collector_on(
+    tmp_path, pg_admin_uri, cleanup, write_config
+):
+    # The start-up goes without collections (launcher.main); a long upgrade must not.
+    role, database = throwaway_names(cleanup, "t_lean")
+    location = make_tree(
+        tmp_path / "one",
+        [
+            (
+                "c000000001",
+                None,
+                "import gc\nop.execute(f'CREATE TABLE lean_gc_{gc.isenabled()} (id int)')",
+                "pass",
+            )
+        ],
+    )
+    config = write_config(
+        server_settings(
+            pg_admin_uri, role, database, "secret", one={"script_location": str(location)}
+        )
+    )
+    assert run_tool("init", config=config).returncode == 0
+    proc = run_tool("upgrade", config=config)
+    assert proc.returncode == 0, proc.stderr
+    tables = query(
+        with_db(pg_admin_uri, database),
+        "SELECT tablename FROM pg_tables WHERE tablename ~ 'lean_gc'",
+    )
+    assert tables == [("lean_gc_true",)]
