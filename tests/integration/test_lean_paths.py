@@ -1,6 +1,6 @@
 """status and the upgrade with nothing to do never load alembic or SQLAlchemy; no upgrade loads
-the SQL parser (pglast, lint's optional extra) or lint; the revisions run with the garbage
-collector on."""
+the SQL parser (pglast, lint's optional extra), lint, or the syntax highlighter mako would load
+for its HTML error pages (pygments); the revisions run with the garbage collector on."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ sys.argv = ["wazo-manage-db", *sys.argv[1:]]
 try:
     runpy.run_module("manage_db", run_name="__main__")
 finally:
-    roots = ("alembic", "sqlalchemy", "pglast")
+    roots = ("alembic", "sqlalchemy", "pglast", "pygments")
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in roots)
     loaded += sorted(m for m in sys.modules if m.startswith(("manage_db.lint", "manage_db.sql")))
     print("LOADED " + " ".join(loaded), file=sys.stderr)
@@ -50,6 +50,7 @@ def test_status_and_a_second_upgrade_load_no_migration_runtime(
     assert first.returncode == 0, first.stderr
     assert "alembic" in loaded  # there was work: the runtime ran it
     assert [m for m in loaded if m.startswith(("pglast", "manage_db.lint", "manage_db.sql"))] == []
+    assert [m for m in loaded if m.startswith("pygments")] == []
 
     again, loaded = run_probe(config, "upgrade", "--json")
     assert again.returncode == 0, again.stderr
