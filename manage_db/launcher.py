@@ -152,7 +152,13 @@ def main() -> None:
     gc.disable()
     invocation = parse(sys.argv[1:])
     if invocation is not None:
-        sys.exit(run(invocation))
+        code = run(invocation)
+        # On its way out the interpreter collects the whole heap once more (after an upgrade:
+        # alembic, SQLAlchemy, the tree), for nothing; frozen, it goes with the process. atexit
+        # handlers, flushing and closing run as ever; only the finalizers of objects left in
+        # reference cycles are skipped, which Python never promised at exit.
+        gc.freeze()
+        sys.exit(code)
     gc.enable()  # lint and the click commands: as ever
     if "lint" in sys.argv[1:]:
         code = _lint_named_paths(sys.argv[1:])
