@@ -147,8 +147,8 @@ def main() -> None:
     Either way root privileges are dropped before any work.
     """
     # What the fast path allocates before the migrations run (modules, settings, the tree) lives
-    # as long as the process: collections would scan it again and again for nothing (a sixth of
-    # a small upgrade's CPU). The migrations run with the collector on (runtime.adapter).
+    # as long as the process: collections would scan it again and again for nothing (up to a
+    # sixth of a small upgrade's CPU). The migrations run with the collector on (runtime.adapter).
     gc.disable()
     invocation = parse(sys.argv[1:])
     if invocation is not None:
@@ -161,9 +161,9 @@ def main() -> None:
         sys.exit(code)
     gc.enable()  # lint and the click commands: as ever
     if "lint" in sys.argv[1:]:
-        code = _lint_named_paths(sys.argv[1:])
-        if code is not None:
-            sys.exit(code)
+        linted = _lint_named_paths(sys.argv[1:])
+        if linted is not None:
+            sys.exit(linted)
     from manage_db.cli import main as click_main
 
     click_main()
