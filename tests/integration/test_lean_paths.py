@@ -9,9 +9,11 @@ import json
 from pgtest import query, run_tool, server_settings, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, make_tree
 
-# Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded.
+# Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded, and how
+# many objects are frozen at the last exit handler (registered first, so it runs last).
 _PROBE = """
-import runpy, sys
+import atexit, gc, runpy, sys
+atexit.register(lambda: print(f"FROZEN {gc.get_freeze_count()}", file=sys.stderr))
 sys.argv = ["wazo-manage-db", *sys.argv[1:]]
 try:
     runpy.run_module("manage_db", run_name="__main__")
@@ -19,15 +21,13 @@ finally:
     roots = ("alembic", "sqlalchemy", "pglast", "pygments")
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in roots)
     loaded += sorted(m for m in sys.modules if m.startswith(("manage_db.lint", "manage_db.sql")))
-    import gc
-    print(f"FROZEN {gc.get_freeze_count()}", file=sys.stderr)
     print("LOADED " + " ".join(loaded), file=sys.stderr)
 """
 
 
 def run_probe(config, *args):
     proc = run_tool(*args, config=config, code=_PROBE, pythonpath=[DAEMON_PACKAGES])
-    loaded = proc.stderr.rpartition("LOADED")[2].split()
+    loaded = proc.stderr.rpartition("LOADED")[2].partition("FROZEN")[0].split()
     return proc, loaded
 
 
