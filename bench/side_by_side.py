@@ -1,6 +1,6 @@
 """Plain alembic and wazo-manage-db side by side on a set of alembic trees.
 
-    python bench/side_by_side.py [--public DIR ...] [--python PY] [--repeat 5]
+    python bench/side_by_side.py [--public DIR ...] [--python PY] [--repeat 5] [--before CHECKOUT]
 
 Trees: ours (the platform tree ``alembic/``, ``tests/fixtures/daemons/*``,
 ``tests/fixtures/verify/*``, and a generated 20-revision daemon-style tree), plus every directory
@@ -19,6 +19,8 @@ in throwaway databases and roles of its own, dropped after. Per tree:
 
 Then the upgrade time of the generated 20-revision tree, both tools taking turns on fresh
 databases (``--repeat`` samples each, medians; the machine is shared: wall and client CPU).
+``--before CHECKOUT``: that checkout's wazo-manage-db (run with the same interpreter) takes its
+turn too, so a change's before and after are measured in one run.
 
 ``--public-pythonpath``: what the public trees' env.py imports (e.g. a stand-in for a daemon's
 models package; ``target_metadata`` matters only to autogenerate).
@@ -51,6 +53,7 @@ HOST = "127.0.0.1:5432"
 EXTENSIONS = ("uuid-ossp", "unaccent", "pgcrypto", "hstore")
 STEP_TIMEOUT = 600
 CONFIG_SETTLE = 2.5  # seconds: manage_db.dao.user_cache.RACY_NS and a margin
+BEFORE = "wazo-manage-db before"  # the label of --before's candidate
 INI = """[alembic]
 script_location = {location}
 sqlalchemy.url = {url}
@@ -268,14 +271,16 @@ def telling_line(output: str) -> str:
 
 
 class Tools:
-    def __init__(self, python: str, workdir: Path) -> None:
+    def __init__(self, python: str, workdir: Path, checkout: Path | None = None) -> None:
         self.python = python
         self.workdir = workdir
+        self.checkout = checkout  # wazo-manage-db from this checkout instead of the installed one
 
     def env(self, tree: Tree, uri: str | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("ALEMBIC_DB_URI", "PYTHONPATH")}
-        if tree.pythonpath:
-            env["PYTHONPATH"] = tree.pythonpath
+        path = [str(p) for p in (self.checkout, tree.pythonpath) if p]
+        if path:
+            env["PYTHONPATH"] = os.pathsep.join(path)
         if uri:
             env["ALEMBIC_DB_URI"] = uri
         return env
@@ -408,17 +413,22 @@ def verify(tools: Tools, tree: Tree) -> tuple[int, str, str]:
 # --- upgrade time of the small tree ------------------------------------------------------------
 
 
-def time_upgrades(tools: Tools, tree: Tree, repeat: int) -> dict[str, list[tuple[float, float]]]:
+def time_upgrades(
+    tools: Tools, tree: Tree, repeat: int, before: Tools | None = None
+) -> dict[str, list[tuple[float, float]]]:
     """(wall, client CPU) of each tool's upgrade of ``tree`` on fresh databases, taking turns;
-    the databases are made (and for wazo-manage-db, init run) before the clock starts."""
-    samples: dict[str, list[tuple[float, float]]] = {"alembic": [], "wazo-manage-db": []}
+    the databases are made (and for wazo-manage-db, init run) before the clock starts.
+    ``before``: another checkout's wazo-manage-db, taking its turn after ours."""
+    ours = {"wazo-manage-db": tools, **({BEFORE: before} if before else {})}
+    samples: dict[str, list[tuple[float, float]]] = {"alembic": [], **{k: [] for k in ours}}
     # As deployed, the configuration is older than the run: written here, then left to settle
     # past the window in which wazo-manage-db does not cache a file just changed (RACY_NS).
-    databases = [Throwaway("tm", create=False) for _ in range(repeat)]
-    for database in databases:
-        tools.config(tree, database)
+    databases = {k: [Throwaway("tm", create=False) for _ in range(repeat)] for k in ours}
+    for label, each in databases.items():
+        for database in each:
+            ours[label].config(tree, database)
     time.sleep(CONFIG_SETTLE)
-    for ours in databases:
+    for sample in range(repeat):
         plain = Throwaway("ta")
         try:
             result = tools.alembic(tree, plain, "upgrade", "heads")
@@ -426,15 +436,22 @@ def time_upgrades(tools: Tools, tree: Tree, repeat: int) -> dict[str, list[tuple
             samples["alembic"].append((result.seconds, result.cpu))
         finally:
             plain.close()
-        try:
-            init = tools.manage_db(tree, ours, "init", "--component", "tree")
-            assert init.code == 0, init
-            result = tools.manage_db(tree, ours, "upgrade", "--component", "tree")
-            assert result.code == 0, result
-            samples["wazo-manage-db"].append((result.seconds, result.cpu))
-        finally:
-            ours.close()
+        turns = list(ours.items())
+        for label, tool in turns[::-1] if sample % 2 else turns:  # neither always goes first
+            samples[label].append(_timed_upgrade(tool, tree, databases[label][sample]))
     return samples
+
+
+def _timed_upgrade(tools: Tools, tree: Tree, database: Throwaway) -> tuple[float, float]:
+    """(wall, client CPU) of wazo-manage-db's upgrade of ``tree`` (init run first, untimed)."""
+    try:
+        init = tools.manage_db(tree, database, "init", "--component", "tree")
+        assert init.code == 0, init
+        result = tools.manage_db(tree, database, "upgrade", "--component", "tree")
+        assert result.code == 0, result
+        return result.seconds, result.cpu
+    finally:
+        database.close()
 
 
 def main() -> int:
@@ -454,6 +471,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", help="only trees whose name contains this")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout: its wazo-manage-db (with this interpreter) timed in turn too",
+    )
     args = parser.parse_args()
     # An installed package has its bytecode: no tool recompiles its modules at every run.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -469,7 +491,8 @@ def main() -> int:
         summary(rows)
         small = next((t for t in trees if t.name == "generated-20"), None)
         if small is not None and not args.no_timing:
-            timing(tools, small, args.repeat)
+            before = Tools(args.python, workdir, args.before.resolve()) if args.before else None
+            timing(tools, small, args.repeat, before)
     return 0
 
 
@@ -503,17 +526,24 @@ def summary(rows: list[dict[str, object]]) -> None:
           f"({len(both)} of them where alembic's up/down/up fails too)")  # fmt: skip
 
 
-def timing(tools: Tools, tree: Tree, repeat: int) -> None:
-    samples = time_upgrades(tools, tree, repeat)
+def timing(tools: Tools, tree: Tree, repeat: int, before: Tools | None = None) -> None:
+    samples = time_upgrades(tools, tree, repeat, before)
     medians = {
         tool: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s))
         for tool, s in samples.items()
     }
     alembic, ours = medians["alembic"], medians["wazo-manage-db"]
     print(f"\n== upgrade of {tree.name} ({repeat} samples each, interleaved, medians; shared "
-          f"machine): alembic {alembic[0]:.3f} s (CPU {alembic[1]:.3f} s), wazo-manage-db "
-          f"{ours[0]:.3f} s (CPU {ours[1]:.3f} s): {ours[0] / alembic[0]:.2f}x wall, "
-          f"{ours[1] / alembic[1]:.2f}x CPU (target <= 1x)")  # fmt: skip
+          f"machine, load average {os.getloadavg()[0]:.1f}): alembic {alembic[0]:.3f} s (CPU "
+          f"{alembic[1]:.3f} s), wazo-manage-db {ours[0]:.3f} s (CPU {ours[1]:.3f} s): "
+          f"{ours[0] / alembic[0]:.2f}x wall, {ours[1] / alembic[1]:.2f}x CPU "
+          "(target <= 1x)")  # fmt: skip
+    if before is not None:
+        then = medians[BEFORE]
+        print(f"   {BEFORE} ({before.checkout}): {then[0]:.3f} s (CPU {then[1]:.3f} s): "
+              f"{then[0] / alembic[0]:.2f}x wall, {then[1] / alembic[1]:.2f}x CPU; this "
+              f"checkout against it {ours[0] / then[0]:.2f}x wall, "
+              f"{ours[1] / then[1]:.2f}x CPU")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -503,13 +503,26 @@ def parse_yaml(path: Path) -> Any:
             f"{path}: not UTF-8 text (byte {error.start}: {error.object[error.start]:#04x})"
         ) from error
     try:
-        data = yaml.safe_load(text)
+        data = _load_yaml(yaml, text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from error
     return data
+
+
+def _load_yaml(yaml: Any, text: str) -> Any:
+    """``yaml.safe_load(text)``, parsed by libyaml when PyYAML has it (forty times faster: the
+    values are built by the same safe constructor); a text libyaml refuses is parsed again by
+    PyYAML's own parser, whose messages say more (which character, which alias)."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def conf_d_files(directory: Path) -> list[Path]:

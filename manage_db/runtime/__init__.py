@@ -17,3 +17,31 @@
 
 Only modules here import alembic or SQLAlchemy (tests/unit/test_architecture.py checks it).
 """
+
+from __future__ import annotations
+
+import sys
+
+
+def _mako_without_pygments() -> None:
+    """Load mako, which alembic imports for its templates, without pygments.
+
+    When pygments is installed, importing ``mako.exceptions`` imports it to colour the source in
+    mako's HTML error pages: a tenth of a small upgrade's CPU. alembic renders no such page (it
+    renders revision templates, and their errors as text), so mako's own fallback, plain escaped
+    text, is taken; pygments stays importable for anyone else in the process.
+    """
+    plugin = "mako.ext.pygmentplugin"
+    if "mako.exceptions" in sys.modules or plugin in sys.modules:
+        return
+    sys.modules[plugin] = None  # type: ignore[assignment]  # its import raises ImportError
+    try:
+        import mako.exceptions  # noqa: F401
+    except ImportError:
+        pass  # no mako: alembic says so when it is imported
+    finally:
+        if plugin in sys.modules and sys.modules[plugin] is None:
+            del sys.modules[plugin]
+
+
+_mako_without_pygments()

@@ -467,12 +467,17 @@ def make_config(component: Component, url: str | None, **options: Any) -> Config
 @contextlib.contextmanager
 def _heap_frozen() -> Iterator[None]:
     """What is loaded so far (the tree, alembic, SQLAlchemy) left out of garbage collections
-    for the run: each would scan it again, for nothing."""
+    for the run: each would scan it again, for nothing. The run collects its own garbage, even
+    when the start-up went without (launcher.main)."""
+    was_enabled = gc.isenabled()
     gc.freeze()
+    gc.enable()
     try:
         yield
     finally:
         gc.unfreeze()
+        if not was_enabled:
+            gc.disable()
 
 
 @contextlib.contextmanager

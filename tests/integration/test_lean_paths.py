@@ -1,21 +1,24 @@
 """status and the upgrade with nothing to do never load alembic or SQLAlchemy; no upgrade loads
-the SQL parser (pglast, lint's optional extra) or lint."""
+the SQL parser (pglast, lint's optional extra), lint, or the syntax highlighter mako would load
+for its HTML error pages (pygments); the revisions run with the garbage collector on."""
 
 from __future__ import annotations
 
 import json
 
-from pgtest import run_tool, server_settings, throwaway_names
+from pgtest import query, run_tool, server_settings, throwaway_names, with_db
 from trees import DAEMON_PACKAGES, make_tree
 
-# Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded.
+# Runs the command line, then lists the modules of alembic and SQLAlchemy it loaded, and how
+# many objects are frozen at the last exit handler (registered first, so it runs last).
 _PROBE = """
-import runpy, sys
+import atexit, gc, runpy, sys
+atexit.register(lambda: print(f"FROZEN {gc.get_freeze_count()}", file=sys.stderr))
 sys.argv = ["wazo-manage-db", *sys.argv[1:]]
 try:
     runpy.run_module("manage_db", run_name="__main__")
 finally:
-    roots = ("alembic", "sqlalchemy", "pglast")
+    roots = ("alembic", "sqlalchemy", "pglast", "pygments")
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in roots)
     loaded += sorted(m for m in sys.modules if m.startswith(("manage_db.lint", "manage_db.sql")))
     print("LOADED " + " ".join(loaded), file=sys.stderr)
@@ -24,7 +27,7 @@ finally:
 
 def run_probe(config, *args):
     proc = run_tool(*args, config=config, code=_PROBE, pythonpath=[DAEMON_PACKAGES])
-    loaded = proc.stderr.rpartition("LOADED")[2].split()
+    loaded = proc.stderr.rpartition("LOADED")[2].partition("FROZEN")[0].split()
     return proc, loaded
 
 
@@ -49,6 +52,9 @@ def test_status_and_a_second_upgrade_load_no_migration_runtime(
     assert first.returncode == 0, first.stderr
     assert "alembic" in loaded  # there was work: the runtime ran it
     assert [m for m in loaded if m.startswith(("pglast", "manage_db.lint", "manage_db.sql"))] == []
+    assert [m for m in loaded if m.startswith("pygments")] == []
+    # What it loaded is left to the interpreter's exit, not collected once more on the way out.
+    assert int(first.stderr.rpartition("FROZEN ")[2].split()[0]) > 0
 
     again, loaded = run_probe(config, "upgrade", "--json")
     assert again.returncode == 0, again.stderr
@@ -109,3 +115,34 @@ def test_an_upgrade_with_work_holds_one_lock_session_and_one_migration_session(
     assert int(sessions) == 2
     # A tree never squashed, no standby to wait for: neither capability's records are loaded.
     assert loaded.split() == []
+
+
+def test_the_revisions_run_with_the_garbage_collector_on(
+    tmp_path, pg_admin_uri, cleanup, write_config
+):
+    # The start-up goes without collections (launcher.main); a long upgrade must not.
+    role, database = throwaway_names(cleanup, "t_lean")
+    location = make_tree(
+        tmp_path / "one",
+        [
+            (
+                "c000000001",
+                None,
+                "import gc\nop.execute(f'CREATE TABLE lean_gc_{gc.isenabled()} (id int)')",
+                "pass",
+            )
+        ],
+    )
+    config = write_config(
+        server_settings(
+            pg_admin_uri, role, database, "secret", one={"script_location": str(location)}
+        )
+    )
+    assert run_tool("init", config=config).returncode == 0
+    proc = run_tool("upgrade", config=config)
+    assert proc.returncode == 0, proc.stderr
+    tables = query(
+        with_db(pg_admin_uri, database),
+        "SELECT tablename FROM pg_tables WHERE tablename ~ 'lean_gc'",
+    )
+    assert tables == [("lean_gc_true",)]

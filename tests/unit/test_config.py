@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from manage_db.config import load_settings
+import pytest
+import yaml
+
+from manage_db.config import load_settings, parse_yaml
 from manage_db.errors import ConfigError
 
 
@@ -151,3 +154,38 @@ def test_bad_values_name_the_file_and_the_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message) as raised:
         load_settings(str(config), environ={})
     assert str(config) in str(raised.value) and "pw" not in str(raised.value)
+
+
+def test_a_yaml_error_says_what_pyyaml_says(tmp_path):
+    # libyaml parses (when PyYAML has it); its messages say less, so an error is PyYAML's own.
+    config = write(tmp_path / "config.yml", "log_level: info\ncomponents:\n\t- a\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(str(config), environ={})
+    assert str(error.value) == (
+        f"{config}: invalid YAML (line 3, column 1): found character '\\t' that cannot start any "
+        "token"
+    )
+
+
+def test_a_configuration_reads_as_pyyaml_reads_it(tmp_path):
+    shipped = Path(__file__).resolve().parents[2] / "etc" / "wazo-manage-db" / "config.yml"
+    text = shipped.read_text(encoding="utf-8") + (
+        "components:\n"
+        "  auth: &common\n"
+        "    database: wazo-auth\n"
+        "    depends_on: [asterisk]\n"
+        "    lock_timeout: 2.5\n"
+        "    lock_retries: 0x10\n"
+        "    enabled: yes\n"
+        "    password: 'it''s'\n"
+        "    since: 2001-12-14\n"
+        "    note: |\n"
+        "      two\n"
+        "      lines\n"
+        "  chatd:\n"
+        "    <<: *common\n"
+        "    owner: ~\n"
+    )
+    copy = write(tmp_path / "config.yml", text)
+    assert parse_yaml(copy) == yaml.safe_load(text)
+    assert parse_yaml(copy)["components"]["chatd"]["lock_retries"] == 16
