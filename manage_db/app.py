@@ -68,6 +68,9 @@ class App:
 
 # Commands whose warnings about the log file would be noise.
 QUIET_COMMANDS = ("revision", "heads", "history", "lint")
+# Commands that never connect: the connection URIs of their settings are not checked (it takes
+# the PostgreSQL driver; config.Key.problem), as the commands that connect do.
+OFFLINE_COMMANDS = ("lint",)
 
 
 def start_app(command: str | None, options: Mapping[str, Any], drop_privileges: bool) -> App:
@@ -76,7 +79,9 @@ def start_app(command: str | None, options: Mapping[str, Any], drop_privileges: 
     from manage_db.log import setup_logging
 
     overrides = {name: options.get(name) for name in global_options() if name != "config_file"}
-    settings = load_settings(options.get("config_file"), overrides)
+    settings = load_settings(
+        options.get("config_file"), overrides, offline=command in OFFLINE_COMMANDS
+    )
     warning = setup_logging(settings.log_file, settings.log_level, bool(settings.debug))
     if warning and command not in QUIET_COMMANDS:
         echo(f"wazo-manage-db: warning: {warning}", err=True)

@@ -88,15 +88,21 @@ class Key:
             extras.append("also per component")
         return self.doc + (f" ({'; '.join(extras)})" if extras else "")
 
-    def problem(self, value: Any) -> str | None:
-        """What is wrong with a value of the right type, or None."""
+    def problem(self, value: Any, offline: bool = False) -> str | None:
+        """What is wrong with a value of the right type, or None.
+
+        ``offline``: a run that never connects (lint) leaves connection URIs unchecked: reading
+        one takes the PostgreSQL driver (libpq's own parser), a tenth of lint's start-up.
+        """
         if self.minimum is not None and value < self.minimum:
             return (
                 "must not be negative" if self.minimum == 0 else f"must be at least {self.minimum}"
             )
         if self.choices and str(value).lower() not in self.choices:
             return f"{value!r} is not one of {', '.join(self.choices)}"
-        return self.check(value) if self.check else None
+        if self.check is None or (offline and self.check is _uri):
+            return None
+        return self.check(value)
 
 
 def _non_negative(value: Any) -> str | None:
@@ -427,8 +433,10 @@ def _type_name(expected: Any) -> str:
     return "a mapping" if expected is dict else expected.__name__
 
 
-def validate(layer: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Check one configuration layer against the table; return it with old key names renamed."""
+def validate(layer: Mapping[str, Any], source: str, offline: bool = False) -> dict[str, Any]:
+    """Check one configuration layer against the table; return it with old key names renamed.
+
+    ``offline``: for a run that never connects (see :meth:`Key.problem`)."""
     if not isinstance(layer, Mapping):
         raise ConfigError(f"{source}: the top level must be a mapping, not {type(layer).__name__}")
     layer = {_ALIASES.get(k, k): v for k, v in layer.items()}
@@ -439,25 +447,25 @@ def validate(layer: Mapping[str, Any], source: str) -> dict[str, Any]:
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{source}: '{name}' must be a mapping")
             for leaf, item in value.items():
-                _check_key(f"{name}.{leaf}", KEYS.get(f"{name}.{leaf}"), item, source)
+                _check_key(f"{name}.{leaf}", KEYS.get(f"{name}.{leaf}"), item, source, offline)
         elif name == "components":
             _check_key(name, KEYS[name], value, source)
             for component, definition in (value or {}).items():
-                check_component(definition or {}, source, str(component))
+                check_component(definition or {}, source, str(component), offline)
         else:
-            _check_key(name, KEYS.get(name), value, source)
+            _check_key(name, KEYS.get(name), value, source, offline)
     return layer
 
 
-def check_component(definition: Any, source: str, name: str) -> None:
+def check_component(definition: Any, source: str, name: str, offline: bool = False) -> None:
     """Check one component definition (a ``components:`` entry or a plugin's mapping)."""
     if not isinstance(definition, Mapping):
         raise ConfigError(f"{source}: 'components.{name}' must be a mapping")
     for leaf, value in definition.items():
-        _check_key(f"components.{name}.{leaf}", component_key(leaf), value, source)
+        _check_key(f"components.{name}.{leaf}", component_key(leaf), value, source, offline)
 
 
-def _check_key(path: str, key: Key | None, value: Any, source: str) -> None:
+def _check_key(path: str, key: Key | None, value: Any, source: str, offline: bool = False) -> None:
     if key is None:
         raise ConfigError(f"{source}: unknown key '{path}'")
     if value is None:
@@ -474,12 +482,12 @@ def _check_key(path: str, key: Key | None, value: Any, source: str) -> None:
                     f"{source}: '{path}' must be a list of {key.items.__name__}, "
                     f"not of {type(item).__name__} ({item!r})"
                 )
-    problem = key.problem(value)
+    problem = key.problem(value, offline)
     if problem:
         raise ConfigError(f"{source}: {path}: {problem}")
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, offline: bool = False) -> dict[str, Any]:
     """Read one YAML file, checked; an empty file is an empty layer.
 
     What the file holds is kept in a per-user cache (``dao/config_cache.py``) while the file is
@@ -487,7 +495,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     """
     from manage_db.dao.config_cache import cached_data
 
-    return validate(cached_data(path, parse_yaml) or {}, str(path))
+    return validate(cached_data(path, parse_yaml) or {}, str(path), offline)
 
 
 def parse_yaml(path: Path) -> Any:
@@ -618,24 +626,26 @@ def load_settings(
     config_file: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    offline: bool = False,
 ) -> Settings:
     """Build the settings of one run from every layer.
 
     ``config_file`` None means the default path, which may be missing; a file given explicitly
     must exist. ``overrides`` are the command-line values (None values are ignored).
+    ``offline``: the run never connects (lint), so connection URIs are left unchecked.
     """
     environ = os.environ if environ is None else environ
     cli_layer = validate(
-        {k: v for k, v in (overrides or {}).items() if v is not None}, "command line"
+        {k: v for k, v in (overrides or {}).items() if v is not None}, "command line", offline
     )
     env_layer: dict[str, Any] = {}
     if environ.get("ALEMBIC_DB_URI"):
-        env_layer = validate({"db_uri": environ["ALEMBIC_DB_URI"]}, "ALEMBIC_DB_URI")
+        env_layer = validate({"db_uri": environ["ALEMBIC_DB_URI"]}, "ALEMBIC_DB_URI", offline)
 
     path = Path(config_file or DEFAULT_CONFIG_FILE)
     if config_file is not None and not path.is_file():
         raise ConfigError(f"{path}: no such configuration file")
-    file_layer = read_yaml(path) if path.is_file() else {}
+    file_layer = read_yaml(path, offline) if path.is_file() else {}
 
     extra_dir = Path(
         cli_layer.get("extra_config_files")
@@ -645,7 +655,7 @@ def load_settings(
     if config_file is not None and "extra_config_files" not in file_layer:
         # An explicit config file brings its own conf.d beside it, not the system one.
         extra_dir = path.parent / "conf.d"
-    extra_layers = [read_yaml(p) for p in conf_d_files(extra_dir)]
+    extra_layers = [read_yaml(p, offline) for p in conf_d_files(extra_dir)]
 
     merged = merge(cli_layer, env_layer, *extra_layers, file_layer, _defaults())
     merged["config_file"] = str(path)

@@ -79,7 +79,7 @@ def _lint_with_settings(invocation: LintInvocation) -> int:
 
     options = invocation.options
     overrides = {name: options.get(name) for name in global_options() if name != "config_file"}
-    settings = load_settings(options.get("config_file"), overrides)
+    settings = load_settings(options.get("config_file"), overrides, offline=True)
     # as app.start_app does; lint is one of the commands that keep log warnings quiet. Only
     # .sql files named: nothing on their path logs (no alembic, no database), so without
     # --debug the log is not set up (nor the logging module loaded).

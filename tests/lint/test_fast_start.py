@@ -164,3 +164,18 @@ def test_with_debug_the_lint_of_a_sql_file_sets_up_the_log_as_before(tmp_path):
     assert code == 0 and "manage_db.log" in loaded and log.exists()
     code, _, _, loaded = _lean("--log-file", str(log.with_name("quiet.log")), "lint", str(path))
     assert code == 0 and "logging" not in loaded and not log.with_name("quiet.log").exists()
+
+
+def test_lint_leaves_the_connection_uris_of_the_configuration_unchecked(tmp_path):
+    # The shipped config.yml sets db_uri: reading a URI takes the PostgreSQL driver (libpq's
+    # parser), which lint never needs; a command that connects still refuses a bad one.
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump({"db_uri": "postgresql://u@h:notaport/db"}))
+    path = tmp_path / "a.sql"
+    path.write_text("SELECT 1;\n")
+    code, stdout, stderr, loaded = _lean("lint", str(path), config=config, cwd=tmp_path)
+    assert code == 0 and "lint: 1 file(s)" in stderr, stdout + stderr
+    assert [m for m in loaded if m.startswith(("psycopg2", "manage_db.dao.connection"))] == []
+    assert (code, stdout, stderr) == _click("lint", str(path), config=config, cwd=tmp_path)
+    proc = run_tool("status", config=config, cwd=tmp_path)
+    assert proc.returncode == 2 and "db_uri: invalid database URI" in proc.stderr
