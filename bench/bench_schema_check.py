@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import common
+import gen_tree
 
 CHECK_TARGET = 1.0  # × alembic check
 DRIFT_MARGIN = 1.0  # seconds over one upgrade
@@ -41,60 +42,17 @@ LIVE_BEFORE = "check-models --live before"
 
 VERSION_TABLE = "alembic_version_bench_models"
 
-ENV = """
-import os
-
-from alembic import context
-from sqlalchemy import create_engine
-
-import bench_models
-
-VERSION_TABLE = "alembic_version_bench_models"
-URI = os.getenv("ALEMBIC_DB_URI", None)
-
-
-def run_migrations_online():
-    engine = create_engine(URI or context.config.get_main_option("sqlalchemy.url"))
-    connection = engine.connect()
-    context.configure(
-        connection=connection,
-        target_metadata=bench_models.Base.metadata,
-        version_table=VERSION_TABLE,
-    )
-    try:
-        with context.begin_transaction():
-            context.run_migrations()
-    finally:
-        connection.close()
-
-
-run_migrations_online()
+REVISION = """
+op.create_table(
+    "t{n}",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("created_at", sa.DateTime, server_default=sa.text("now()"), nullable=False),
+    sa.Column("score", sa.Integer),
+    {parent_column}sa.CheckConstraint("score >= 0", name="t{n}_score_check"),
+)
+op.create_index("t{n}_name_idx", "t{n}", ["name"])
 """
-
-REVISION = '''"""table t{n}"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "{rev}"
-down_revision = {down!r}
-
-
-def upgrade():
-    op.create_table(
-        "t{n}",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(80), nullable=False),
-        sa.Column("created_at", sa.DateTime, server_default=sa.text("now()"), nullable=False),
-        sa.Column("score", sa.Integer),
-        {parent_column}sa.CheckConstraint("score >= 0", name="t{n}_score_check"),
-    )
-    op.create_index("t{n}_name_idx", "t{n}", ["name"])
-
-
-def downgrade():
-    op.drop_table("t{n}")
-'''
 
 MODEL = """
 
@@ -115,25 +73,27 @@ class T{n}(Base):
 def write_tree(root: Path, tables: int) -> Path:
     """The tree (``root/migrations``: a directory named ``alembic`` would hide the package from
     ``python -m alembic`` run there) and its models (``root/bench_models.py``); the tree."""
-    location = root / "migrations"
-    (location / "versions").mkdir(parents=True)
-    (location / "env.py").write_text(ENV)
-    (location / "script.py.mako").write_text("")
+    root.mkdir(parents=True, exist_ok=True)
     (root / "alembic.ini").write_text(
         "[alembic]\nscript_location = migrations\nprepend_sys_path = .\npath_separator = os\n"
     )
     models = ["import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n\n"]
     models.append("Base = declarative_base()\n")
+    revisions = []
     down = None
     for n in range(tables):
         rev = f"{n:04d}bench0000"
         parent = (
-            f'sa.Column("parent_id", sa.Integer, sa.ForeignKey("t{n - 1}.id")),\n        '
-            if n
-            else ""
+            f'sa.Column("parent_id", sa.Integer, sa.ForeignKey("t{n - 1}.id")),\n    ' if n else ""
         )
-        (location / "versions" / f"{rev}.py").write_text(
-            REVISION.format(n=n, rev=rev, down=down, parent_column=parent)
+        revisions.append(
+            gen_tree.ModelsRevision(
+                rev,
+                down,
+                REVISION.format(n=n, parent_column=parent),
+                f'op.drop_table("t{n}")',
+                message=f"table t{n}",
+            )
         )
         attribute = (
             f'    parent_id = sa.Column(sa.Integer, sa.ForeignKey("t{n - 1}.id"))\n' if n else ""
@@ -141,7 +101,9 @@ def write_tree(root: Path, tables: int) -> Path:
         models.append(MODEL.format(n=n, parent_attribute=attribute))
         down = rev
     (root / "bench_models.py").write_text("".join(models))
-    return location
+    return gen_tree.write_models_tree(
+        root / "migrations", revisions, VERSION_TABLE, models="bench_models:Base"
+    )
 
 
 def bench_check_models(
