@@ -77,6 +77,10 @@ def collections_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # What the block allocated goes to the oldest generation unscanned (frozen, then
+        # unfrozen): else the first collection after it scans it all (0.04-0.06 s of CPU).
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 
