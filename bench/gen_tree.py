@@ -22,7 +22,8 @@ import datetime
 import json
 import random
 import shutil
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -681,6 +682,106 @@ def generate_tree(
     }
     (out / "tree.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return info
+
+
+# A small tree with models, for check-models and drift (their tests and benchmark): the env.py
+# of a stock daemon reduced to its online path, its target_metadata from the daemon's models.
+MODELS_ENV_PY = '''\
+"""Environment shaped like a stock Wazo daemon's env.py (URI read once, at import)."""
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine
+{models_import}
+VERSION_TABLE = {version_table!r}
+URI = os.getenv("ALEMBIC_DB_URI", None)
+
+
+def run_migrations_online():
+    engine = create_engine(URI or context.config.get_main_option("sqlalchemy.url"))
+    connection = engine.connect()
+    context.configure(
+        connection=connection,
+        target_metadata={target_metadata},
+        version_table=VERSION_TABLE,
+    )
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        connection.close()
+
+
+run_migrations_online()
+'''
+
+MODELS_REVISION_PY = '''\
+"""{message}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = {revision!r}
+down_revision = {down_revision!r}
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+
+@dataclass(frozen=True)
+class ModelsRevision:
+    """One revision of a models tree: its id, parent, message and the bodies of its
+    upgrade() and downgrade() (Python statements, indented or not)."""
+
+    revision: str
+    down_revision: str | None
+    upgrade: str
+    downgrade: str
+    message: str = ""
+
+
+def write_models_tree(
+    location: Path,
+    revisions: Sequence[ModelsRevision],
+    version_table: str,
+    models: str | None = None,
+) -> Path:
+    """Write a daemon-shaped tree at ``location`` (env.py, an empty script template, a revision
+    file per entry); when ``models`` (``MODULE:ATTR``, a declarative base) is given, env.py
+    imports its module and sets target_metadata to its metadata, as a daemon's does. Returns
+    ``location``."""
+    (location / "versions").mkdir(parents=True)
+    module, _, attribute = models.partition(":") if models else ("", "", "")
+    (location / "env.py").write_text(
+        MODELS_ENV_PY.format(
+            models_import=f"\nimport {module}\n" if module else "",
+            version_table=version_table,
+            target_metadata=f"{module}.{attribute}.metadata" if module else "None",
+        )
+    )
+    (location / "script.py.mako").write_text("")
+    for entry in revisions:
+        (location / "versions" / f"{entry.revision}.py").write_text(
+            MODELS_REVISION_PY.format(
+                message=entry.message or entry.revision,
+                revision=entry.revision,
+                down_revision=entry.down_revision,
+                upgrade=_body(entry.upgrade),
+                downgrade=_body(entry.downgrade),
+            )
+        )
+    return location
+
+
+def _body(statements: str) -> str:
+    return textwrap.indent(textwrap.dedent(statements).strip(), "    ")
 
 
 def generate_components(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,11 @@ import pytest
 
 from manage_db.dao import throwaway
 from pgtest import CliResult, admin_connection, run_tool, throwaway_names, unique, with_db
+
+# The benchmark scripts (bench/) importable: their tree generators write the tests' trees too.
+_BENCH = str(Path(__file__).resolve().parents[1] / "bench")
+if _BENCH not in sys.path:
+    sys.path.insert(0, _BENCH)
 
 # Caches the tool keeps per user (revision graphs, lint results) go to a directory of this run.
 _CACHE_HOME = tempfile.mkdtemp(prefix="wazo-manage-db-test-cache-")

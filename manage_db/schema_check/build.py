@@ -9,6 +9,7 @@ extensions are made first, as ``init`` makes them.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,12 +67,37 @@ def throwaway_server(
         server.close(wait=False)
 
 
+@contextmanager
+def collections_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for one comparison: importing alembic, SQLAlchemy and
+    the models allocates much and frees little, and each collection would scan it all again
+    (about 0.05 s of CPU in a check-models run); the work in between is bounded."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # What the block allocated goes to the oldest generation unscanned (frozen, then
+        # unfrozen): else the first collection after it scans it all (0.04-0.06 s of CPU).
+        gc.freeze()
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+def import_runtime() -> None:
+    """Import alembic and SQLAlchemy now (the runtime that builds a history), e.g. while the
+    server makes the throwaway databases: the build need not wait for them later."""
+    import manage_db.runtime.adapter  # noqa: F401
+
+
 def build_history(
     database: ThrowawayDatabase, component: Component, revisions: Sequence[str] | None = None
 ) -> tuple[str, ...]:
     """Upgrade ``database`` to each of ``revisions`` (None: the tree's heads) with the
     component's tree, its env.py run as ``upgrade`` runs it; the revisions built."""
     # Here, not at the top: check-models makes its databases while alembic imports.
+    # (import_runtime)
     from manage_db.runtime.adapter import MigrationTree, is_usage_error
 
     if revisions is not None and not revisions:

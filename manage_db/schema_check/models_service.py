@@ -20,13 +20,16 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manage_db.errors import ConfigError, ManageDbError, NotAtHead, TreeError, one_line
 from manage_db.models import Component
 from manage_db.schema_check.build import (
+    Place,
     build_history,
+    collections_paused,
     fold_constraint_indexes,
+    import_runtime,
     place_of,
     snapshot_of,
     throwaway_server,
@@ -36,6 +39,10 @@ from manage_db.schema_check.dao import LiveState, read_live
 from manage_db.schema_check.model import SchemaReport
 from manage_db.services.schema_diff import diff_snapshots
 from manage_db.services.status import TreeView
+
+if TYPE_CHECKING:
+    from manage_db.dao.snapshot import Snapshot
+    from manage_db.dao.throwaway import ThrowawayDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -55,22 +62,22 @@ def check_models(
     """Compare the models ``models`` (``MODULE:ATTR``) with the head of the component's tree."""
     place = place_of([component])
     with (
+        collections_paused(),
         throwaway_server(admin_uri, component, owner_password, place) as server,
         ThreadPoolExecutor(1) as pool,
     ):
         # The server makes both databases (each on its own connection) while alembic,
-        # SQLAlchemy and the models import, and the models' tables while the migrations run;
-        # both snapshots are read at once. (On an error the pool waits for its work before the
-        # databases are dropped.)
+        # SQLAlchemy and the models import (alembic first: the migrations need it, and they
+        # and create_all() then start together); each database is read as soon as it is built.
+        # (On an error the pool waits for its work before the databases are dropped.)
         databases = pool.submit(server.new_databases, 2)
+        import_runtime()
         from manage_db.runtime.models_schema import load_metadata
 
         metadata = load_metadata(models, project_dir(component))
         migrated, created = databases.result()
-        models_made = pool.submit(_create_all, metadata, created.owner_uri, models)
+        expected_read = pool.submit(_created_snapshot, metadata, created, models, place)
         heads = build_history(migrated, component)
-        models_made.result()
-        expected_read = pool.submit(snapshot_of, created, place)
         actual = snapshot_of(migrated, place)
         expected = expected_read.result()
     differences = fold_constraint_indexes(diff_snapshots(expected, actual))
@@ -100,6 +107,7 @@ def check_models_live(
     heads = TreeView(component).heads
     place = place_of([component], exclude_schemas)
     with (
+        collections_paused(),
         throwaway_server(admin_uri, component, owner_password, place) as server,
         ThreadPoolExecutor(2) as pool,
     ):
@@ -141,6 +149,14 @@ def _require_heads(component: Component, live: LiveState, heads: Sequence[str]) 
             f"{', '.join(current) or 'base'}, not at the head {', '.join(heads)}: upgrade it "
             "first, or run check-models without --live"
         )
+
+
+def _created_snapshot(
+    metadata: Any, database: ThrowawayDatabase, models: str, place: Place
+) -> Snapshot:
+    """The snapshot of ``database`` once the models' ``create_all()`` has run in it."""
+    _create_all(metadata, database.owner_uri, models)
+    return snapshot_of(database, place)
 
 
 def _create_all(metadata: Any, uri: str, models: str) -> None:

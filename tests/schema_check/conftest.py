@@ -1,45 +1,20 @@
 """A small daemon-shaped tree (stock env.py, two revisions) and models that match it, written
-here for check-models and drift; each test edits the models or the live database."""
+here (with bench/gen_tree.py's write_models_tree, as the benchmark writes its own) for
+check-models and drift; each test edits the models or the live database."""
 
 from __future__ import annotations
 
 import secrets
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import gen_tree
 import pytest
 from throwaway_drops import wait_for_throwaway_drops
 
 from pgtest import demo_settings, throwaway_names
 
 VERSION_TABLE = "alembic_version_shop"
-
-ENV = '''
-"""Environment shaped like a stock Wazo daemon's env.py (URI read once, at import)."""
-
-import os
-
-from alembic import context
-from sqlalchemy import create_engine
-
-VERSION_TABLE = "alembic_version_shop"
-URI = os.getenv("ALEMBIC_DB_URI", None)
-
-
-def run_migrations_online():
-    engine = create_engine(URI or context.config.get_main_option("sqlalchemy.url"))
-    connection = engine.connect()
-    context.configure(connection=connection, version_table=VERSION_TABLE)
-    try:
-        with context.begin_transaction():
-            context.run_migrations()
-    finally:
-        connection.close()
-
-
-run_migrations_online()
-'''
 
 REVISIONS = {
     "s1000000acct": (
@@ -127,18 +102,11 @@ class Note(Base):
 
 def write_tree(root: Path) -> Path:
     """The shop tree under ``root`` (``root/alembic``); its location."""
-    location = root / "alembic"
-    (location / "versions").mkdir(parents=True)
-    (location / "env.py").write_text(ENV)
-    (location / "script.py.mako").write_text("")
-    for revision, (down, up, downgrade) in REVISIONS.items():
-        (location / "versions" / f"{revision}.py").write_text(
-            f'"""{revision}"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
-            f"revision = {revision!r}\ndown_revision = {down!r}\n\n\n"
-            f"def upgrade():\n{textwrap.indent(textwrap.dedent(up).strip(), '    ')}\n\n\n"
-            f"def downgrade():\n{textwrap.indent(textwrap.dedent(downgrade).strip(), '    ')}\n"
-        )
-    return location
+    revisions = [
+        gen_tree.ModelsRevision(revision, down, up, downgrade)
+        for revision, (down, up, downgrade) in REVISIONS.items()
+    ]
+    return gen_tree.write_models_tree(root / "alembic", revisions, VERSION_TABLE)
 
 
 @pytest.fixture

@@ -1,8 +1,0 @@
-"""Make the benchmark scripts in ``bench/`` importable from the tests."""
-
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
