@@ -16,6 +16,7 @@ from manage_db.errors import TreeError
 from manage_db.models import Component
 from manage_db.runtime.adapter import MigrationTree
 from manage_db.runtime.compat import (
+    ContextTemplate,
     downgrade_steps,
     load_tree,
     stamp_steps,
@@ -148,3 +149,45 @@ def test_a_version_row_changed_behind_the_runner_stops_the_step(throwaway_db):
             runner.downgrade("a2000000idx")
         # the downgrade was rolled back with its failed version write
         assert "contact_name_idx" in str(rows(uri, "SELECT indexname FROM pg_indexes"))
+
+
+def test_a_renewed_migration_context_is_the_one_configure_makes_again(throwaway_db):
+    """A session's later command gets what env.py's configure() would make again: the same
+    attributes and values, a new impl (no memo of the first command's enum types), no
+    transaction."""
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.schema import CreateTable
+
+    from manage_db.runtime.session import sqlalchemy_url
+
+    environment = EnvironmentContext(Config(), load_tree(FIXTURES / "clean").script)
+    engine = create_engine(sqlalchemy_url(throwaway_db()))
+    options = {"version_table": VERSION_TABLE, "transaction_per_migration": True}
+    try:
+        with engine.connect() as connection:
+            environment.configure(connection=connection, **options)
+            first = environment.get_context()
+            template = ContextTemplate(first)
+            first.impl.memo["an enum type"] = True  # what the first command's steps left
+            first.get_current_heads = lambda: ("elsewhere",)
+            environment.configure(connection=connection, **options)
+            again = environment.get_context()
+            renewed = template.renewed(environment, connection)
+            assert environment.get_context() is renewed
+            assert sorted(vars(renewed)) == sorted(vars(again))
+            for name, value in vars(again).items():
+                if name == "impl":
+                    assert type(renewed.impl) is type(value) and renewed.impl is not first.impl
+                    assert vars(renewed.impl) == vars(value) and renewed.impl.memo == {}
+                elif name == "_version":
+                    create = CreateTable(renewed._version).compile(dialect=connection.dialect)
+                    assert str(create) == str(
+                        CreateTable(value).compile(dialect=connection.dialect)
+                    )
+                else:
+                    assert getattr(renewed, name) == value, name
+            assert renewed.get_current_heads() == ()
+    finally:
+        engine.dispose()
