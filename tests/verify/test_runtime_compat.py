@@ -151,6 +151,27 @@ def test_a_version_row_changed_behind_the_runner_stops_the_step(throwaway_db):
         assert "contact_name_idx" in str(rows(uri, "SELECT indexname FROM pg_indexes"))
 
 
+def test_a_job_runs_on_env_py_thread_and_its_steps_there(throwaway_db):
+    import threading
+
+    uri = throwaway_db()
+    with steps("clean", uri) as runner:
+
+        def job() -> str:
+            runner.upgrade("a1000000base")
+            runner.upgrade("a2000000idx")
+            runner.downgrade("a2000000idx")
+            return threading.current_thread().name
+
+        thread = runner.run(job)
+        assert thread != threading.current_thread().name
+        assert versions(uri) == ["a1000000base"]
+        with pytest.raises(Exception, match='relation "nowhere" does not exist'):
+            runner.run(lambda: rows(uri, "SELECT 1 FROM nowhere"))
+        runner.upgrade("a2000000idx")  # the session goes on after a job's error
+        assert versions(uri) == ["a2000000idx"]
+
+
 def test_a_renewed_migration_context_is_the_one_configure_makes_again(throwaway_db):
     """A session's later command gets what env.py's configure() would make again: the same
     attributes and values, a new impl (no memo of the first command's enum types), no
