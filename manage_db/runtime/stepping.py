@@ -56,9 +56,11 @@ class RevisionSteps:
         self._ended: BaseException | None = None
         self._served = False
         self._busy = False
-        self._closed = False
-        # On env.py's thread while a job runs: the function running one command there.
-        self._inline: Callable[[Moves], None] | None = None
+        # Set by close(): the session's job stops at its next step.
+        self._stop = threading.Event()
+        # On env.py's thread while a job runs: ``inline``, the function running one command
+        # there, and ``stop``, its session's event (a thread of an earlier session keeps its own).
+        self._local = threading.local()
 
     def __enter__(self) -> RevisionSteps:
         return self
@@ -87,7 +89,7 @@ class RevisionSteps:
         """``job()`` run on env.py's thread, its result returned (its error raised) here; the
         calls of this object it makes run there directly, each the same alembic command. The
         job must not close this object; nothing else may use it meanwhile."""
-        if self._inline is not None and threading.current_thread() is self._thread:
+        if getattr(self._local, "inline", None) is not None:
             return job()
         result: T = self._request(job)
         return result
@@ -95,7 +97,7 @@ class RevisionSteps:
     def close(self) -> None:
         """End env.py's session (its connection closed, its engine disposed); a job still
         running stops at its next step."""
-        self._closed = True
+        self._stop.set()
         thread, self._thread = self._thread, None
         if thread is None:
             return
@@ -103,9 +105,9 @@ class RevisionSteps:
         thread.join(INTERRUPTED_CLOSE_WAIT if self._busy else CLOSE_WAIT)
 
     def _command(self, moves: Moves) -> None:
-        inline = self._inline
-        if inline is not None and threading.current_thread() is self._thread:
-            if self._closed:  # the caller gave up on the job (interrupted)
+        inline = getattr(self._local, "inline", None)
+        if inline is not None:
+            if self._local.stop.is_set():  # the caller gave up on the job (interrupted)
                 raise StepsClosed("the steps were closed")
             inline(moves)
             return
@@ -115,8 +117,9 @@ class RevisionSteps:
         if self._ended is not None:
             raise self._ended
         if self._thread is None:
+            self._stop = threading.Event()
             self._thread = threading.Thread(
-                target=self._session, name="wazo-manage-db env.py", daemon=True
+                target=self._session, args=(self._stop,), name="wazo-manage-db env.py", daemon=True
             )
             self._thread.start()
         self._busy = True
@@ -127,8 +130,9 @@ class RevisionSteps:
             raise error
         return result
 
-    def _session(self) -> None:
+    def _session(self, stop: threading.Event) -> None:
         """The worker: env.py runs, and serves commands until closed."""
+        self._local.stop = stop
         try:
             self._tree.session(self._serve)
             if self._served:
@@ -151,7 +155,7 @@ class RevisionSteps:
             result = None
             try:
                 if callable(request):
-                    self._inline = command
+                    self._local.inline = command
                     result = request()
                 else:
                     command(request)
@@ -160,7 +164,7 @@ class RevisionSteps:
             else:
                 self._answers.put((result, None))
             finally:
-                self._inline = None
+                self._local.inline = None
 
 
 class StepsClosed(BaseException):

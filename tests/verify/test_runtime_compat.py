@@ -212,3 +212,39 @@ def test_a_renewed_migration_context_is_the_one_configure_makes_again(throwaway_
             assert renewed.get_current_heads() == ()
     finally:
         engine.dispose()
+
+
+def test_a_job_left_running_by_close_stops_at_its_next_step(throwaway_db):
+    """An interrupted caller closes the steps while its job runs on env.py's thread: the job's
+    next step is refused there (StepsClosed), nothing applied, no session started again."""
+    import threading
+
+    from manage_db.runtime.stepping import StepsClosed
+
+    uri = throwaway_db()
+    runner = steps("clean", uri)
+    runner.upgrade("a1000000base")
+    go_on = threading.Event()
+    outcome: list[BaseException] = []
+
+    def job() -> None:
+        go_on.wait()
+        runner.upgrade("a2000000idx")
+
+    def caller() -> None:
+        try:
+            runner.run(job)
+        except BaseException as error:
+            outcome.append(error)
+
+    waiting = threading.Thread(target=caller)
+    waiting.start()
+    while not runner._busy:  # the job is handed over
+        threading.Event().wait(0.01)
+    runner.close()
+    go_on.set()
+    waiting.join()
+    assert [type(error) for error in outcome] == [StepsClosed]
+    assert versions(uri) == ["a1000000base"]
+    sessions = [t for t in threading.enumerate() if t.name == "wazo-manage-db env.py"]
+    assert len(sessions) <= 1  # the closed one, ending
