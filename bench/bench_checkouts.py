@@ -8,7 +8,8 @@ load falls on both alike. A row passes when ``after`` is within ``--noise`` of `
 (default 1.10×): a refactoring should not be slower.
 
     .venv/bin/python bench/bench_checkouts.py --before /tmp/before/.venv/bin/python \\
-        --after .venv/bin/python [--revisions 1000] [--verify-revisions 200] [--repeat 5]
+        --after .venv/bin/python [--revisions 1000] [--verify-revisions 200] [--repeat 5] \\
+        [--only verify ...]
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import common
 import gen_tree
 
 ROWS = ("status", "upgrade with nothing to do", "upgrade base → head", "lint, no cache", "verify")
+# --only's names of ROWS, in the same order.
+KEYS = ("status", "noop", "upgrade", "lint", "verify")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="samples of the short commands")
     parser.add_argument("--upgrade-repeat", type=int, default=3, help="samples of the long ones")
     parser.add_argument("--noise", type=float, default=1.10, help="highest after/before ratio")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=KEYS,
+        help="measure only this row (repeatable): " + ", ".join(KEYS),
+    )
     args = parser.parse_args(argv)
     # Installed packages have their bytecode: neither checkout recompiles its modules per run.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -73,7 +83,13 @@ def run(args: argparse.Namespace, pythons: dict[str, str], workdir: Path) -> lis
         def reset() -> None:
             common.reset_database(database, owner)
 
-        def row(title: str, timings: dict[str, common.Timing]) -> None:
+        wanted = set(args.only or KEYS)
+
+        def row(key: str, words: list[str], repeat: int, **options: Any) -> None:
+            if key not in wanted:
+                return
+            title = ROWS[KEYS.index(key)]
+            timings = common.measure(title, candidates(*words), repeat, **options)
             rows.extend(
                 common.comparison_rows(
                     title, timings, args.noise, ours="after", peer="before", floor=None
@@ -81,23 +97,20 @@ def run(args: argparse.Namespace, pythons: dict[str, str], workdir: Path) -> lis
             )
 
         at_head = ["-c", str(config)]
-        row(
-            ROWS[2],
-            common.measure(
-                ROWS[2], candidates(*at_head, "upgrade"), args.upgrade_repeat, before=reset
-            ),
-        )
-        row(ROWS[0], common.measure(ROWS[0], candidates(*at_head, "status"), args.repeat))
-        row(ROWS[1], common.measure(ROWS[1], candidates(*at_head, "upgrade"), args.repeat))
+        row("upgrade", [*at_head, "upgrade"], args.upgrade_repeat, before=reset)
+        if "upgrade" not in wanted and wanted & {"status", "noop"}:
+            common.run(candidates(*at_head, "upgrade")[-1].commands[0], cwd=workdir)  # untimed
+        row("status", [*at_head, "status"], args.repeat)
+        row("noop", [*at_head, "upgrade"], args.repeat)
         lint = ["--log-file", "/dev/null", "lint", "--no-cache", str(tree.script_location)]
-        row(ROWS[3], common.measure(ROWS[3], candidates(*lint), args.repeat))
+        row("lint", lint, args.repeat)
         verify = [
             *at_head, "verify",
             "--script-location", str(small.script_location),
             "--version-table", small.version_table,
             "--admin-uri", common.admin_uri(),
         ]  # fmt: skip
-        row(ROWS[4], common.measure(ROWS[4], candidates(*verify), args.upgrade_repeat))
+        row("verify", verify, args.upgrade_repeat)
     return rows
 
 

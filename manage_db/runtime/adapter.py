@@ -72,6 +72,8 @@ class MigrationTree:
         # Revisions whose code reaches the DBAPI connection or catches exceptions: their
         # statements are never held (runtime.batching).
         self.unbatched_revisions: set[str] = set()
+        # Per revision id, what ``fresh_steps`` imports anew: its script and compiled file.
+        self._compiled: dict[str, Any] = {}
         self._wrapped = False
 
     @classmethod
@@ -106,7 +108,7 @@ class MigrationTree:
             if direction == STAMP:
                 steps.append(compat.stamp_step(self.script, revision))
                 continue
-            script = compat.reload_revision(self.script, revision)
+            script = compat.reload_revision(self.script, revision, self._compiled)
             self._wrap_module(revision, script.module)
             steps.append(compat.revision_step(self.script, script, direction == UPGRADE))
         return steps
@@ -322,6 +324,7 @@ class _RuntimeEnvironment:
         self.known_heads: tuple[str, ...] | None = None
         self.applied_heads: tuple[str, ...] | None = None
         self.configured: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self.template: compat.ContextTemplate | None = None
         self.context = EnvironmentContext(
             tree.config, tree.script, fn=lambda rev, ctx: self.steps(rev, ctx), **options
         )
@@ -352,7 +355,7 @@ class _RuntimeEnvironment:
             nonlocal commands
             steps = self.tree.fresh_steps(moves)
             if commands and self.configured is not None:  # env.py configured the first one
-                self.configure(*self.configured[0], **self.configured[1])
+                self._renew_context(*self.configured)
             commands += 1
             if self.known_heads is not None:
                 compat.assume_heads(self.context.get_context(), self.known_heads)
@@ -364,11 +367,13 @@ class _RuntimeEnvironment:
                 self.known_heads = self.applied_heads
             finally:
                 self.steps = lambda rev, ctx: ()
-                if self.batch is not None:
-                    self.batch.uninstall()
-                    self.batch = None
 
-        serve(command)
+        try:
+            serve(command)
+        finally:
+            if self.batch is not None:
+                self.batch.uninstall()
+                self.batch = None
 
     def configure(self, *args: Any, **kwargs: Any) -> None:
         """env.py's ``context.configure()``, with our version-table check and step callbacks."""
@@ -387,11 +392,27 @@ class _RuntimeEnvironment:
         connection = kwargs.get("connection", args[0] if args else None)
         self.engine = getattr(connection, "engine", None)
         self._configure(*args, **kwargs)
+        self.template = compat.ContextTemplate(self.context.get_context())
         if connection is not None and not self.context.is_offline_mode():
             self._hold_statements(connection)
 
+    def _renew_context(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """A later command of a session: a MigrationContext of its own, as env.py's
+        ``configure()`` made the first one (compat.ContextTemplate), on the same connection."""
+        connection = kwargs.get("connection", args[0] if args else None)
+        if self.template is None or connection is None:
+            self.configure(*args, **kwargs)
+            return
+        self.template.renewed(self.context, connection)
+        self._hold_statements(connection)
+
     def _hold_statements(self, connection: Any) -> None:
-        """Statements of a step go out together, with alembic's version write (runtime.batching)."""
+        """Statements of a step go out together, with alembic's version write (runtime.batching).
+        A later command of a session hands its new MigrationContext to the batch already on
+        env.py's connection."""
+        if self.batch is not None and self.batch.connection is connection:
+            self.batch.rebind(self.context.get_context())
+            return
         writers = [
             writer
             for writer in (getattr(lst, "version_write_sql", None) for lst in self.listeners)

@@ -163,6 +163,20 @@ class StepBatch:
         if self.holds or self.writers:
             event.remove(self.connection, "before_cursor_execute", self._before_cursor_execute)
 
+    def rebind(self, migration_context: Any) -> None:
+        """Serve ``migration_context`` from now on, the hooks on the connection kept: the next
+        command of a session (runtime.stepping), with a MigrationContext of its own. Nothing
+        held carries over (a failed step's statements went with its rollback)."""
+        if self.holds:
+            self.context.impl._exec = self._original_exec
+            self.context._manage_db_batch = None
+        self.context = migration_context
+        self._original_exec = migration_context.impl._exec
+        self.pending = []
+        if self.holds:
+            migration_context.impl._exec = self._exec
+            migration_context._manage_db_batch = self
+
     def flush(self) -> None:
         """Send what is held now, in one round trip of its own."""
         if not self.pending:

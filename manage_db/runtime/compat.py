@@ -10,7 +10,8 @@ verify runs one revision at a time through the same path (``MigrationTree.sessio
 list is one ``MigrationStep`` built from one revision script (``revision_step``, what alembic's
 own lists hold), after the revision's file is imported again (``reload_revision``), as a new
 ``alembic`` command would import it; a command that follows another of the same session starts
-from the heads that one wrote (``assume_heads``) instead of reading the version table again.
+from the heads that one wrote (``assume_heads``) instead of reading the version table again,
+with a MigrationContext made as ``configure()`` made the first one (``ContextTemplate``).
 ``prints_to_stderr`` keeps what revisions print out of the command's stdout.
 
 ``load_tree`` gives the revision facts verify reasons about (order, heads, parents, modules),
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import types
 from collections.abc import Iterator
@@ -80,32 +82,70 @@ def _nothing(**kw: Any) -> None:
     """A stamped revision's migration function."""
 
 
-def reload_revision(script: Any, revision: str) -> Any:
+def reload_revision(script: Any, revision: str, compiled: dict[str, Any]) -> Any:
     """The revision script of ``revision``, its file imported anew: a fresh module, as a new
-    ``alembic`` command would import it (the compiled code of a ``.py`` file kept per run)."""
-    from alembic.util import load_python_file
+    ``alembic`` command would import it. ``compiled`` keeps, per revision id, its script and the
+    compiled code of its ``.py`` file for the run: each import executes it into a new module,
+    without reading, compiling or resolving the revision again."""
+    known = compiled.get(revision)
+    if known is None:
+        found = script.get_revision(revision)
+        path = found.path
+        if not path.endswith(".py"):  # sourceless trees: alembic's own loader, every time
+            from alembic.util import load_python_file
 
-    found = script.get_revision(revision)
-    path = Path(found.path)
-    if path.suffix != ".py":  # sourceless trees: alembic's own loader
-        found.module = load_python_file(str(path.parent), path.name)
-        return found
-    module = types.ModuleType(found.module.__name__)
-    module.__file__ = str(path)
-    exec(_compiled(path), module.__dict__)
+            found.module = load_python_file(*os.path.split(path))
+            return found
+        with open(path, "rb") as source:
+            code = compile(source.read(), path, "exec")
+        known = compiled[revision] = (found, found.module.__name__, code)
+    found, name, code = known
+    module = types.ModuleType(name)
+    module.__file__ = found.path
+    exec(code, module.__dict__)
     found.module = module
     return found
 
 
-_COMPILED: dict[tuple[Path, int], types.CodeType] = {}
+class ContextTemplate:
+    """What env.py's ``configure()`` made of the first MigrationContext of a session, to make
+    the context of each later command (``renewed``) without running ``__init__`` again.
 
+    ``MigrationContext.__init__`` reads the options ``configure()`` left and builds, besides
+    values only ever read (the options, the dialect, the version table's ``Table``, which alembic
+    reads and creates on the server but never alters), the state of one command: its impl (with
+    its memo, e.g. of the enum types created), its transaction, the connection's transaction
+    state. ``renewed`` builds that state again and shares the rest: the same context as
+    ``configure()`` with the same options would make, without building the ``Table`` again or
+    logging "Context impl ..." at every command. tests/verify/test_runtime_compat.py compares the
+    two on the installed alembic.
+    """
 
-def _compiled(path: Path) -> types.CodeType:
-    key = (path, path.stat().st_mtime_ns)
-    code = _COMPILED.get(key)
-    if code is None:
-        code = _COMPILED[key] = compile(path.read_bytes(), str(path), "exec")
-    return code
+    def __init__(self, migration_context: Any) -> None:
+        self.type = type(migration_context)
+        self.state = dict(vars(migration_context))  # before anything is added to it
+
+    def renewed(self, environment: Any, connection: Any) -> Any:
+        """A MigrationContext for the next command on ``connection``, made ``environment``'s
+        (an EnvironmentContext: what ``context.get_context()`` returns from now on)."""
+        from alembic.util import sqla_compat
+
+        context = object.__new__(self.type)
+        context.__dict__.update(self.state)
+        context.connection = connection
+        context._transaction = None
+        context._in_external_transaction = sqla_compat._get_connection_in_transaction(connection)
+        old = self.state["impl"]
+        context.impl = type(old)(
+            context.dialect,
+            connection,
+            context.as_sql,
+            context.opts.get("transactional_ddl"),
+            context.output_buffer,
+            context.opts,
+        )
+        environment._migration_context = context
+        return context
 
 
 def assume_heads(migration_context: Any, heads: tuple[str, ...]) -> None:

@@ -27,6 +27,7 @@ end must agree with the patched snapshot.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -456,6 +457,26 @@ class _RoundTrip:
         )
         if before is None:
             return
+        index = start
+        while before is not None and index < len(steps):
+            # On env.py's thread, its steps without a handoff between threads each.
+            walk = functools.partial(self._walk_from, steps, index, before)
+            index, before, rebuild = self.migrator.run(walk)
+            if rebuild:
+                before = self._rebuild(steps[: index + 1])
+                if before is not None:
+                    self._report.checked += 1
+                    index += 1
+        self._last = before
+        self._self_check()
+        logger.debug("snapshots: %d full, %d partial", self.full_reads, self.partial_reads)
+
+    def _walk_from(
+        self, steps: Sequence[WalkStep], start: int, before: Snapshot
+    ) -> tuple[int, Snapshot | None, bool]:
+        """Walk ``steps[start:]`` from ``before``, the database as it describes: where the
+        walk ended, the snapshot to go on from (None: the walk must stop) and whether the
+        database must be rebuilt at that step."""
         for index in range(start, len(steps)):
             step = steps[index]
             if step.revision in self._seeds:
@@ -471,15 +492,12 @@ class _RoundTrip:
             try:
                 after = self._check_revision(step, before)
             except _Rebuild:
-                after = self._rebuild(steps[: index + 1])
+                return index, before, True
             if after is None:
-                break
+                return index, None, False
             self._report.checked += 1
             before = after
-        else:
-            self._last = before
-        self._self_check()
-        logger.debug("snapshots: %d full, %d partial", self.full_reads, self.partial_reads)
+        return len(steps), before, False
 
     def _rebuild(self, steps: Sequence[WalkStep]) -> Snapshot | None:
         """A fresh database brought through ``steps`` (seeds run where they belong)."""

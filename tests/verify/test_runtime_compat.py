@@ -16,6 +16,7 @@ from manage_db.errors import TreeError
 from manage_db.models import Component
 from manage_db.runtime.adapter import MigrationTree
 from manage_db.runtime.compat import (
+    ContextTemplate,
     downgrade_steps,
     load_tree,
     stamp_steps,
@@ -148,3 +149,102 @@ def test_a_version_row_changed_behind_the_runner_stops_the_step(throwaway_db):
             runner.downgrade("a2000000idx")
         # the downgrade was rolled back with its failed version write
         assert "contact_name_idx" in str(rows(uri, "SELECT indexname FROM pg_indexes"))
+
+
+def test_a_job_runs_on_env_py_thread_and_its_steps_there(throwaway_db):
+    import threading
+
+    uri = throwaway_db()
+    with steps("clean", uri) as runner:
+
+        def job() -> str:
+            runner.upgrade("a1000000base")
+            runner.upgrade("a2000000idx")
+            runner.downgrade("a2000000idx")
+            return threading.current_thread().name
+
+        thread = runner.run(job)
+        assert thread != threading.current_thread().name
+        assert versions(uri) == ["a1000000base"]
+        with pytest.raises(Exception, match='relation "nowhere" does not exist'):
+            runner.run(lambda: rows(uri, "SELECT 1 FROM nowhere"))
+        runner.upgrade("a2000000idx")  # the session goes on after a job's error
+        assert versions(uri) == ["a2000000idx"]
+
+
+def test_a_renewed_migration_context_is_the_one_configure_makes_again(throwaway_db):
+    """A session's later command gets what env.py's configure() would make again: the same
+    attributes and values, a new impl (no memo of the first command's enum types), no
+    transaction."""
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.schema import CreateTable
+
+    from manage_db.runtime.session import sqlalchemy_url
+
+    environment = EnvironmentContext(Config(), load_tree(FIXTURES / "clean").script)
+    engine = create_engine(sqlalchemy_url(throwaway_db()))
+    options = {"version_table": VERSION_TABLE, "transaction_per_migration": True}
+    try:
+        with engine.connect() as connection:
+            environment.configure(connection=connection, **options)
+            first = environment.get_context()
+            template = ContextTemplate(first)
+            first.impl.memo["an enum type"] = True  # what the first command's steps left
+            first.get_current_heads = lambda: ("elsewhere",)
+            environment.configure(connection=connection, **options)
+            again = environment.get_context()
+            renewed = template.renewed(environment, connection)
+            assert environment.get_context() is renewed
+            assert sorted(vars(renewed)) == sorted(vars(again))
+            for name, value in vars(again).items():
+                if name == "impl":
+                    assert type(renewed.impl) is type(value) and renewed.impl is not first.impl
+                    assert vars(renewed.impl) == vars(value) and renewed.impl.memo == {}
+                elif name == "_version":
+                    create = CreateTable(renewed._version).compile(dialect=connection.dialect)
+                    assert str(create) == str(
+                        CreateTable(value).compile(dialect=connection.dialect)
+                    )
+                else:
+                    assert getattr(renewed, name) == value, name
+            assert renewed.get_current_heads() == ()
+    finally:
+        engine.dispose()
+
+
+def test_a_job_left_running_by_close_stops_at_its_next_step(throwaway_db):
+    """An interrupted caller closes the steps while its job runs on env.py's thread: the job's
+    next step is refused there (StepsClosed), nothing applied, no session started again."""
+    import threading
+
+    from manage_db.runtime.stepping import StepsClosed
+
+    uri = throwaway_db()
+    runner = steps("clean", uri)
+    runner.upgrade("a1000000base")
+    go_on = threading.Event()
+    outcome: list[BaseException] = []
+
+    def job() -> None:
+        go_on.wait()
+        runner.upgrade("a2000000idx")
+
+    def caller() -> None:
+        try:
+            runner.run(job)
+        except BaseException as error:
+            outcome.append(error)
+
+    waiting = threading.Thread(target=caller)
+    waiting.start()
+    while not runner._busy:  # the job is handed over
+        threading.Event().wait(0.01)
+    runner.close()
+    go_on.set()
+    waiting.join()
+    assert [type(error) for error in outcome] == [StepsClosed]
+    assert versions(uri) == ["a1000000base"]
+    sessions = [t for t in threading.enumerate() if t.name == "wazo-manage-db env.py"]
+    assert len(sessions) <= 1  # the closed one, ending
