@@ -91,7 +91,14 @@ class RevisionSteps:
         job must not close this object; nothing else may use it meanwhile."""
         if getattr(self._local, "inline", None) is not None:
             return job()
-        result: T = self._request(job)
+        try:
+            result: T = self._request(job)
+        except BaseException as error:
+            if error is not self._ended:
+                raise
+            # env.py ended before it ran the job (it raised, or never ran the migrations): the
+            # job runs here, each step it asks for raising that error as a single step would.
+            return job()
         return result
 
     def close(self) -> None:

@@ -211,3 +211,35 @@ def test_an_env_py_declaring_another_version_table_is_a_tree_error(tmp_path, pg_
         f"wazo-manage-db: tree: {location}/env.py uses version table 'alembic_version_fixture' "
         "but the component is configured with 'alembic_version_other'"
     ]
+
+
+FAILING_ENV = """
+from alembic import context
+
+
+def target_metadata():
+    raise ImportError("the daemon's models do not import")
+
+
+context.configure(url="postgresql://", target_metadata=target_metadata())
+"""
+
+
+def test_an_env_py_failing_before_configure_is_the_first_revisions_defect(tmp_path, pg_admin_uri):
+    # As upgrade reports it: env.py's error, no traceback (wazo-chatd's env.py imports its models
+    # for target_metadata, and they do not import on SQLAlchemy 2.1).
+    location = tree_with(
+        tmp_path,
+        [
+            ("c1c1c1c1c1c1", None, 'op.execute("CREATE TABLE t (id int)")', 'op.drop_table("t")'),
+            ("c2c2c2c2c2c2", "c1c1c1c1c1c1", "pass", "pass"),
+        ],
+        env=FAILING_ENV,
+    )
+    report = verify(location, pg_admin_uri)
+    assert not report.clean and report.checked == 0
+    assert [(d.revision, d.step, d.message) for d in report.defects][0] == (
+        "c1c1c1c1c1c1",
+        "upgrade",
+        "upgrade failed: ImportError: the daemon's models do not import",
+    )
