@@ -94,3 +94,22 @@ def test_a_function_body_that_does_not_parse_hides_no_other_finding_of_the_file(
         """,
     )
     assert [(f.code, f.line) for f in tree.lint().findings] == [("MDB001", 2), ("MDB101", 3)]
+
+
+def test_a_field_of_a_composite_variable_is_no_syntax_error(tree):
+    # Assigning a field of a composite-typed parameter is valid PL/pgSQL (the server accepts
+    # it); only the catalog knows the type's fields, so the parser cannot say otherwise.
+    tree.write(
+        "sql/dump.sql",
+        """
+        CREATE TYPE tsstate AS (tokens text[], n int);
+        CREATE FUNCTION step(state tsstate, token text) RETURNS tsstate AS $$
+        BEGIN
+            state.tokens := array_append(state.tokens, token);
+            RETURN state;
+        END $$ LANGUAGE plpgsql;
+        CREATE FUNCTION g() RETURNS void AS $$ BEGIN undeclared := 1; END $$ LANGUAGE plpgsql;
+        """,
+    )
+    findings = only(tree.lint(), "MDB001")
+    assert [(f.line, "undeclared" in f.message) for f in findings] == [(8, True)]
