@@ -6,7 +6,7 @@ usual case), else the tables are read one at a time, which also says which one i
 query brings the applied heads and a digest of every history row (the columns the last records
 are made of), computed by the server; the last records themselves (``ComponentState.last``,
 ``dao.history.read_last_records``) are read only when asked for, on the same connection.
-The history table's name is ``dao.history.table_name``'s.
+The history table's name is ``dao.version_table.history_table``'s.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 from psycopg2 import errors, sql
 
-from manage_db.dao.version_table import qualified, read_current
+from manage_db.dao.version_table import history_table, qualified, read_current
 from manage_db.errors import EXIT_FINDINGS, ManageDbError
 
 if TYPE_CHECKING:  # the records are read only when a cached verdict does not answer
@@ -113,7 +113,7 @@ def _read_together(conn: Any, tables: Sequence[Table]) -> list[ComponentState | 
             ).format(
                 index=sql.Literal(index),
                 versions=qualified(version_table, schema),
-                history=qualified(f"{version_table}_history", schema),
+                history=qualified(history_table(version_table), schema),
             )
         )
     with conn.cursor() as cur:

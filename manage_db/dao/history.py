@@ -14,6 +14,7 @@ from typing import Any
 from psycopg2 import errors, sql
 
 from manage_db.dao.connection import rendered
+from manage_db.dao.version_table import history_table as table_name
 from manage_db.dao.version_table import qualified
 from manage_db.history_model import HistoryEntry, LastRecord
 
@@ -32,11 +33,6 @@ _COLUMNS = (
     "outcome",
     "error",
 )
-
-
-def table_name(version_table: str) -> str:
-    """``alembic_version`` -> ``alembic_version_history``."""
-    return f"{version_table}_history"
 
 
 def _table(version_table: str, schema: str | None) -> sql.Composed:

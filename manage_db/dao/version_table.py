@@ -17,6 +17,12 @@ def qualified(table: str, schema: str | None) -> sql.Composed:
     return sql.SQL("{}").format(sql.Identifier(table))
 
 
+def history_table(version_table: str) -> str:
+    """The applied history table beside ``version_table``: ``alembic_version`` ->
+    ``alembic_version_history`` (``dao.history`` writes it)."""
+    return f"{version_table}_history"
+
+
 def exists(conn: Any, table: str, schema: str | None = None) -> bool:
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s)", (qualified(table, schema).as_string(conn),))

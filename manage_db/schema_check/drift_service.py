@@ -18,17 +18,11 @@ from collections.abc import Callable, Sequence
 
 from manage_db.dao.connection import parse_uri
 from manage_db.models import Component
-from manage_db.schema_check.build import (
-    build_history,
-    fold_constraint_indexes,
-    place_of,
-    snapshot_of,
-    throwaway_server,
-    without_bookkeeping,
-)
+from manage_db.schema_check.build import build_history, fold_constraint_indexes, throwaway_server
 from manage_db.schema_check.dao import read_live
 from manage_db.schema_check.model import SchemaReport
 from manage_db.services.schema_diff import diff_snapshots
+from manage_db.services.throwaway_build import place_of, snapshot_of, without_bookkeeping
 
 HISTORY = "history"
 LIVE = "live database"

@@ -25,20 +25,22 @@ from typing import TYPE_CHECKING, Any
 from manage_db.errors import ConfigError, ManageDbError, NotAtHead, TreeError, one_line
 from manage_db.models import Component
 from manage_db.schema_check.build import (
-    Place,
     build_history,
     collections_paused,
     fold_constraint_indexes,
-    import_runtime,
-    place_of,
-    snapshot_of,
     throwaway_server,
-    without_bookkeeping,
 )
 from manage_db.schema_check.dao import LiveState, read_live
 from manage_db.schema_check.model import SchemaReport
 from manage_db.services.schema_diff import diff_snapshots
 from manage_db.services.status import TreeView
+from manage_db.services.throwaway_build import (
+    Place,
+    import_runtime,
+    place_of,
+    snapshot_of,
+    without_bookkeeping,
+)
 
 if TYPE_CHECKING:
     from manage_db.dao.snapshot import Snapshot

@@ -20,18 +20,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from manage_db import log
 from manage_db.checksums import python_checksum, sql_text_checksum
-from manage_db.dao import history
 from manage_db.dao.connection import connect, parse_uri
 from manage_db.dao.revision_files import RevisionGraph, load_graph
-from manage_db.dao.snapshot import Snapshot, take_snapshot
+from manage_db.dao.snapshot import Snapshot
 from manage_db.dao.throwaway import ThrowawayDatabase, ThrowawayServer
 from manage_db.errors import ManageDbError, MigrationFailed, TreeError, one_line
 from manage_db.models import Component
-from manage_db.runtime.adapter import MigrationTree
-from manage_db.runtime.session import migration_uri
 from manage_db.services.schema_diff import diff_snapshots
+from manage_db.services.throwaway_build import (
+    BuildFailure,
+    HistoryBuilder,
+    import_runtime,
+    place_of,
+    read_snapshot,
+)
 from manage_db.squash import dao, dump, floor, tree_files
 from manage_db.squash.baseline import baseline_text
 from manage_db.squash.model import BuiltState, FloorEntry, SquashReport, TableRows
@@ -94,41 +97,21 @@ def squash_component(
     return report
 
 
-class _Builder:
-    """Builds databases of a tree (the old one or its squashed copy) on the throwaway server,
-    each through one loaded tree (the runtime's ``MigrationTree``, the tree's env.py running as
-    in ``upgrade``), so a build continued to the heads does not load the tree again."""
+class _Builder(HistoryBuilder):
+    """Builds databases of a tree (the old one or its squashed copy) on the throwaway server
+    with the shared builder (``services.throwaway_build``), each through one loaded tree, so a
+    build continued to the heads does not load the tree again; a failure: MigrationFailed."""
 
     def __init__(self, server: ThrowawayServer, component: Component) -> None:
+        super().__init__(component, _migration_failed)
         self.server = server
-        self.component = component
-        self.excluded = (component.version_table, history.table_name(component.version_table))
-        self.schemas = [component.schema] if component.schema else None
-
-    def tree(self, location: Path, database: ThrowawayDatabase) -> MigrationTree:
-        component = dataclasses.replace(
-            self.component, script_location=location, database=database.name, uri=None
-        )
-        return MigrationTree.load(component, migration_uri(database.owner_uri))
-
-    def upgrade(self, tree: MigrationTree, target: str) -> None:
-        """Upgrade to ``target``; MigrationFailed naming the revision that failed."""
-        try:
-            with log.buffered():
-                tree.upgrade(target)
-        except ManageDbError:
-            raise
-        except Exception as error:
-            step = tree.failed_step[0] if tree.failed_step else "env.py"
-            where = tree.component.script_location
-            raise MigrationFailed(
-                f"{self.component.name}: {where}: revision {step} failed: {one_line(error)}"
-            ) from error
+        self.place = place_of([component])
+        self.excluded = self.place.bookkeeping
 
     def read(self, database: ThrowawayDatabase) -> tuple[Snapshot, BuiltState]:
         connection = connect(database.admin_uri)
         try:
-            snapshot = take_snapshot(connection, schemas=self.schemas, exclude_tables=self.excluded)
+            snapshot = read_snapshot(connection, self.place)
             state = dao.read_state(connection, self.component.schema, self.excluded)
         finally:
             connection.close()
@@ -149,6 +132,15 @@ class _Builder:
             connection.close()
 
 
+def _migration_failed(failed: BuildFailure) -> MigrationFailed:
+    """A failed build as squash words it: the tree, the revision (env.py: before any)."""
+    component = failed.tree.component
+    return MigrationFailed(
+        f"{component.name}: {component.script_location}: revision {failed.step or 'env.py'} "
+        f"failed: {one_line(failed.error)}"
+    )
+
+
 Built = tuple[Snapshot, BuiltState]
 
 
@@ -164,12 +156,13 @@ def _squash_in(
     revision = report.revision
     started = time.monotonic()
     schema = builder.component.schema
+    import_runtime()  # before the fork: the child and this process share the loaded runtime
     second = builder.server.new_database()
     child = _Child(builder, location, revision, second)
     dumps: list[dao.SchemaDump] = []
     try:
         first = builder.server.new_database()
-        builder.upgrade(builder.tree(location, first), revision)
+        builder.upgrade(builder.tree(first, location), revision)
         excluded = builder.dump_excluded(first)
         dumps.extend(
             dao.SchemaDump(first.admin_uri, section, excluded, scratch / f"{section}.sql", schema)
@@ -251,7 +244,7 @@ class _Child:
         with os.fdopen(results, "wb") as out, os.fdopen(orders, "rb") as into:
             outcome: Any
             try:
-                tree = builder.tree(location, database)
+                tree = builder.tree(database, location)
                 for target in (revision, "heads"):
                     if target == "heads" and into.read(1) != b"g":
                         return  # not needed: the parent stopped before the proof
@@ -317,7 +310,7 @@ def _prove(
     kinds = {v.placeholder: v.kind for v in discovery.values}
     child.go_on()  # the old history on to the heads, meanwhile
     new = builder.server.new_database()
-    tree = builder.tree(copy, new)
+    tree = builder.tree(new, copy)
     try:
         builder.upgrade(tree, report.revision)
     except ManageDbError as error:

@@ -184,3 +184,24 @@ def test_a_schema_confined_component_compares_its_schema(shop_config, write_mode
     assert result.stdout.splitlines()[1:] == [
         "  table shop.account: column email not_null: models False, migrations True"
     ]
+
+
+def test_a_history_that_does_not_build_is_one_line_naming_the_revision(
+    shop_config, shop_tree, write_models, run_cli
+):
+    revision = shop_tree / "versions" / "s2000000note.py"
+    source = revision.read_text()
+    revision.write_text(
+        source.replace(
+            "    op.create_table(",
+            '    op.execute("SELECT * FROM nowhere")\n    op.create_table(',
+            1,
+        )
+    )
+    result = run_cli("check-models", "--models", write_models(), config=shop_config())
+    assert result.exit_code == 6, result
+    assert result.stderr.startswith(
+        "wazo-manage-db: demo: building the history failed at s2000000note: "
+    ), result
+    assert 'relation "nowhere" does not exist' in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -225,3 +225,20 @@ def test_a_history_that_fails_to_build_or_no_component_named_changes_nothing(
     assert done.exit_code == 2
     assert "squash: name one component with --component" in done.stderr
     assert tree_files(location) == before
+
+
+def test_an_env_py_that_fails_is_named_and_changes_nothing(
+    tmp_path, write_config, pg_admin_uri, cleanup, run_cli
+):
+    config, _, location = setup_component(
+        tmp_path, write_config, pg_admin_uri, cleanup, generated_history(3)
+    )
+    env = location / "env.py"
+    env.write_text('raise RuntimeError("no settings here")\n' + env.read_text())
+    before = tree_files(location)
+    done = run_cli("squash", "--component", "demo", "--to", rev_id(2), config=config)
+    assert done.exit_code == 5
+    assert done.stderr.strip() == (
+        f"wazo-manage-db: demo: {location}: revision env.py failed: RuntimeError: no settings here"
+    )
+    assert tree_files(location) == before
