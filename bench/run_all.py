@@ -342,7 +342,7 @@ class Bench:
             common.comparison_rows(
                 f"verify, {self.tree.revisions} revisions, full catalog compared at every step",
                 timings,
-                0.25,
+                bench_verify.TARGET,
                 peer="pytest-alembic",
                 floor=None,
             ),
